@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Observe NTP packets on XDP ingress and tc egress (or tc ingress).
+ * Records exact per-flow counters and one event per NTP packet. Never
+ * drops or modifies a packet: every entry point returns PASS / OK. */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "flowverify.h"
+
+#define ETH_P_8021Q_BE	bpf_htons(0x8100)
+#define ETH_P_8021AD_BE	bpf_htons(0x88A8)
+#define ETH_P_IP_BE	bpf_htons(0x0800)
+#define ETH_P_IPV6_BE	bpf_htons(0x86DD)
+#define IP_MF_OFFSET_BE	bpf_htons(0x3FFF)	/* MF flag and fragment offset */
+#define FV_VLAN_MAX	2
+#define FV_IPV6_EXT_MAX	6
+
+/* Set by user space between open and load, in network byte order. */
+const volatile __be16 ntp_port_be = bpf_htons(FV_NTP_PORT_DEFAULT);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FV_FLOW_MAX_ENTRIES);
+	__type(key, struct fv_flow_key);
+	__type(value, struct fv_flow_val);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FV_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FV_EVENT_RING_BYTES);
+} events SEC(".maps");
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct ipv6_ext {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+/* Returned by fv_observe when tc must pull more bytes into the linear area. */
+#define FV_NEED_PULL	1
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *cnt = bpf_map_lookup_elem(&stats, &idx);
+
+	if (cnt)
+		*cnt += 1;
+}
+
+static __always_inline void v4_mapped(__u8 *dst, __be32 addr)
+{
+	__builtin_memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &addr, 4);
+}
+
+static __always_inline void count_flow(const struct fv_flow_key *key,
+				       __u32 l3_len, __u64 now)
+{
+	struct fv_flow_val *val, init = {
+		.packets = 1, .bytes = l3_len, .first_ns = now, .last_ns = now,
+	};
+	long err;
+
+	val = bpf_map_lookup_elem(&flows, key);
+	if (!val) {
+		err = bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST);
+		if (!err)
+			return;
+		/* Another CPU created it first: count into our slot. */
+		val = bpf_map_lookup_elem(&flows, key);
+		if (!val) {
+			stat_inc(FV_STAT_FLOW_TABLE_FULL);
+			return;
+		}
+	}
+	if (!val->first_ns)
+		val->first_ns = now;
+	val->packets += 1;
+	val->bytes += l3_len;
+	val->last_ns = now;
+}
+
+/* The shared core. data..data_end is the frame from its Ethernet header. */
+static __always_inline int fv_observe(void *data, void *data_end,
+				      __u32 ifindex, __u8 hook, bool can_pull)
+{
+	struct fv_flow_key key;
+	struct fv_event *ev;
+	struct ethhdr *eth = data;
+	struct udphdr *udp;
+	__u8 *ntp, *cur;
+	__be16 proto;
+	__u32 l3_len;
+	__u64 now;
+	__u8 mode;
+	int i;
+
+	if ((void *)(eth + 1) > data_end) {
+		stat_inc(FV_STAT_ETH_TRUNCATED);
+		return 0;
+	}
+	proto = eth->h_proto;
+	cur = (void *)(eth + 1);
+
+#pragma unroll
+	for (i = 0; i < FV_VLAN_MAX; i++) {
+		struct vlan_hdr *vh = (void *)cur;
+
+		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
+			break;
+		if ((void *)(vh + 1) > data_end) {
+			stat_inc(FV_STAT_ETH_TRUNCATED);
+			return 0;
+		}
+		proto = vh->proto;
+		cur = (void *)(vh + 1);
+	}
+	if (proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE) {
+		stat_inc(FV_STAT_VLAN_TOO_DEEP);
+		return 0;
+	}
+
+	if (proto == ETH_P_IP_BE) {
+		struct iphdr *ip = (void *)cur;
+		__u32 ihl_bytes;
+
+		if ((void *)(ip + 1) > data_end) {
+			stat_inc(FV_STAT_IPV4_TRUNCATED);
+			return 0;
+		}
+		/* The fast exit for almost everything a NAT forwards. */
+		if (ip->protocol != IPPROTO_UDP)
+			return 0;
+		if (ip->frag_off & IP_MF_OFFSET_BE) {
+			stat_inc(FV_STAT_IPV4_FRAGMENT);
+			return 0;
+		}
+		ihl_bytes = ip->ihl * 4;
+		if (ip->version != 4 || ihl_bytes < sizeof(*ip)) {
+			stat_inc(FV_STAT_IPV4_TRUNCATED);
+			return 0;
+		}
+		udp = (void *)cur + ihl_bytes;
+		if ((void *)(udp + 1) > data_end)
+			goto truncated;
+		if (udp->dest != ntp_port_be && udp->source != ntp_port_be)
+			return 0;
+		v4_mapped(key.saddr, ip->saddr);
+		v4_mapped(key.daddr, ip->daddr);
+		l3_len = bpf_ntohs(ip->tot_len);
+	} else if (proto == ETH_P_IPV6_BE) {
+		struct ipv6hdr *ip6 = (void *)cur;
+		__u8 nexthdr;
+
+		if ((void *)(ip6 + 1) > data_end) {
+			stat_inc(FV_STAT_IPV6_TRUNCATED);
+			return 0;
+		}
+		nexthdr = ip6->nexthdr;
+		cur = (void *)(ip6 + 1);
+#pragma unroll
+		for (i = 0; i < FV_IPV6_EXT_MAX; i++) {
+			struct ipv6_ext *ext = (void *)cur;
+
+			if (nexthdr != IPPROTO_HOPOPTS &&
+			    nexthdr != IPPROTO_ROUTING &&
+			    nexthdr != IPPROTO_DSTOPTS &&
+			    nexthdr != IPPROTO_AH &&
+			    nexthdr != IPPROTO_FRAGMENT)
+				break;
+			if (nexthdr == IPPROTO_FRAGMENT) {
+				stat_inc(FV_STAT_IPV6_FRAGMENT);
+				return 0;
+			}
+			if ((void *)(ext + 1) > data_end) {
+				stat_inc(FV_STAT_IPV6_TRUNCATED);
+				return 0;
+			}
+			nexthdr = ext->nexthdr;
+			if (nexthdr == IPPROTO_AH)
+				cur += ((__u32)ext->hdrlen + 2) * 4;
+			else
+				cur += ((__u32)ext->hdrlen + 1) * 8;
+		}
+		if (nexthdr != IPPROTO_UDP) {
+			if (nexthdr == IPPROTO_HOPOPTS ||
+			    nexthdr == IPPROTO_ROUTING ||
+			    nexthdr == IPPROTO_DSTOPTS ||
+			    nexthdr == IPPROTO_AH)
+				stat_inc(FV_STAT_IPV6_EXT_TOO_DEEP);
+			else if (nexthdr == IPPROTO_FRAGMENT)
+				stat_inc(FV_STAT_IPV6_FRAGMENT);
+			return 0;
+		}
+		udp = (void *)cur;
+		if ((void *)(udp + 1) > data_end)
+			goto truncated;
+		if (udp->dest != ntp_port_be && udp->source != ntp_port_be)
+			return 0;
+		__builtin_memcpy(key.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(key.daddr, &ip6->daddr, 16);
+		l3_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+	} else {
+		return 0;
+	}
+
+	ntp = (void *)(udp + 1);
+	if (bpf_ntohs(udp->len) < sizeof(*udp) + FV_NTP_HDR_LEN) {
+		stat_inc(FV_STAT_NTP_SHORT);
+		return 0;
+	}
+	if ((void *)(ntp + FV_NTP_HDR_LEN) > data_end)
+		goto truncated;
+
+	mode = ntp[0] & 7;
+	if (mode != FV_NTP_MODE_REQUEST && mode != FV_NTP_MODE_REPLY)
+		stat_inc(FV_STAT_NTP_OTHER_MODE);
+
+	key.ifindex = ifindex;
+	key.sport = udp->source;
+	key.dport = udp->dest;
+	key.hook = hook;
+	key.mode = mode;
+	key.pad[0] = 0;
+	key.pad[1] = 0;
+
+	now = bpf_ktime_get_ns();
+	stat_inc(FV_STAT_NTP_PACKETS);
+	count_flow(&key, l3_len, now);
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(FV_STAT_EVENTS_LOST);
+		return 0;
+	}
+	ev->ts_ns = now;
+	ev->key = key;
+	ev->len = l3_len;
+	ev->pad = 0;
+	__builtin_memcpy(ev->ntp, ntp, FV_NTP_HDR_LEN);
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+
+truncated:
+	if (can_pull)
+		return FV_NEED_PULL;
+	stat_inc(FV_STAT_UDP_TRUNCATED);
+	return 0;
+}
+
+SEC("xdp")
+int fv_xdp_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	fv_observe(data, data_end, ctx->ingress_ifindex, FV_HOOK_XDP, false);
+	return XDP_PASS;
+}
+
+static __always_inline void fv_observe_skb(struct __sk_buff *skb, __u8 hook)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	if (fv_observe(data, data_end, skb->ifindex, hook, true) != FV_NEED_PULL)
+		return;
+	/* UDP or NTP header beyond the linear area: make it linear (contents
+	 * unchanged) and look once more; a really short packet is counted. */
+	if (skb->len > data_end - data) {
+		stat_inc(FV_STAT_TC_NONLINEAR);
+		if (bpf_skb_pull_data(skb, skb->len > 256 ? 256 : skb->len))
+			return;
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+	fv_observe(data, data_end, skb->ifindex, hook, false);
+}
+
+SEC("tc")
+int fv_tc_egress(struct __sk_buff *skb)
+{
+	fv_observe_skb(skb, FV_HOOK_TC_EGRESS);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int fv_tc_ingress(struct __sk_buff *skb)
+{
+	fv_observe_skb(skb, FV_HOOK_TC_INGRESS);
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef FV_UTIL_H
+#define FV_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit statuses of every command. */
+#define FV_EXIT_OK	0
+#define FV_EXIT_FAULT	1	/* a fault was found, or no traffic */
+#define FV_EXIT_USAGE	2	/* bad input or setup error */
+
+extern bool fv_verbose;
+
+/* One line on stderr, prefixed with "flowverify: ". */
+void fv_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fv_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict number parsing: whole string, base 10, within [min, max].
+ * Return 0 or -EINVAL / -ERANGE. */
+int fv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Seconds with an optional fraction ("3", "0.5"), within (0, max]. */
+int fv_parse_seconds(const char *s, double max, double *out);
+
+/* CLOCK_MONOTONIC in ns, the clock bpf_ktime_get_ns() uses. */
+uint64_t fv_now_ns(void);
+
+/* Run argv (argv[0] looked up in PATH) and wait. Returns its exit status,
+ * or -1 when it could not run. Output goes to /dev/null unless verbose. */
+int fv_run(char *const argv[]);
+
+#endif
