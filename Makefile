@@ -37,6 +37,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all deps test test-unit test-e2e demo bench install uninstall clean help
 
 all: flowverify
