@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Observation points: a host (a network namespace) and the interfaces
+ * watched on it, given as [NETNS:]IFACE[,IFACE...]. */
+#ifndef FV_POINT_H
+#define FV_POINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#define FV_MAX_IFACES	8
+#define FV_MAX_ADDRS	64
+#define FV_NETNS_MAX	64
+
+enum fv_role {
+	FV_ROLE_NAT,
+	FV_ROLE_CLIENT,
+};
+
+struct fv_host {
+	enum fv_role role;
+	char netns[FV_NETNS_MAX];	/* "" = the namespace we run in */
+	int n_ifaces;
+	char ifname[FV_MAX_IFACES][IF_NAMESIZE];
+	int ifindex[FV_MAX_IFACES];
+	int n_addrs;
+	uint8_t addrs[FV_MAX_ADDRS][16];	/* v4-mapped or v6 */
+};
+
+const char *fv_role_name(enum fv_role role);
+
+/* Syntax only; no system access. Returns 0 or -EINVAL with a message in
+ * err (one line). */
+int fv_host_parse(const char *spec, enum fv_role role, struct fv_host *host,
+		  char *err, size_t errlen);
+
+/* Resolve interface indexes and the host's own addresses inside its
+ * namespace. Returns 0 or -errno with a message in err. */
+int fv_host_resolve(struct fv_host *host, char *err, size_t errlen);
+
+bool fv_host_is_local(const struct fv_host *host, const uint8_t addr[16]);
+
+/* Switch this thread into a named namespace ("" = stay). *saved gets the
+ * original namespace to give back to fv_netns_leave(). */
+int fv_netns_enter(const char *name, int *saved);
+void fv_netns_leave(int saved);
+
+/* "ip:port" for a v4-mapped/v6 address and a port in network order. */
+void fv_format_endpoint(const uint8_t addr[16], uint16_t port_be, char *buf,
+			size_t len);
+void fv_format_addr(const uint8_t addr[16], char *buf, size_t len);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* A session: the BPF programs loaded and attached on every observation
+ * point, their events joined into exchanges, their counters read back. */
+#ifndef FV_SESSION_H
+#define FV_SESSION_H
+
+#include <bpf/libbpf.h>
+#include "exchange.h"
+#include "flowverify.h"
+#include "legs.h"
+#include "point.h"
+
+#define FV_MAX_POINTS		8
+#define FV_XTABLE_CAPACITY	65536	/* exchanges remembered, oldest out */
+#define FV_ENDPOINTS_MAX	1024
+
+struct flowverify;	/* the skeleton */
+struct fv_session;
+
+struct fv_iface_att {
+	int xdp_link;		/* fds, -1 when unused */
+	int egress_link;
+	int ingress_link;
+	bool egress_clsact;	/* netlink fallback, detached by handle */
+	bool ingress_clsact;
+	struct bpf_tc_opts egress_tc;
+	struct bpf_tc_opts ingress_tc;
+	const char *ingress_how;	/* "xdp-native", "xdp-generic", "tcx-ingress", ... */
+	const char *egress_how;
+	bool foreign_xdp;	/* someone else's XDP program is there */
+};
+
+struct fv_point {
+	struct fv_session *sess;
+	struct fv_host host;
+	struct flowverify *skel;
+	struct fv_iface_att att[FV_MAX_IFACES];
+};
+
+struct fv_endpoint {
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+struct fv_endpoint_set {
+	int n;
+	struct fv_endpoint e[FV_ENDPOINTS_MAX];
+};
+
+struct fv_session {
+	int n_points;
+	struct fv_point points[FV_MAX_POINTS];
+	uint16_t port;			/* host order */
+	struct ring_buffer *rb;
+	struct fv_xtable xt;
+	uint64_t start_ns;
+	uint64_t accept_until_ns;	/* no new exchanges after this */
+	uint64_t events;
+	uint64_t unmatched_replies;	/* origin matches no request seen */
+	uint64_t zero_cookies;		/* cannot be joined */
+	/* Outside endpoints of the NAT seen carrying forwarded requests and
+	 * the NAT's own, to show the NAT's own traffic apart. */
+	struct fv_endpoint_set forwarded;
+	struct fv_endpoint_set nat_own;
+};
+
+/* One counted flow read back from a point's map. */
+struct fv_flow_row {
+	int point;
+	struct fv_flow_key key;
+	struct fv_flow_val val;
+	enum fv_leg leg;
+	bool nat_own;
+};
+
+/* hosts[0..n) are parsed; resolves, loads and attaches on all of them, or
+ * on none. Returns 0 or -errno with a one-line message in err. */
+int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
+		     uint16_t port, char *err, size_t errlen);
+/* Wait up to timeout_ms for events and join them. */
+int fv_session_poll(struct fv_session *s, int timeout_ms);
+void fv_session_stop(struct fv_session *s);
+
+/* All flows of all points, classified. Caller frees *rows. */
+int fv_session_flows(struct fv_session *s, struct fv_flow_row **rows, int *n);
+/* Parser and overflow counters of a point, summed over CPUs. */
+int fv_session_stats(struct fv_session *s, int point, uint64_t out[FV_STAT_MAX]);
+
+const char *fv_hook_name(uint8_t hook);
+const char *fv_stat_name(enum fv_stat stat);
+
+#endif

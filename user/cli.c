@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* verify and watch: observe the legs, then judge them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "report.h"
+#include "util.h"
+
+#define NS_PER_SEC	1000000000ull
+#define MAX_SECONDS	(7 * 24 * 3600.0)
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* No SA_RESTART: the poll must return so the loop sees the flag. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+struct observe_opts {
+	struct fv_host hosts[FV_MAX_POINTS];
+	int n_hosts;
+	bool have_nat;
+	uint16_t port;
+	double duration;	/* 0 = until interrupted (watch) */
+	double reply_timeout;
+	double window;
+	bool json;
+	const char *ready_file;
+};
+
+enum {
+	OPT_NAT = 256, OPT_CLIENT, OPT_PORT, OPT_DURATION, OPT_JSON,
+	OPT_REPLY_TIMEOUT, OPT_WINDOW, OPT_READY_FILE,
+};
+
+static const struct option long_opts[] = {
+	{ "nat", required_argument, NULL, OPT_NAT },
+	{ "client", required_argument, NULL, OPT_CLIENT },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static const char verify_usage[] =
+"Usage: flowverify verify --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
+"                         [--port N] [--duration S] [--reply-timeout S] [--json]\n"
+"\n"
+"Watch NTP on the NAT host (and on clients behind it) for S seconds, then say\n"
+"whether replies get through and, if not, the first segment where they stop.\n"
+"\n"
+"  --nat SPEC          the NAT host's interfaces; NETNS is a name in /run/netns\n"
+"  --client SPEC       a client's interfaces (repeatable): needed to see\n"
+"                      client_to_nat and nat_to_client\n"
+"  --port N            the NTP server port (default 123)\n"
+"  --duration S        how long to observe (default 10)\n"
+"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+"  --json              one JSON object on stdout\n"
+"  --ready-file PATH   create PATH once every program is attached\n"
+"  -v, --verbose       libbpf and command diagnostics on stderr\n"
+"\n"
+"Exit status: 0 replies get through, 1 fault or no traffic, 2 bad input or setup.\n"
+"\n"
+"Examples:\n"
+"  flowverify verify --nat eth0 --duration 10\n"
+"  flowverify verify --nat fv-nat:eth0 --client fv-client:eth0 --duration 3 --json\n"
+"  flowverify verify --nat fv-nat:eth0,eth1 --port 123\n";
+
+static const char watch_usage[] =
+"Usage: flowverify watch --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
+"                        [--port N] [--window S] [--reply-timeout S] [--duration S]\n"
+"\n"
+"A live view, refreshed every second until Ctrl-C: the four legs as a diagram\n"
+"with packet counts (total and last second), the NAT's outside port, and the\n"
+"verdict over the last --window seconds (default 10). Detaches cleanly on exit.\n"
+"\n"
+"Examples:\n"
+"  flowverify watch --nat eth0\n"
+"  flowverify watch --nat fv-nat:eth0 --client fv-client:eth0\n";
+
+static int parse_observe(int argc, char **argv, struct observe_opts *o,
+			 const char *usage, bool watch)
+{
+	char err[256];
+	uint64_t port;
+	int opt, ret;
+
+	memset(o, 0, sizeof(*o));
+	o->port = FV_NTP_PORT_DEFAULT;
+	o->duration = watch ? 0 : 10;
+	o->reply_timeout = 1;
+	o->window = 10;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+vh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_NAT:
+		case OPT_CLIENT:
+			if (opt == OPT_NAT && o->have_nat) {
+				fv_err("--nat given twice; list a NAT's interfaces as "
+				       "NETNS:IFACE,IFACE");
+				return -EINVAL;
+			}
+			if (o->n_hosts == FV_MAX_POINTS) {
+				fv_err("too many points (at most %d)", FV_MAX_POINTS);
+				return -EINVAL;
+			}
+			ret = fv_host_parse(optarg, opt == OPT_NAT ? FV_ROLE_NAT :
+					    FV_ROLE_CLIENT, &o->hosts[o->n_hosts],
+					    err, sizeof(err));
+			if (ret) {
+				fv_err("%s", err);
+				return ret;
+			}
+			o->n_hosts++;
+			o->have_nat |= opt == OPT_NAT;
+			break;
+		case OPT_PORT:
+			if (fv_parse_u64(optarg, 1, 65535, &port)) {
+				fv_err("bad --port '%s': expected 1-65535", optarg);
+				return -EINVAL;
+			}
+			o->port = port;
+			break;
+		case OPT_DURATION:
+		case OPT_REPLY_TIMEOUT:
+		case OPT_WINDOW: {
+			double *dst = opt == OPT_DURATION ? &o->duration :
+				      opt == OPT_WINDOW ? &o->window : &o->reply_timeout;
+
+			if (fv_parse_seconds(optarg, MAX_SECONDS, dst)) {
+				fv_err("bad %s '%s': expected seconds > 0, e.g. 3 or 0.5",
+				       argv[optind - 1][1] == '-' ? argv[optind - 1] :
+				       "duration", optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_READY_FILE:
+			o->ready_file = optarg;
+			break;
+		case 'v':
+			fv_verbose = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		default:
+			if (optopt)
+				fv_err("unknown option '-%c'; see '%s --help'", optopt, argv[0]);
+			else
+				fv_err("unknown option '%s'; see '%s --help'",
+				       argv[optind - 1], argv[0]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fv_err("unexpected argument '%s'; see '%s --help'", argv[optind], argv[0]);
+		return -EINVAL;
+	}
+	if (!o->have_nat) {
+		fv_err("no NAT point given: use --nat [NETNS:]IFACE");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int write_ready_file(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fv_err("cannot create ready file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	dprintf(fd, "%d\n", getpid());
+	close(fd);
+	return 0;
+}
+
+static int start(struct fv_session *s, const struct observe_opts *o)
+{
+	char err[256];
+	int ret;
+
+	ret = fv_session_start(s, o->hosts, o->n_hosts, o->port, err, sizeof(err));
+	if (ret) {
+		fv_err("%s", err);
+		return ret;
+	}
+	ret = write_ready_file(o->ready_file);
+	if (ret)
+		fv_session_stop(s);
+	return ret;
+}
+
+/* Poll events until deadline_ns (monotonic) or a signal. */
+static int poll_until(struct fv_session *s, uint64_t deadline_ns)
+{
+	while (!stop_requested) {
+		uint64_t now = fv_now_ns();
+		int ret, ms;
+
+		if (now >= deadline_ns)
+			return 0;
+		ms = (deadline_ns - now) / 1000000 + 1;
+		ret = fv_session_poll(s, ms > 100 ? 100 : ms);
+		if (ret < 0) {
+			fv_err("reading events failed: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct observe_opts o;
+	struct fv_session *s;
+	struct fv_report r;
+	uint64_t end_ns, timeout_ns;
+	int ret, status;
+
+	ret = parse_observe(argc, argv, &o, verify_usage, false);
+	if (ret)
+		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		fv_err("out of memory");
+		return FV_EXIT_USAGE;
+	}
+	install_signals();
+	if (start(s, &o)) {
+		free(s);
+		return FV_EXIT_USAGE;
+	}
+	timeout_ns = o.reply_timeout * NS_PER_SEC;
+	end_ns = s->start_ns + (uint64_t)(o.duration * NS_PER_SEC);
+	ret = poll_until(s, end_ns);
+	/* Requests sent in the window get their reply timeout to finish;
+	 * nothing new starts. */
+	s->accept_until_ns = end_ns;
+	if (!ret && !stop_requested)
+		ret = poll_until(s, end_ns + timeout_ns);
+	if (stop_requested)
+		end_ns = fv_now_ns();
+	if (!ret)
+		ret = fv_report_build(s, s->start_ns, end_ns, timeout_ns, &r);
+	if (ret) {
+		fv_session_stop(s);
+		free(s);
+		return FV_EXIT_USAGE;
+	}
+	if (o.json) {
+		json_t *j = fv_report_json(s, &r);
+
+		if (stop_requested)
+			json_object_set_new(j, "interrupted", json_true());
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		fv_report_text(stdout, s, &r);
+	}
+	status = r.verdict.status == FV_STATUS_OK ? FV_EXIT_OK : FV_EXIT_FAULT;
+	fv_report_free(&r);
+	fv_session_stop(s);
+	free(s);
+	return status;
+}
+
+static void draw_watch(const struct fv_session *s, const struct fv_report *r,
+		       const uint64_t *prev, const struct observe_opts *o)
+{
+	const struct fv_verdict *v = &r->verdict;
+	char clock[32];
+	time_t now = time(NULL);
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&now));
+	/* Home and clear: one frame a second, no curses needed. */
+	fputs("\033[H\033[2J", stdout);
+	printf("flowverify watch   NTP port %u   window %.0f s   %s   (Ctrl-C to stop)\n\n",
+	       o->port, o->window, clock);
+	fv_report_diagram(stdout, s, r, prev);
+	printf("\n");
+	fv_report_text(stdout, s, r);
+	if (v->status == FV_STATUS_FAULT)
+		printf("\nBREAKS AT: %s\n", fv_segment_word(v->segment));
+	fflush(stdout);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct observe_opts o;
+	struct fv_session *s;
+	uint64_t prev[5] = {}, timeout_ns, window_ns, stop_at = 0;
+	bool have_prev = false;
+	int ret;
+
+	ret = parse_observe(argc, argv, &o, watch_usage, true);
+	if (ret)
+		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		fv_err("out of memory");
+		return FV_EXIT_USAGE;
+	}
+	install_signals();
+	if (start(s, &o)) {
+		free(s);
+		return FV_EXIT_USAGE;
+	}
+	timeout_ns = o.reply_timeout * NS_PER_SEC;
+	window_ns = o.window * NS_PER_SEC;
+	if (o.duration)
+		stop_at = s->start_ns + (uint64_t)(o.duration * NS_PER_SEC);
+	while (!stop_requested) {
+		uint64_t now = fv_now_ns(), since;
+		struct fv_report r;
+
+		ret = poll_until(s, now + NS_PER_SEC);
+		if (ret || stop_requested)
+			break;
+		now = fv_now_ns();
+		since = now > s->start_ns + window_ns ? now - window_ns : s->start_ns;
+		if (fv_report_build(s, since, now, timeout_ns, &r))
+			break;
+		draw_watch(s, &r, have_prev ? prev : NULL, &o);
+		fv_report_leg_packets(&r, prev);
+		have_prev = true;
+		fv_report_free(&r);
+		if (stop_at && now >= stop_at)
+			break;
+	}
+	fv_session_stop(s);
+	free(s);
+	fprintf(stderr, "flowverify: detached\n");
+	return ret ? FV_EXIT_USAGE : FV_EXIT_OK;
+}

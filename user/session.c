@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/if_link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <arpa/inet.h>
+#include "flowverify.skel.h"
+#include "session.h"
+#include "util.h"
+
+/* Not in Debian 12's UAPI headers; stable kernel ABI since 6.6. */
+#define FV_BPF_TCX_INGRESS	46
+#define FV_BPF_TCX_EGRESS	47
+
+#define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+
+const char *fv_hook_name(uint8_t hook)
+{
+	switch (hook) {
+	case FV_HOOK_XDP: return "xdp";
+	case FV_HOOK_TC_INGRESS: return "tc-ingress";
+	case FV_HOOK_TC_EGRESS: return "tc-egress";
+	default: return "?";
+	}
+}
+
+const char *fv_stat_name(enum fv_stat stat)
+{
+	static const char *const names[FV_STAT_MAX] = {
+		[FV_STAT_ETH_TRUNCATED] = "eth_truncated",
+		[FV_STAT_VLAN_TOO_DEEP] = "vlan_too_deep",
+		[FV_STAT_IPV4_TRUNCATED] = "ipv4_bad_header",
+		[FV_STAT_IPV4_FRAGMENT] = "ipv4_fragment",
+		[FV_STAT_IPV6_TRUNCATED] = "ipv6_truncated",
+		[FV_STAT_IPV6_EXT_TOO_DEEP] = "ipv6_ext_too_deep",
+		[FV_STAT_IPV6_FRAGMENT] = "ipv6_fragment",
+		[FV_STAT_UDP_TRUNCATED] = "udp_truncated",
+		[FV_STAT_NTP_SHORT] = "ntp_short",
+		[FV_STAT_NTP_OTHER_MODE] = "ntp_other_mode",
+		[FV_STAT_NTP_PACKETS] = "ntp_packets",
+		[FV_STAT_FLOW_TABLE_FULL] = "flow_table_full",
+		[FV_STAT_EVENTS_LOST] = "events_lost",
+		[FV_STAT_TC_NONLINEAR] = "tc_nonlinear",
+	};
+
+	return stat < FV_STAT_MAX && names[stat] ? names[stat] : "?";
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	if (!fv_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static bool have_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+	static const int needed[] = { CAP_SYS_ADMIN, CAP_NET_ADMIN };
+	size_t i;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		int c = needed[i];
+
+		if (!(data[c / 32].effective & (1u << (c % 32))))
+			return false;
+	}
+	return true;
+}
+
+static void endpoint_add(struct fv_endpoint_set *set, const uint8_t addr[16],
+			 uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->e[i].port == port && !memcmp(set->e[i].addr, addr, 16))
+			return;
+	}
+	if (set->n == FV_ENDPOINTS_MAX)
+		return;
+	memcpy(set->e[set->n].addr, addr, 16);
+	set->e[set->n++].port = port;
+}
+
+static bool endpoint_has(const struct fv_endpoint_set *set,
+			 const uint8_t addr[16], uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->e[i].port == port && !memcmp(set->e[i].addr, addr, 16))
+			return true;
+	}
+	return false;
+}
+
+static enum fv_leg classify_key(const struct fv_point *p,
+				const struct fv_flow_key *k)
+{
+	return fv_leg_classify(p->host.role, fv_hook_is_egress(k->hook), k->mode,
+			       fv_host_is_local(&p->host, k->saddr),
+			       fv_host_is_local(&p->host, k->daddr));
+}
+
+/* Is addr one of a watched client's own addresses? */
+static bool is_watched_client(const struct fv_session *s, const uint8_t addr[16])
+{
+	int i;
+
+	for (i = 0; i < s->n_points; i++) {
+		const struct fv_host *h = &s->points[i].host;
+
+		if (h->role == FV_ROLE_CLIENT && fv_host_is_local(h, addr))
+			return true;
+	}
+	return false;
+}
+
+static void join_request(struct fv_session *s, const struct fv_event *e,
+			 enum fv_leg leg, bool on_client, uint64_t cookie)
+{
+	struct fv_exchange *x = fv_xtable_find(&s->xt, cookie);
+
+	if (!x) {
+		/* After the observation window, only finish what began in it. */
+		if (s->accept_until_ns && e->ts_ns > s->accept_until_ns)
+			return;
+		x = fv_xtable_get(&s->xt, cookie, e->ts_ns);
+	}
+	if (on_client) {
+		fv_exchange_mark(x, FV_STAGE_C1, e->ts_ns);
+		x->client_watched = true;
+		memcpy(x->inside_addr, e->key.saddr, 16);
+		x->inside_port = e->key.sport;
+		return;
+	}
+	switch (leg) {
+	case FV_LEG_1:
+		fv_exchange_mark(x, FV_STAGE_N1, e->ts_ns);
+		memcpy(x->inside_addr, e->key.saddr, 16);
+		x->inside_port = e->key.sport;
+		if (is_watched_client(s, e->key.saddr))
+			x->client_watched = true;
+		break;
+	case FV_LEG_2:
+		fv_exchange_mark(x, FV_STAGE_N2, e->ts_ns);
+		memcpy(x->outside_addr, e->key.saddr, 16);
+		x->outside_port = e->key.sport;
+		memcpy(x->server_addr, e->key.daddr, 16);
+		x->server_port = e->key.dport;
+		if (x->seen & (FV_SEEN(FV_STAGE_N1) | FV_SEEN(FV_STAGE_C1)))
+			endpoint_add(&s->forwarded, e->key.saddr, e->key.sport);
+		else
+			endpoint_add(&s->nat_own, e->key.saddr, e->key.sport);
+		break;
+	case FV_LEG_UNTRANSLATED:
+		fv_exchange_mark(x, FV_STAGE_N2U, e->ts_ns);
+		memcpy(x->server_addr, e->key.daddr, 16);
+		x->server_port = e->key.dport;
+		break;
+	default:
+		break;
+	}
+}
+
+static void join_reply(struct fv_session *s, const struct fv_event *e,
+		       enum fv_leg leg, bool on_client, uint64_t cookie)
+{
+	struct fv_exchange *x = fv_xtable_find(&s->xt, cookie);
+
+	if (!x) {
+		s->unmatched_replies++;
+		return;
+	}
+	if (on_client)
+		fv_exchange_mark(x, FV_STAGE_C4, e->ts_ns);
+	else if (leg == FV_LEG_3)
+		fv_exchange_mark(x, FV_STAGE_N3, e->ts_ns);
+	else if (leg == FV_LEG_4)
+		fv_exchange_mark(x, FV_STAGE_N4, e->ts_ns);
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct fv_point *p = ctx;
+	struct fv_session *s = p->sess;
+	struct fv_event e;
+	enum fv_leg leg;
+	uint64_t cookie;
+	bool on_client;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	s->events++;
+	leg = classify_key(p, &e.key);
+	on_client = p->host.role == FV_ROLE_CLIENT;
+	if (leg == FV_LEG_1 || leg == FV_LEG_2 || leg == FV_LEG_UNTRANSLATED) {
+		memcpy(&cookie, e.ntp + FV_NTP_OFF_TRANSMIT, sizeof(cookie));
+		if (!cookie) {
+			s->zero_cookies++;
+			return 0;
+		}
+		join_request(s, &e, leg, on_client, cookie);
+	} else if (leg == FV_LEG_3 || leg == FV_LEG_4) {
+		memcpy(&cookie, e.ntp + FV_NTP_OFF_ORIGIN, sizeof(cookie));
+		if (!cookie) {
+			s->zero_cookies++;
+			return 0;
+		}
+		join_reply(s, &e, leg, on_client, cookie);
+	}
+	return 0;
+}
+
+static void att_init(struct fv_iface_att *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->xdp_link = a->egress_link = a->ingress_link = -1;
+}
+
+/* tc through the netlink clsact qdisc, for kernels without tcx. The
+ * qdisc may be someone else's: we add our filter and later remove only
+ * it, never the qdisc. */
+static int attach_clsact(int ifindex, int prog_fd, enum bpf_tc_attach_point where,
+			 struct bpf_tc_opts *opts)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	memset(opts, 0, sizeof(*opts));
+	opts->sz = sizeof(*opts);
+	opts->prog_fd = prog_fd;
+	return bpf_tc_attach(&hook, opts);
+}
+
+static void detach_clsact(int ifindex, enum bpf_tc_attach_point where,
+			  struct bpf_tc_opts *opts)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, del, .handle = opts->handle,
+		    .priority = opts->priority);
+
+	bpf_tc_detach(&hook, &del);
+}
+
+static int attach_tc(int ifindex, int prog_fd, bool egress, int *link,
+		     bool *clsact, struct bpf_tc_opts *opts, const char **how)
+{
+	int fd, err;
+
+	fd = bpf_link_create(prog_fd, ifindex,
+			     egress ? FV_BPF_TCX_EGRESS : FV_BPF_TCX_INGRESS, NULL);
+	if (fd >= 0) {
+		*link = fd;
+		*how = egress ? "tcx-egress" : "tcx-ingress";
+		return 0;
+	}
+	err = attach_clsact(ifindex, prog_fd, egress ? BPF_TC_EGRESS : BPF_TC_INGRESS,
+			    opts);
+	if (err)
+		return err;
+	*clsact = true;
+	*how = egress ? "clsact-egress" : "clsact-ingress";
+	return 0;
+}
+
+static int attach_iface(struct fv_point *p, int i, char *err, size_t errlen)
+{
+	struct fv_iface_att *a = &p->att[i];
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int ifindex = p->host.ifindex[i];
+	int xdp_fd = bpf_program__fd(p->skel->progs.fv_xdp_ingress);
+	int ret;
+
+	ret = bpf_xdp_query(ifindex, 0, &q);
+	if (ret == 0 && q.attach_mode != XDP_ATTACHED_NONE) {
+		a->foreign_xdp = true;
+	} else {
+		LIBBPF_OPTS(bpf_link_create_opts, drv, .flags = XDP_FLAGS_DRV_MODE);
+		LIBBPF_OPTS(bpf_link_create_opts, skb, .flags = XDP_FLAGS_SKB_MODE);
+
+		a->xdp_link = bpf_link_create(xdp_fd, ifindex, BPF_XDP, &drv);
+		a->ingress_how = "xdp-native";
+		if (a->xdp_link < 0) {
+			a->xdp_link = bpf_link_create(xdp_fd, ifindex, BPF_XDP, &skb);
+			a->ingress_how = "xdp-generic";
+		}
+		if (a->xdp_link < 0) {
+			ret = a->xdp_link;
+			a->xdp_link = -1;
+			/* Someone attached XDP between our query and now. */
+			if (ret != -EBUSY && ret != -EEXIST) {
+				snprintf(err, errlen, "cannot attach XDP to %s: %s",
+					 p->host.ifname[i], strerror(-ret));
+				return ret;
+			}
+			a->foreign_xdp = true;
+		}
+	}
+	if (a->foreign_xdp) {
+		fv_info("flowverify: %s%s%s already carries another XDP program; "
+			"left untouched, watching its ingress with tc instead",
+			p->host.netns, *p->host.netns ? ":" : "", p->host.ifname[i]);
+		ret = attach_tc(ifindex, bpf_program__fd(p->skel->progs.fv_tc_ingress),
+				false, &a->ingress_link, &a->ingress_clsact,
+				&a->ingress_tc, &a->ingress_how);
+		if (ret) {
+			snprintf(err, errlen, "cannot attach tc ingress to %s: %s",
+				 p->host.ifname[i], strerror(-ret));
+			return ret;
+		}
+	}
+	ret = attach_tc(ifindex, bpf_program__fd(p->skel->progs.fv_tc_egress), true,
+			&a->egress_link, &a->egress_clsact, &a->egress_tc,
+			&a->egress_how);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach tc egress to %s: %s",
+			 p->host.ifname[i], strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void detach_iface(struct fv_point *p, int i)
+{
+	struct fv_iface_att *a = &p->att[i];
+	int ifindex = p->host.ifindex[i];
+
+	if (a->xdp_link >= 0)
+		close(a->xdp_link);
+	if (a->egress_link >= 0)
+		close(a->egress_link);
+	if (a->ingress_link >= 0)
+		close(a->ingress_link);
+	if (a->egress_clsact)
+		detach_clsact(ifindex, BPF_TC_EGRESS, &a->egress_tc);
+	if (a->ingress_clsact)
+		detach_clsact(ifindex, BPF_TC_INGRESS, &a->ingress_tc);
+	att_init(a);
+}
+
+static void detach_point(struct fv_point *p)
+{
+	int saved, i;
+
+	/* clsact filters live in the interface's namespace: go there. */
+	if (fv_netns_enter(p->host.netns, &saved))
+		saved = -1;
+	for (i = 0; i < p->host.n_ifaces; i++)
+		detach_iface(p, i);
+	fv_netns_leave(saved);
+}
+
+static int start_point(struct fv_session *s, struct fv_point *p, char *err,
+		       size_t errlen)
+{
+	int saved, ret, i;
+
+	p->sess = s;
+	for (i = 0; i < FV_MAX_IFACES; i++)
+		att_init(&p->att[i]);
+	p->skel = flowverify__open();
+	if (!p->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	p->skel->rodata->ntp_port_be = htons(s->port);
+	ret = flowverify__load(p->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+			 ret == -EPERM ? " (needs root, or CAP_BPF and CAP_NET_ADMIN)" : "");
+		return ret;
+	}
+	ret = fv_netns_enter(p->host.netns, &saved);
+	if (ret) {
+		snprintf(err, errlen, "cannot enter namespace '%s': %s", p->host.netns,
+			 strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < p->host.n_ifaces; i++) {
+		ret = attach_iface(p, i, err, errlen);
+		if (ret)
+			break;
+	}
+	fv_netns_leave(saved);
+	return ret;
+}
+
+int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
+		     uint16_t port, char *err, size_t errlen)
+{
+	int ret, i;
+
+	memset(s, 0, sizeof(*s));
+	libbpf_set_print(libbpf_print);
+	if (n < 1 || n > FV_MAX_POINTS) {
+		snprintf(err, errlen, "between 1 and %d observation points", FV_MAX_POINTS);
+		return -EINVAL;
+	}
+	if (!have_caps()) {
+		snprintf(err, errlen, "needs root (CAP_SYS_ADMIN, CAP_BPF and "
+			 "CAP_NET_ADMIN) to attach BPF programs");
+		return -EPERM;
+	}
+	if (access(BTF_VMLINUX, R_OK)) {
+		snprintf(err, errlen, "no BTF at " BTF_VMLINUX ": the kernel needs "
+			 "CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	s->port = port;
+	for (i = 0; i < n; i++) {
+		s->points[i].host = hosts[i];
+		ret = fv_host_resolve(&s->points[i].host, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = fv_xtable_init(&s->xt, FV_XTABLE_CAPACITY);
+	if (ret) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	s->start_ns = fv_now_ns();
+	for (i = 0; i < n; i++) {
+		struct fv_point *p = &s->points[i];
+
+		s->n_points = i + 1;
+		ret = start_point(s, p, err, errlen);
+		if (ret)
+			goto fail;
+		ret = s->rb ? ring_buffer__add(s->rb, bpf_map__fd(p->skel->maps.events),
+					       handle_event, p) : 0;
+		if (!s->rb) {
+			s->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events),
+						 handle_event, p, NULL);
+			ret = s->rb ? 0 : -errno;
+		}
+		if (ret) {
+			snprintf(err, errlen, "cannot open the event ring buffer: %s",
+				 strerror(-ret));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	fv_session_stop(s);
+	return ret;
+}
+
+int fv_session_poll(struct fv_session *s, int timeout_ms)
+{
+	int ret = ring_buffer__poll(s->rb, timeout_ms);
+
+	return ret == -EINTR ? 0 : ret;
+}
+
+void fv_session_stop(struct fv_session *s)
+{
+	int i;
+
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	for (i = s->n_points - 1; i >= 0; i--) {
+		struct fv_point *p = &s->points[i];
+
+		if (!p->skel)
+			continue;
+		detach_point(p);
+		flowverify__destroy(p->skel);
+		p->skel = NULL;
+	}
+	fv_xtable_free(&s->xt);
+}
+
+static void sum_percpu(const struct fv_flow_val *vals, int ncpu,
+		       struct fv_flow_val *out)
+{
+	int c;
+
+	memset(out, 0, sizeof(*out));
+	for (c = 0; c < ncpu; c++) {
+		const struct fv_flow_val *v = &vals[c];
+
+		if (!v->packets)
+			continue;
+		out->packets += v->packets;
+		out->bytes += v->bytes;
+		if (!out->first_ns || v->first_ns < out->first_ns)
+			out->first_ns = v->first_ns;
+		if (v->last_ns > out->last_ns)
+			out->last_ns = v->last_ns;
+	}
+}
+
+static bool flow_is_nat_own(const struct fv_session *s,
+			    const struct fv_flow_key *k, enum fv_leg leg)
+{
+	if (leg == FV_LEG_2)
+		return endpoint_has(&s->nat_own, k->saddr, k->sport) &&
+		       !endpoint_has(&s->forwarded, k->saddr, k->sport);
+	if (leg == FV_LEG_3)
+		return endpoint_has(&s->nat_own, k->daddr, k->dport) &&
+		       !endpoint_has(&s->forwarded, k->daddr, k->dport);
+	return false;
+}
+
+int fv_session_flows(struct fv_session *s, struct fv_flow_row **rows, int *n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fv_flow_val *vals;
+	struct fv_flow_row *out = NULL;
+	int cap = 0, cnt = 0, i;
+
+	if (ncpu < 1)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < s->n_points; i++) {
+		struct fv_point *p = &s->points[i];
+		int fd = bpf_map__fd(p->skel->maps.flows);
+		struct fv_flow_key key, next;
+		void *prev = NULL;
+
+		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(fd, &key, vals))
+				continue;
+			if (cnt == cap) {
+				struct fv_flow_row *grown;
+
+				cap = cap ? cap * 2 : 64;
+				grown = realloc(out, cap * sizeof(*out));
+				if (!grown) {
+					free(out);
+					free(vals);
+					return -ENOMEM;
+				}
+				out = grown;
+			}
+			out[cnt].point = i;
+			out[cnt].key = key;
+			sum_percpu(vals, ncpu, &out[cnt].val);
+			out[cnt].leg = classify_key(p, &key);
+			out[cnt].nat_own = p->host.role == FV_ROLE_NAT &&
+					   flow_is_nat_own(s, &key, out[cnt].leg);
+			cnt++;
+		}
+	}
+	free(vals);
+	*rows = out;
+	*n = cnt;
+	return 0;
+}
+
+int fv_session_stats(struct fv_session *s, int point, uint64_t out[FV_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(s->points[point].skel->maps.stats);
+	uint64_t *vals;
+	uint32_t k;
+	int c;
+
+	if (ncpu < 1)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < FV_STAT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+#include "verdict.h"
+
+static const struct {
+	const char *word;
+	const char *where;
+	const char *causes;
+} segments[FV_SEG_MAX] = {
+	[FV_SEG_CLIENT_TO_NAT] = { "client_to_nat",
+		"requests left the client but never reached the NAT",
+		"private subnet outbound ACL (UDP 123), public subnet inbound ACL "
+		"(UDP 123 from the VPC), the private route table not pointing at "
+		"the NAT, or the client's security group" },
+	[FV_SEG_INSIDE_NAT_REQUEST] = { "inside_nat_request",
+		"requests reached the NAT but no translated request left it",
+		"ip_forward off on the NAT, a host firewall dropping forwarded "
+		"requests, or no route to the server" },
+	[FV_SEG_NAT_NOT_TRANSLATING] = { "nat_not_translating",
+		"requests left the NAT with the client's own source address",
+		"masquerade/SNAT rule missing or not matching the client's subnet "
+		"or the outgoing interface" },
+	[FV_SEG_BEYOND_NAT] = { "beyond_nat",
+		"translated requests left the NAT but no reply came back",
+		"public subnet inbound ACL not admitting the NAT's port (UDP "
+		"1024-65535 from 0.0.0.0/0; a Linux NAT keeps the client's port, "
+		"e.g. 123), public outbound ACL (UDP 123), security group, "
+		"routing, or the server not answering" },
+	[FV_SEG_INSIDE_NAT_REPLY] = { "inside_nat_reply",
+		"replies reached the NAT but were not forwarded to the client",
+		"a host firewall on the NAT dropping forwarded replies, conntrack "
+		"state lost, or no route back to the client" },
+	[FV_SEG_NAT_TO_CLIENT] = { "nat_to_client",
+		"replies left the NAT but never reached the client",
+		"public subnet outbound ACL (the client's port, 1123, to the VPC), "
+		"private subnet inbound ACL (the client's port), the client not "
+		"pinning its port (acquisitionport), or the client's firewall" },
+};
+
+const char *fv_segment_word(enum fv_segment seg)
+{
+	return seg > FV_SEG_NONE && seg < FV_SEG_MAX ? segments[seg].word : NULL;
+}
+
+const char *fv_segment_causes(enum fv_segment seg)
+{
+	return seg > FV_SEG_NONE && seg < FV_SEG_MAX ? segments[seg].causes : NULL;
+}
+
+const char *fv_status_word(enum fv_status status)
+{
+	switch (status) {
+	case FV_STATUS_OK: return "ok";
+	case FV_STATUS_FAULT: return "fault";
+	case FV_STATUS_PENDING: return "pending";
+	default: return "no_traffic";
+	}
+}
+
+uint64_t fv_tally_lost(const struct fv_tally *t)
+{
+	uint64_t lost = 0;
+	int s;
+
+	for (s = FV_SEG_NONE + 1; s < FV_SEG_MAX; s++)
+		lost += t->lost[s];
+	return lost;
+}
+
+/* Without joined exchanges (events lost, or a client that reuses
+ * timestamps), the first leg with no packets after a leg with some. */
+static enum fv_segment segment_from_counters(const struct fv_tally *t)
+{
+	const uint64_t *legs = t->leg_packets;
+
+	if (t->have_client && t->client_leg1_packets && !legs[1])
+		return FV_SEG_CLIENT_TO_NAT;
+	if (legs[1] && !legs[2] && !t->untranslated_packets)
+		return FV_SEG_INSIDE_NAT_REQUEST;
+	if (t->untranslated_packets && !legs[2] && !legs[4])
+		return FV_SEG_NAT_NOT_TRANSLATING;
+	if (legs[1] && legs[2] && !legs[3])
+		return FV_SEG_BEYOND_NAT;
+	if (legs[3] && !legs[4])
+		return FV_SEG_INSIDE_NAT_REPLY;
+	if (t->have_client && legs[4] && !t->client_leg4_packets)
+		return FV_SEG_NAT_TO_CLIENT;
+	return FV_SEG_NONE;
+}
+
+static void explain(struct fv_verdict *v, const struct fv_tally *t)
+{
+	enum fv_segment s = v->segment;
+
+	if (v->status == FV_STATUS_PENDING) {
+		snprintf(v->explanation, sizeof(v->explanation),
+			 "%llu exchanges in flight, none old enough to judge yet",
+			 (unsigned long long)t->in_flight);
+		return;
+	}
+	if (v->status == FV_STATUS_NO_TRAFFIC) {
+		snprintf(v->explanation, sizeof(v->explanation),
+			 "no NTP requests from clients were seen: check the "
+			 "interfaces and the NTP port, and that clients are polling");
+		return;
+	}
+	if (v->status == FV_STATUS_OK) {
+		if (v->lost)
+			snprintf(v->explanation, sizeof(v->explanation),
+				 "replies reach the clients: %llu answered, %llu lost "
+				 "(most at %s)", (unsigned long long)t->answered,
+				 (unsigned long long)v->lost,
+				 fv_segment_word(s) ? fv_segment_word(s) : "-");
+		else
+			snprintf(v->explanation, sizeof(v->explanation),
+				 "replies reach the clients: %llu exchanges answered, none lost",
+				 (unsigned long long)t->answered);
+		return;
+	}
+	snprintf(v->explanation, sizeof(v->explanation), "%s: %s. Likely: %s",
+		 segments[s].word, segments[s].where, segments[s].causes);
+}
+
+void fv_verdict_decide(const struct fv_tally *t, struct fv_verdict *v)
+{
+	uint64_t worst = 0;
+	int s;
+
+	memset(v, 0, sizeof(*v));
+	v->lost = fv_tally_lost(t);
+	/* The segment that lost the most; ties go to the earlier one. */
+	for (s = FV_SEG_NONE + 1; s < FV_SEG_MAX; s++) {
+		if (t->lost[s] > worst) {
+			worst = t->lost[s];
+			v->segment = s;
+		}
+	}
+	if (!t->answered && !v->lost && t->in_flight) {
+		v->status = FV_STATUS_PENDING;
+	} else if (!t->answered && !v->lost) {
+		v->segment = segment_from_counters(t);
+		v->from_counters = v->segment != FV_SEG_NONE;
+		v->status = v->from_counters ? FV_STATUS_FAULT : FV_STATUS_NO_TRAFFIC;
+	} else if (v->lost && v->lost >= t->answered) {
+		/* Most exchanges die: that is the fault. A few lost among
+		 * many answered is loss, reported, not a broken path. */
+		v->status = FV_STATUS_FAULT;
+	} else {
+		v->status = FV_STATUS_OK;
+	}
+	if (v->status == FV_STATUS_OK && !v->lost)
+		v->segment = FV_SEG_NONE;
+	explain(v, t);
+	if (v->status == FV_STATUS_OK)
+		v->segment = FV_SEG_NONE;
+}
