@@ -27,6 +27,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 LIB       := $(OUTPUT)/libflowverify.a
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
+TEST_BPF  := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 ifeq ($(V),1)
 Q =
@@ -72,13 +73,17 @@ $(OUTPUT)/tests/%: tests/%.c $(LIB) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
+$(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 # Installs the Debian packages the build, the lab and the tests need.
 deps:
 	$(Q)scripts/deps.sh
 
-test: 
+test:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_BPF)
 	$(Q)tests/run.sh
 
 demo:

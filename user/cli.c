@@ -151,9 +151,10 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 				      opt == OPT_WINDOW ? &o->window : &o->reply_timeout;
 
 			if (fv_parse_seconds(optarg, MAX_SECONDS, dst)) {
-				fv_err("bad %s '%s': expected seconds > 0, e.g. 3 or 0.5",
-				       argv[optind - 1][1] == '-' ? argv[optind - 1] :
-				       "duration", optarg);
+				fv_err("bad --%s '%s': expected seconds > 0, e.g. 3 or 0.5",
+				       opt == OPT_DURATION ? "duration" :
+				       opt == OPT_WINDOW ? "window" : "reply-timeout",
+				       optarg);
 				return -EINVAL;
 			}
 			break;

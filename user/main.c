@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
-		fputs(usage, stderr);
+		fv_err("no command given; try 'flowverify --help'");
 		return FV_EXIT_USAGE;
 	}
 	if (!strcmp(cmd, "verify"))

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Shared by the end-to-end suites: TAP output and checks that nothing of
+# ours is left attached. Sourced, not run.
+FV=${FV:-./flowverify}
+TAP_N=0
+TMP=$(mktemp -d /tmp/fv-e2e.XXXXXX)
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); echo "not ok $TAP_N - $*"; }
+skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP $*"; }
+diag() { echo "# $*"; }
+# check NAME COMMAND...: one TAP line from a command's success.
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+done_testing() { echo "1..$TAP_N"; }
+
+# Links (XDP, tcx) and tc filters holding one of our programs, anywhere.
+# Programs merely loaded (a BPF unit test running) do not count.
+our_progs() {
+	local ids n=0 ns
+	ids=$(bpftool -j prog show 2>/dev/null | jq -r '.[] |
+		select(.name == "fv_xdp_ingress" or .name == "fv_tc_egress" or
+		       .name == "fv_tc_ingress") | .id')
+	[ -n "$ids" ] || { echo 0; return; }
+	for id in $ids; do
+		bpftool -j link show 2>/dev/null | jq -e ".[] | select(.prog_id == $id)" >/dev/null && n=$((n + 1))
+		for ns in $(ip netns list | awk '{print $1}'); do
+			ip netns exec "$ns" bpftool -j net show 2>/dev/null |
+				grep -q "\"id\":$id[,}]" && n=$((n + 1))
+		done
+	done
+	echo $n
+}
+
+# Fails if any flowverify program is still attached somewhere.
+nothing_left() {
+	local n
+	n=$(our_progs)
+	[ "${n:-0}" -eq 0 ] || { diag "$n flowverify programs still attached"; return 1; }
+}
+
+# Waits up to 10 s for a file to appear.
+wait_file() {
+	local i
+	for i in $(seq 100); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# jq -e over a JSON file, quietly.
+jq_ok() { jq -e "$2" "$1" >/dev/null 2>&1; }

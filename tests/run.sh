@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Runs every suite (TAP output), prints each result, and ends with the
+# line "N passed, N failed, N skipped". Exit status 1 when any failed.
+# FV_TEST_ONLY=unit skips the end-to-end lab suite.
+set -u
+cd "$(dirname "$0")/.."
+
+pass=0 fail=0 skip=0
+
+# Count one suite's TAP lines. A suite that dies part way has fewer
+# results than its plan: the missing ones count as failed.
+tally() {
+	local suite=$1 rc=$2 out=$3 planned=0 seen=0 line
+	while IFS= read -r line; do
+		case "$line" in
+		1..*) planned=${line#1..}; planned=${planned%% *} ;;
+		"not ok"*) fail=$((fail + 1)); seen=$((seen + 1)); echo "FAIL $suite: ${line#not ok }" ;;
+		ok*"# SKIP"* | ok*"# skip"*) skip=$((skip + 1)); seen=$((seen + 1)); echo "SKIP $suite: ${line#ok }" ;;
+		ok*) pass=$((pass + 1)); seen=$((seen + 1)); echo "ok   $suite: ${line#ok }" ;;
+		"#"*) echo "     $line" ;;
+		esac
+	done <<< "$out"
+	if [ "$planned" -gt "$seen" ]; then
+		fail=$((fail + planned - seen))
+		echo "FAIL $suite: $((planned - seen)) planned results missing (exit $rc)"
+	elif [ "$seen" -eq 0 ]; then
+		fail=$((fail + 1))
+		echo "FAIL $suite: no results (exit $rc)"
+	fi
+}
+
+for bin in .output/tests/test_*; do
+	[ -x "$bin" ] || continue
+	suite=$(basename "$bin")
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$bin" 2>&1)
+	tally "$suite" $? "$out"
+done
+
+if [ "${FV_TEST_ONLY:-}" != "unit" ]; then
+	for script in tests/e2e/*.sh; do
+		[ -x "$script" ] || continue
+		suite=$(basename "$script" .sh)
+		out=$("$script" 2>&1)
+		tally "$suite" $? "$out"
+	done
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
