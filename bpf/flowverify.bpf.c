@@ -196,11 +196,11 @@ static __always_inline int fv_observe(void *data, void *data_end,
 				stat_inc(FV_STAT_IPV6_TRUNCATED);
 				return 0;
 			}
-			nexthdr = ext->nexthdr;
 			if (nexthdr == IPPROTO_AH)
 				cur += ((__u32)ext->hdrlen + 2) * 4;
 			else
 				cur += ((__u32)ext->hdrlen + 1) * 8;
+			nexthdr = ext->nexthdr;
 		}
 		if (nexthdr != IPPROTO_UDP) {
 			if (nexthdr == IPPROTO_HOPOPTS ||
@@ -257,6 +257,7 @@ static __always_inline int fv_observe(void *data, void *data_end,
 	ev->key = key;
 	ev->len = l3_len;
 	ev->pad = 0;
+	ev->pad2 = 0;
 	__builtin_memcpy(ev->ntp, ntp, FV_NTP_HDR_LEN);
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
@@ -289,7 +290,7 @@ static __always_inline void fv_observe_skb(struct __sk_buff *skb, __u8 hook)
 	 * unchanged) and look once more; a really short packet is counted. */
 	if (skb->len > data_end - data) {
 		stat_inc(FV_STAT_TC_NONLINEAR);
-		if (bpf_skb_pull_data(skb, skb->len > 256 ? 256 : skb->len))
+		if (bpf_skb_pull_data(skb, skb->len))
 			return;
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;

@@ -81,6 +81,7 @@ struct fv_event {
 	__u32 len;		/* bytes on the wire from the L3 header */
 	__u32 pad;
 	__u8 ntp[FV_NTP_HDR_LEN];	/* the NTP header, as on the wire */
+	__u32 pad2;		/* explicit: the struct is 8-byte aligned */
 };
 
 /* Offsets into the NTP header. The cookie of an exchange is the client's

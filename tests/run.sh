@@ -15,6 +15,7 @@ tally() {
 	while IFS= read -r line; do
 		case "$line" in
 		1..*) planned=${line#1..}; planned=${planned%% *} ;;
+		"not ok"*"# SKIP"* | "not ok"*"# skip"*) skip=$((skip + 1)); seen=$((seen + 1)); echo "SKIP $suite: ${line#not ok }" ;;
 		"not ok"*) fail=$((fail + 1)); seen=$((seen + 1)); echo "FAIL $suite: ${line#not ok }" ;;
 		ok*"# SKIP"* | ok*"# skip"*) skip=$((skip + 1)); seen=$((seen + 1)); echo "SKIP $suite: ${line#ok }" ;;
 		ok*) pass=$((pass + 1)); seen=$((seen + 1)); echo "ok   $suite: ${line#ok }" ;;
