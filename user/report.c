@@ -309,19 +309,20 @@ void fv_report_text(FILE *out, const struct fv_session *s,
 		"could be joined by its cookie)" : "");
 }
 
-static const char *mark(const struct fv_report *r, enum fv_segment seg)
+static bool broken(const struct fv_report *r, enum fv_segment seg)
 {
-	return r->verdict.status == FV_STATUS_FAULT && r->verdict.segment == seg ?
-	       " XX " : "----";
+	return r->verdict.status == FV_STATUS_FAULT && r->verdict.segment == seg;
 }
 
 void fv_report_diagram(FILE *out, const struct fv_session *s,
 		       const struct fv_report *r, const uint64_t *prev)
 {
+	const struct fv_flow_row *f1 = NULL, *f2 = NULL;
+	char c[64] = "client", o[64] = "-", sv[64] = "server";
+	bool nat_req = broken(r, FV_SEG_INSIDE_NAT_REQUEST) ||
+		       broken(r, FV_SEG_NAT_NOT_TRANSLATING);
 	uint64_t legs[5];
 	int i, nflows;
-	const struct fv_flow_row *f1 = NULL, *f2 = NULL;
-	char c[64] = "client", o[64] = "NAT", sv[64] = "server";
 
 	fv_report_leg_packets(r, legs);
 	for (i = 0; i < s->n_points; i++) {
@@ -338,16 +339,17 @@ void fv_report_diagram(FILE *out, const struct fv_session *s,
 		fv_format_endpoint(f2->key.saddr, f2->key.sport, o, sizeof(o));
 		fv_format_endpoint(f2->key.daddr, f2->key.dport, sv, sizeof(sv));
 	}
-#define RATE(l) (unsigned long long)(prev ? legs[l] - prev[l] : 0)
-	fprintf(out, "  %-22s              NAT (out %s)\n", c, o);
-	fprintf(out, "  client %s(1) %6llu +%-3llu%s>  NAT  %s(2) %6llu +%-3llu%s>  %s\n",
-		mark(r, FV_SEG_CLIENT_TO_NAT), (unsigned long long)legs[1], RATE(1),
-		mark(r, FV_SEG_INSIDE_NAT_REQUEST),
-		mark(r, FV_SEG_NAT_NOT_TRANSLATING), (unsigned long long)legs[2], RATE(2),
-		mark(r, FV_SEG_BEYOND_NAT), sv);
-	fprintf(out, "  client <%s(4) %6llu +%-3llu%s  NAT <%s(3) %6llu +%-3llu%s   server\n",
-		mark(r, FV_SEG_NAT_TO_CLIENT), (unsigned long long)legs[4], RATE(4),
-		mark(r, FV_SEG_INSIDE_NAT_REPLY), "----", (unsigned long long)legs[3],
-		RATE(3), mark(r, FV_SEG_BEYOND_NAT));
-#undef RATE
+	/* Packets per leg, total and since the previous frame; an X marks
+	 * the segment where the verdict says they stop. */
+#define N(l) (unsigned long long)legs[l], \
+	     (unsigned long long)(prev && legs[l] >= prev[l] ? legs[l] - prev[l] : 0)
+	fprintf(out, "  request %-22s --%s(1) %6llu +%-4llu--> [%s] --%s(2) %6llu +%-4llu--> %s\n",
+		c, broken(r, FV_SEG_CLIENT_TO_NAT) ? "X" : "-", N(1),
+		nat_req ? "NAT X" : "NAT", broken(r, FV_SEG_BEYOND_NAT) ? "X" : "-", N(2), sv);
+	fprintf(out, "  reply   %-22s <-%s(4) %6llu +%-4llu--- [%s] <-%s(3) %6llu +%-4llu--- %s\n",
+		c, broken(r, FV_SEG_NAT_TO_CLIENT) ? "X" : "-", N(4),
+		broken(r, FV_SEG_INSIDE_NAT_REPLY) ? "NAT X" : "NAT",
+		broken(r, FV_SEG_BEYOND_NAT) ? "X" : "-", N(3), sv);
+	fprintf(out, "  NAT's outside address and port: %s\n", o);
+#undef N
 }
