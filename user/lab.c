@@ -1,9 +1,823 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include "lab.h"
+/* `flowverify lab`: the AWS VPC emulation the demo and the e2e tests run on.
+ * See docs/lab.md for the topology, the ACL emulation and the faults. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "lab_priv.h"
 #include "util.h"
+
+/* What the lab made, so `down` removes exactly that and nothing else. */
+struct lab_state {
+	enum lab_shape shape;
+	const struct lab_fault *fault;
+	bool up;			/* else still building, or broken */
+	bool ns[LAB_NS_COUNT];		/* namespaces we created */
+	pid_t server_pid, client_pid;
+};
+
+static const char usage_lab[] =
+"Usage: flowverify lab COMMAND [OPTIONS]\n"
+"\n"
+"An AWS VPC on this machine, in network namespaces: a client in a private\n"
+"subnet, a NAT instance in a public subnet, a VPC router enforcing stateless\n"
+"network ACLs, and an NTP server on the \"internet\", with real chronyd (-x)\n"
+"on both ends. Faults are switched on by name. Needs root.\n"
+"\n"
+"Commands:\n"
+"  up [--fault NAME] [--shape one|two]   build the lab and start NTP\n"
+"  fault NAME|none                       switch the fault in place\n"
+"  down                                  remove everything the lab made\n"
+"  status [--json]                       up or down, shape, fault, chronyd\n"
+"  faults [--json]                       fault names and expected verdicts\n"
+"\n"
+"Examples:\n"
+"  flowverify lab up\n"
+"  flowverify lab fault no-public-in-ephemeral\n"
+"  flowverify lab status --json\n"
+"  flowverify lab down\n"
+"\n"
+"Run 'flowverify lab COMMAND --help' for a command's options.\n";
+
+static const char usage_up[] =
+"Usage: flowverify lab up [--fault NAME] [--shape one|two] [-v]\n"
+"\n"
+"Build the lab (namespaces fv-client, fv-router, fv-nat, fv-server), start\n"
+"chronyd on the server and the client (an exchange every 0.25 s), and wait\n"
+"until the client's NTP traffic flows. Without a fault it also checks that\n"
+"NTP replies reach the client.\n"
+"\n"
+"  --fault NAME   start with this fault on (default none; see 'lab faults')\n"
+"  --shape one    the NAT has one interface, eth0, as an AWS NAT instance\n"
+"                 (default)\n"
+"  --shape two    the NAT is a Linux router: eth0 outside, eth1 inside\n"
+"  -v, --verbose  print every command run\n"
+"\n"
+"Examples:\n"
+"  flowverify lab up\n"
+"  flowverify lab up --shape two --fault client-port-123\n";
+
+static const char usage_fault[] =
+"Usage: flowverify lab fault NAME|none [-v]\n"
+"\n"
+"Switch the running lab to one fault (clearing the previous one) in place:\n"
+"ACLs are regenerated, NAT rules and sysctls set, chronyd restarted when the\n"
+"fault needs it. 'flowverify lab faults' lists the names.\n"
+"\n"
+"Examples:\n"
+"  flowverify lab fault no-public-in-ephemeral\n"
+"  flowverify lab fault none\n";
+
+static const char usage_down[] =
+"Usage: flowverify lab down [-v]\n"
+"\n"
+"Stop the lab's chronyd (only the PIDs it recorded) and delete the namespaces\n"
+"it recorded. Nothing up is not an error.\n"
+"\n"
+"Example:\n"
+"  flowverify lab down\n";
+
+static const char usage_status[] =
+"Usage: flowverify lab status [--json]\n"
+"\n"
+"Whether the lab is up, its shape and fault, its namespaces and whether each\n"
+"chronyd runs. The first line is up, partial or down. Exits 0 whether the\n"
+"lab is up or not.\n"
+"\n"
+"Examples:\n"
+"  flowverify lab status\n"
+"  flowverify lab status --json\n";
+
+static const char usage_faults[] =
+"Usage: flowverify lab faults [--json]\n"
+"\n"
+"The faults 'lab up --fault' and 'lab fault' take, with the segment the\n"
+"verdict should name for each.\n"
+"\n"
+"Examples:\n"
+"  flowverify lab faults\n"
+"  flowverify lab faults --json\n";
+
+static const char *shape_name(enum lab_shape s)
+{
+	return s == LAB_SHAPE_TWO ? "two" : "one";
+}
+
+static const char *nat_ifaces(enum lab_shape s)
+{
+	return s == LAB_SHAPE_TWO ? LAB_NS_NAT ":eth0,eth1" : LAB_NS_NAT ":eth0";
+}
+
+static bool is_help(const char *a)
+{
+	return !strcmp(a, "-h") || !strcmp(a, "--help");
+}
+
+static bool is_verbose(const char *a)
+{
+	return !strcmp(a, "-v") || !strcmp(a, "--verbose");
+}
+
+/* ---- state file ---- */
+
+static int state_save(const struct lab_state *st)
+{
+	char buf[512];
+	int len, i;
+
+	len = snprintf(buf, sizeof(buf), "shape %s\nfault %s\nphase %s\n",
+		       shape_name(st->shape), st->fault->name,
+		       st->up ? "up" : "building");
+	for (i = 0; i < LAB_NS_COUNT; i++)
+		if (st->ns[i])
+			len += snprintf(buf + len, sizeof(buf) - len, "ns %s\n",
+					lab_ns_names[i]);
+	if (st->server_pid)
+		len += snprintf(buf + len, sizeof(buf) - len, "server_pid %d\n",
+				st->server_pid);
+	if (st->client_pid)
+		snprintf(buf + len, sizeof(buf) - len, "client_pid %d\n",
+			 st->client_pid);
+	/* Written whole then renamed: a crash never leaves half a record. */
+	if (lab_write_file(LAB_STATE ".tmp", "%s", buf))
+		return -1;
+	if (rename(LAB_STATE ".tmp", LAB_STATE)) {
+		fv_err("lab: cannot write %s: %s", LAB_STATE, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 loaded, 0 no state (lab down), -1 unreadable. */
+static int state_load(struct lab_state *st)
+{
+	char line[256], key[32], val[128];
+	uint64_t v;
+	FILE *f;
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	st->shape = LAB_SHAPE_ONE;
+	st->fault = lab_fault_find("none");
+	f = fopen(LAB_STATE, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		fv_err("lab: cannot read %s: %s%s", LAB_STATE, strerror(errno),
+		       errno == EACCES ? " (needs root)" : "");
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%31s %127s", key, val) != 2)
+			continue;
+		if (!strcmp(key, "shape")) {
+			st->shape = !strcmp(val, "two") ? LAB_SHAPE_TWO : LAB_SHAPE_ONE;
+		} else if (!strcmp(key, "fault")) {
+			if (lab_fault_find(val))
+				st->fault = lab_fault_find(val);
+		} else if (!strcmp(key, "phase")) {
+			st->up = !strcmp(val, "up");
+		} else if (!strcmp(key, "ns")) {
+			/* Only our own names: a damaged file cannot make
+			 * `down` delete somebody else's namespace. */
+			for (i = 0; i < LAB_NS_COUNT; i++)
+				if (!strcmp(val, lab_ns_names[i]))
+					st->ns[i] = true;
+		} else if (!strcmp(key, "server_pid") &&
+			   !fv_parse_u64(val, 2, 4194304, &v)) {
+			st->server_pid = v;
+		} else if (!strcmp(key, "client_pid") &&
+			   !fv_parse_u64(val, 2, 4194304, &v)) {
+			st->client_pid = v;
+		}
+	}
+	fclose(f);
+	return 1;
+}
+
+/* ---- checks before anything is made ---- */
+
+static bool need_root(void)
+{
+	if (geteuid() == 0)
+		return true;
+	fv_err("lab: needs root (network namespaces, nftables, chronyd)");
+	return false;
+}
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[512], dir[256];
+	size_t len;
+
+	if (!path || !*path)
+		path = "/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		len = strcspn(path, ":");
+		if (len && len < sizeof(dir)) {
+			memcpy(dir, path, len);
+			dir[len] = '\0';
+			snprintf(buf, sizeof(buf), "%s/%s", dir, prog);
+			if (!access(buf, X_OK))
+				return true;
+		}
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
+static bool have_tools(void)
+{
+	if (!in_path("ip")) {
+		fv_err("lab: 'ip' not found in PATH (install iproute2)");
+		return false;
+	}
+	if (!in_path("nft")) {
+		fv_err("lab: 'nft' not found in PATH (install nftables)");
+		return false;
+	}
+	if (access(LAB_CHRONYD, X_OK)) {
+		fv_err("lab: %s not found (install chrony)", LAB_CHRONYD);
+		return false;
+	}
+	return true;
+}
+
+/* Serialise lab commands; the lock goes with the process. Only `up`
+ * creates the run dir: the others have nothing to do without it. */
+static int take_lock(bool create)
+{
+	int fd;
+
+	if (!create && access(LAB_RUN_DIR, F_OK) && errno == ENOENT)
+		return -ENOENT;
+	if (create && mkdir(LAB_RUN_DIR, 0755) && errno != EEXIST) {
+		fv_err("lab: cannot create %s: %s", LAB_RUN_DIR, strerror(errno));
+		return -1;
+	}
+	fd = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		fv_err("lab: cannot lock %s: %s", LAB_RUN_DIR, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Also drops the run dir when the lab left nothing in it (and nothing
+ * else of flowverify's lives there), so a refused `up` leaves no trace. */
+static void release_lock(int lock)
+{
+	close(lock);
+	rmdir(LAB_RUN_DIR);
+}
+
+/* ---- down ---- */
+
+static void remove_files(void)
+{
+	static const char *const dirs[] = { LAB_SOCK_DIR, LAB_DIR };
+	char path[512];
+	struct dirent *e;
+	size_t i;
+	DIR *d;
+
+	/* The lab dir holds only what the lab wrote. */
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		d = opendir(dirs[i]);
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+			    e->d_type == DT_DIR)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+		rmdir(dirs[i]);
+	}
+}
+
+/* Remove what st records; anything that fails stays recorded. */
+static int teardown(struct lab_state *st)
+{
+	int i, err = 0;
+	pid_t p;
+
+	if (lab_chrony_stop(LAB_CLIENT, st->client_pid))
+		err = -1;
+	else
+		st->client_pid = 0;
+	if (lab_chrony_stop(LAB_SERVER, st->server_pid))
+		err = -1;
+	else
+		st->server_pid = 0;
+	/* A daemon started but not yet recorded left its pidfile. */
+	if ((p = lab_chrony_pidfile(LAB_CLIENT)) && lab_chrony_stop(LAB_CLIENT, p))
+		err = -1;
+	if ((p = lab_chrony_pidfile(LAB_SERVER)) && lab_chrony_stop(LAB_SERVER, p))
+		err = -1;
+	if ((p = lab_chrony_pidfile(LAB_SELFTEST)) && lab_chrony_stop(LAB_SELFTEST, p))
+		err = -1;
+
+	for (i = LAB_NS_COUNT - 1; i >= 0; i--) {
+		char *argv[] = { "ip", "netns", "del", (char *)lab_ns_names[i], NULL };
+
+		if (!st->ns[i])
+			continue;
+		if (lab_ns_exists(lab_ns_names[i]) && lab_ns_run(NULL, argv)) {
+			err = -1;
+			continue;
+		}
+		st->ns[i] = false;
+	}
+	if (err) {
+		st->up = false;
+		state_save(st);
+		return -1;
+	}
+	remove_files();
+	return 0;
+}
+
+static void note_strays(void)
+{
+	int i;
+
+	for (i = 0; i < LAB_NS_COUNT; i++)
+		if (lab_ns_exists(lab_ns_names[i]))
+			fprintf(stderr, "lab: namespace %s exists but the lab did not record it; left alone\n",
+				lab_ns_names[i]);
+}
+
+static int cmd_down(int argc, char **argv)
+{
+	struct lab_state st;
+	int i, lock, ret, n = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(usage_down, stdout);
+			return FV_EXIT_OK;
+		}
+		if (is_verbose(argv[i])) {
+			fv_verbose = true;
+			continue;
+		}
+		fv_err("lab down: unexpected argument '%s'; try 'flowverify lab down --help'",
+		       argv[i]);
+		return FV_EXIT_USAGE;
+	}
+	if (!need_root())
+		return FV_EXIT_USAGE;
+	lock = take_lock(false);
+	if (lock == -ENOENT) {
+		printf("lab: nothing is up\n");
+		note_strays();
+		return FV_EXIT_OK;
+	}
+	if (lock < 0)
+		return FV_EXIT_USAGE;
+	ret = state_load(&st);
+	if (ret < 0) {
+		release_lock(lock);
+		return FV_EXIT_USAGE;
+	}
+	for (i = 0; i < LAB_NS_COUNT; i++)
+		n += st.ns[i];
+	if (teardown(&st)) {
+		fv_err("lab: could not remove everything; what is left is still recorded, run 'flowverify lab down' again");
+		release_lock(lock);
+		return FV_EXIT_USAGE;
+	}
+	if (ret == 0) {
+		printf("lab: nothing is up\n");
+		note_strays();
+	} else {
+		printf("lab: down, %d namespace%s removed\n", n, n == 1 ? "" : "s");
+	}
+	release_lock(lock);
+	return FV_EXIT_OK;
+}
+
+/* ---- up ---- */
+
+static const struct lab_fault *parse_fault(const char *name)
+{
+	const struct lab_fault *f = lab_fault_find(name);
+
+	if (!f)
+		fv_err("lab: unknown fault '%s'; 'flowverify lab faults' lists them", name);
+	return f;
+}
+
+/* Bring the chronyd to what fault f wants; `old` is the fault running. */
+static int apply_daemons(struct lab_state *st, const struct lab_fault *old,
+			 const struct lab_fault *f)
+{
+	bool server_ok = lab_chrony_ours(LAB_SERVER, st->server_pid);
+	bool client_ok = lab_chrony_ours(LAB_CLIENT, st->client_pid);
+	int err;
+
+	if (f->server_down && server_ok) {
+		if (lab_chrony_stop(LAB_SERVER, st->server_pid))
+			return -1;
+		st->server_pid = 0;
+	} else if (!f->server_down && !server_ok) {
+		err = lab_chrony_start(LAB_SERVER, 0, &st->server_pid);
+		if (state_save(st) || err)
+			return -1;
+	}
+	/* The client's port lives in its config: restart to change it. */
+	if (client_ok && old && old->client_port == f->client_port)
+		return 0;
+	if (client_ok && lab_chrony_stop(LAB_CLIENT, st->client_pid))
+		return -1;
+	st->client_pid = 0;
+	err = lab_chrony_start(LAB_CLIENT, f->client_port, &st->client_pid);
+	if (state_save(st) || err)
+		return -1;
+	return 0;
+}
+
+static void print_summary(const struct lab_state *st)
+{
+	printf("lab: up, shape %s, fault %s (expected verdict: %s)\n",
+	       shape_name(st->shape), st->fault->name, st->fault->segment);
+	printf("  namespaces: %s %s %s %s\n", LAB_NS_CLIENT, LAB_NS_ROUTER,
+	       LAB_NS_NAT, LAB_NS_SERVER);
+	if (st->fault->client_port)
+		printf("  client 10.0.1.10:%d -> NAT 10.0.0.5 -> server %s:123\n",
+		       st->fault->client_port, LAB_SERVER_IP);
+	else
+		printf("  client 10.0.1.10:random -> NAT 10.0.0.5 -> server %s:123\n",
+		       LAB_SERVER_IP);
+	printf("  watch: --nat %s --client %s:eth0\n", nat_ifaces(st->shape),
+	       LAB_NS_CLIENT);
+}
+
+static int cmd_up(int argc, char **argv)
+{
+	const struct lab_fault *f = lab_fault_find("none");
+	enum lab_shape shape = LAB_SHAPE_ONE;
+	struct lab_state st, cur;
+	const char *val;
+	int i, lock, ret;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (is_help(a)) {
+			fputs(usage_up, stdout);
+			return FV_EXIT_OK;
+		}
+		if (is_verbose(a)) {
+			fv_verbose = true;
+			continue;
+		}
+		if (!strcmp(a, "--fault") || !strcmp(a, "--shape")) {
+			if (i + 1 >= argc) {
+				fv_err("lab up: %s needs a value", a);
+				return FV_EXIT_USAGE;
+			}
+			val = argv[++i];
+		} else if (!strncmp(a, "--fault=", 8) || !strncmp(a, "--shape=", 8)) {
+			val = a + 8;
+		} else {
+			fv_err("lab up: unexpected argument '%s'; try 'flowverify lab up --help'", a);
+			return FV_EXIT_USAGE;
+		}
+		if (!strncmp(a, "--fault", 7)) {
+			if (!(f = parse_fault(val)))
+				return FV_EXIT_USAGE;
+		} else if (!strcmp(val, "one")) {
+			shape = LAB_SHAPE_ONE;
+		} else if (!strcmp(val, "two")) {
+			shape = LAB_SHAPE_TWO;
+		} else {
+			fv_err("lab up: unknown shape '%s'; use one or two", val);
+			return FV_EXIT_USAGE;
+		}
+	}
+	if (!need_root() || !have_tools() || (lock = take_lock(true)) < 0)
+		return FV_EXIT_USAGE;
+
+	ret = state_load(&cur);
+	if (ret) {
+		if (ret > 0 && cur.up)
+			fv_err("lab: already up (shape %s, fault %s); run 'flowverify lab down' first, or 'flowverify lab fault NAME'",
+			       shape_name(cur.shape), cur.fault->name);
+		else if (ret > 0)
+			fv_err("lab: a partly built lab is recorded; run 'flowverify lab down' first");
+		release_lock(lock);
+		return FV_EXIT_USAGE;
+	}
+	for (i = 0; i < LAB_NS_COUNT; i++) {
+		if (lab_ns_exists(lab_ns_names[i])) {
+			fv_err("lab: namespace %s exists but the lab did not make it; if it is stale, 'ip netns del %s'",
+			       lab_ns_names[i], lab_ns_names[i]);
+			release_lock(lock);
+			return FV_EXIT_USAGE;
+		}
+	}
+
+	/* From here on every step is recorded, so a failure can undo it. */
+	if (mkdir(LAB_DIR, 0700) && errno != EEXIST) {
+		fv_err("lab: cannot create %s: %s", LAB_DIR, strerror(errno));
+		release_lock(lock);
+		return FV_EXIT_USAGE;
+	}
+	chmod(LAB_DIR, 0700);
+	memset(&st, 0, sizeof(st));
+	st.shape = shape;
+	st.fault = f;
+	if (state_save(&st))
+		goto fail;
+	for (i = 0; i < LAB_NS_COUNT; i++) {
+		ret = lab_net_create_ns(lab_ns_names[i]);
+		/* `ip netns add` may have made it even if a later step failed. */
+		st.ns[i] = lab_ns_exists(lab_ns_names[i]);
+		if (state_save(&st) || ret)
+			goto fail;
+	}
+	if (lab_net_wire(shape) || lab_net_apply_fault(shape, f))
+		goto fail;
+	if (!f->server_down) {
+		ret = lab_chrony_start(LAB_SERVER, 0, &st.server_pid);
+		if (state_save(&st) || ret)
+			goto fail;
+	}
+	/* Self-test before the client daemon takes the pinned port. */
+	if (!strcmp(f->name, "none") && !lab_chrony_selftest(f->client_port)) {
+		fv_err("lab: the healthy lab got no NTP reply in fv-client (see %s/selftest.log)",
+		       LAB_DIR);
+		goto fail;
+	}
+	ret = lab_chrony_start(LAB_CLIENT, f->client_port, &st.client_pid);
+	if (state_save(&st) || ret)
+		goto fail;
+	/* Requests reaching the router prove the client side is wired. */
+	if (!lab_net_wait_counter(LAB_NS_ROUTER, "Ip", "InReceives", 2, 3000)) {
+		fv_err("lab: no packets from the client reach %s within 3 s", LAB_NS_ROUTER);
+		goto fail;
+	}
+	if (!strcmp(f->name, "none") &&
+	    !lab_net_wait_counter(LAB_NS_CLIENT, "Udp", "InDatagrams", 2, 3000)) {
+		fv_err("lab: the client's chronyd gets no NTP replies within 3 s");
+		goto fail;
+	}
+	st.up = true;
+	if (state_save(&st))
+		goto fail;
+	print_summary(&st);
+	if (!strcmp(f->name, "none"))
+		printf("lab: healthy, NTP replies reach the client\n");
+	else
+		printf("lab: client NTP requests reach the VPC router; fault: %s\n", f->desc);
+	release_lock(lock);
+	return FV_EXIT_OK;
+
+fail:
+	fv_err("lab: setup failed; removing what was made");
+	if (teardown(&st))
+		fv_err("lab: could not remove everything; run 'flowverify lab down'");
+	release_lock(lock);
+	return FV_EXIT_USAGE;
+}
+
+/* ---- fault ---- */
+
+static int cmd_fault(int argc, char **argv)
+{
+	const struct lab_fault *f = NULL, *old;
+	struct lab_state st;
+	const char *name = NULL;
+	int i, lock, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(usage_fault, stdout);
+			return FV_EXIT_OK;
+		}
+		if (is_verbose(argv[i])) {
+			fv_verbose = true;
+			continue;
+		}
+		if (name || argv[i][0] == '-') {
+			fv_err("lab fault: unexpected argument '%s'; try 'flowverify lab fault --help'",
+			       argv[i]);
+			return FV_EXIT_USAGE;
+		}
+		name = argv[i];
+	}
+	if (!name) {
+		fv_err("lab fault: name a fault, or none; 'flowverify lab faults' lists them");
+		return FV_EXIT_USAGE;
+	}
+	if (!(f = parse_fault(name)))
+		return FV_EXIT_USAGE;
+	if (!need_root())
+		return FV_EXIT_USAGE;
+	lock = take_lock(false);
+	if (lock == -ENOENT) {
+		fv_err("lab: not up; run 'flowverify lab up --fault %s'", f->name);
+		return FV_EXIT_USAGE;
+	}
+	if (lock < 0)
+		return FV_EXIT_USAGE;
+	ret = state_load(&st);
+	if (ret <= 0 || !st.up) {
+		if (ret == 0)
+			fv_err("lab: not up; run 'flowverify lab up --fault %s'", f->name);
+		else if (ret > 0)
+			fv_err("lab: only partly up; run 'flowverify lab down' and 'flowverify lab up'");
+		release_lock(lock);
+		return FV_EXIT_USAGE;
+	}
+	old = st.fault;
+	if (lab_net_apply_fault(st.shape, f) || apply_daemons(&st, old, f)) {
+		fv_err("lab: switching to fault %s failed; 'flowverify lab fault none' or 'flowverify lab down'",
+		       f->name);
+		release_lock(lock);
+		return FV_EXIT_USAGE;
+	}
+	st.fault = f;
+	if (state_save(&st)) {
+		release_lock(lock);
+		return FV_EXIT_USAGE;
+	}
+	printf("lab: fault %s (expected verdict: %s): %s\n", f->name, f->segment, f->desc);
+	if (!strcmp(f->name, "none")) {
+		if (!lab_net_wait_counter(LAB_NS_CLIENT, "Udp", "InDatagrams", 2, 3000)) {
+			fv_err("lab: the client's chronyd gets no NTP replies within 3 s");
+			release_lock(lock);
+			return FV_EXIT_USAGE;
+		}
+		printf("lab: healthy, NTP replies reach the client\n");
+	}
+	release_lock(lock);
+	return FV_EXIT_OK;
+}
+
+/* ---- status, faults ---- */
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	bool json = false, srv, cli;
+	struct lab_state st;
+	int i, ret, n = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(usage_status, stdout);
+			return FV_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
+		}
+		fv_err("lab status: unexpected argument '%s'; try 'flowverify lab status --help'",
+		       argv[i]);
+		return FV_EXIT_USAGE;
+	}
+	ret = state_load(&st);
+	if (ret < 0)
+		return FV_EXIT_USAGE;
+	srv = ret && lab_chrony_ours(LAB_SERVER, st.server_pid);
+	cli = ret && lab_chrony_ours(LAB_CLIENT, st.client_pid);
+
+	if (json) {
+		printf("{\"up\":%s,\"state\":\"%s\"", ret && st.up ? "true" : "false",
+		       !ret ? "down" : st.up ? "up" : "partial");
+		if (ret) {
+			printf(",\"shape\":\"%s\",\"fault\":", shape_name(st.shape));
+			json_str(st.fault->name);
+			printf(",\"expected_segment\":");
+			json_str(st.fault->segment);
+			printf(",\"namespaces\":[");
+			for (i = 0; i < LAB_NS_COUNT; i++)
+				if (st.ns[i])
+					printf("%s\"%s\"", n++ ? "," : "", lab_ns_names[i]);
+			printf("],\"chronyd\":{\"server\":{\"running\":%s,\"pid\":%d},"
+			       "\"client\":{\"running\":%s,\"pid\":%d}}",
+			       srv ? "true" : "false", srv ? st.server_pid : 0,
+			       cli ? "true" : "false", cli ? st.client_pid : 0);
+			printf(",\"nat\":\"%s\",\"client\":\"%s:eth0\"",
+			       nat_ifaces(st.shape), LAB_NS_CLIENT);
+		}
+		printf("}\n");
+		return FV_EXIT_OK;
+	}
+	/* The first word is the state, for `grep -q '^up'` in scripts. */
+	if (!ret) {
+		printf("down\n");
+		return FV_EXIT_OK;
+	}
+	printf("%s\n", st.up ? "up" : "partial (run 'flowverify lab down')");
+	printf("  shape: %s\n", shape_name(st.shape));
+	printf("  fault: %s (expected verdict: %s)\n", st.fault->name, st.fault->segment);
+	printf("  namespaces:");
+	for (i = 0; i < LAB_NS_COUNT; i++)
+		if (st.ns[i])
+			printf(" %s%s", lab_ns_names[i],
+			       lab_ns_exists(lab_ns_names[i]) ? "" : " (missing)");
+	printf("\n");
+	if (srv)
+		printf("  chronyd server: running, pid %d\n", st.server_pid);
+	else
+		printf("  chronyd server: not running\n");
+	if (cli)
+		printf("  chronyd client: running, pid %d\n", st.client_pid);
+	else
+		printf("  chronyd client: not running\n");
+	printf("  watch: --nat %s --client %s:eth0\n", nat_ifaces(st.shape), LAB_NS_CLIENT);
+	return FV_EXIT_OK;
+}
+
+static int cmd_faults(int argc, char **argv)
+{
+	const struct lab_fault *f;
+	bool json = false;
+	size_t i;
+
+	for (i = 1; i < (size_t)argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(usage_faults, stdout);
+			return FV_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
+		}
+		fv_err("lab faults: unexpected argument '%s'; try 'flowverify lab faults --help'",
+		       argv[i]);
+		return FV_EXIT_USAGE;
+	}
+	if (json) {
+		putchar('[');
+		for (i = 0; (f = lab_fault_at(i)); i++) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(f->name);
+			printf(",\"segment\":");
+			json_str(f->segment);
+			printf(",\"description\":");
+			json_str(f->desc);
+			putchar('}');
+		}
+		printf("]\n");
+		return FV_EXIT_OK;
+	}
+	printf("%-28s %-20s %s\n", "FAULT", "EXPECTED", "DESCRIPTION");
+	for (i = 0; (f = lab_fault_at(i)); i++)
+		printf("%-28s %-20s %s\n", f->name, f->segment, f->desc);
+	return FV_EXIT_OK;
+}
 
 int lab_main(int argc, char **argv)
 {
-	fv_err("lab: not built yet");
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		fv_err("lab: name a command (up, fault, down, status, faults); try 'flowverify lab --help'");
+		return FV_EXIT_USAGE;
+	}
+	if (is_help(cmd)) {
+		fputs(usage_lab, stdout);
+		return FV_EXIT_OK;
+	}
+	if (!strcmp(cmd, "up"))
+		return cmd_up(argc - 1, argv + 1);
+	if (!strcmp(cmd, "fault"))
+		return cmd_fault(argc - 1, argv + 1);
+	if (!strcmp(cmd, "down"))
+		return cmd_down(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "faults"))
+		return cmd_faults(argc - 1, argv + 1);
+	fv_err("lab: unknown command '%s'; try 'flowverify lab --help'", cmd);
 	return FV_EXIT_USAGE;
 }

@@ -44,8 +44,13 @@ static int write_conf(enum lab_daemon d, int client_port)
 		head = "allow all\nlocal stratum 8\nport 123\n";
 		break;
 	case LAB_CLIENT:
-		/* An exchange every 0.25 s, reachable or not. */
-		head = "server " LAB_SERVER_IP " iburst minpoll -2 maxpoll -2\nport 0\n";
+		/* An exchange every 0.25 s. chronyd will not poll an
+		 * unreachable source faster than every 1 s (ntp_core.c,
+		 * MIN_NONLAN_POLL); burst turns each of those polls into
+		 * up to four requests 0.25 s apart, so a fault still gives
+		 * a steady stream. A reachable source ends the burst at
+		 * its first reply: one request per 0.25 s. */
+		head = "server " LAB_SERVER_IP " iburst burst minpoll -2 maxpoll -2\nport 0\n";
 		break;
 	default:
 		head = "server " LAB_SERVER_IP " iburst maxsamples 1\nport 0\n";

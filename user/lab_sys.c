@@ -165,8 +165,10 @@ static int write_sysctls(void *arg)
 		/* /proc/sys/net resolves to the netns of whoever opens it. */
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fv_err("lab: cannot open %s: %s", path, strerror(errno));
-			return -errno;
+			int err = errno;
+
+			fv_err("lab: cannot open %s: %s", path, strerror(err));
+			return -err;
 		}
 		len = strlen(eq + 1);
 		n = write(fd, eq + 1, len);

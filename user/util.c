@@ -39,7 +39,9 @@ int fv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	/* strtoull skips any leading space and takes a sign ("\t-1" wraps
+	 * to 2^64-1): only a digit may start. */
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -56,7 +58,9 @@ int fv_parse_seconds(const char *s, double max, double *out)
 	double v;
 	char *end;
 
-	if (!s || !*s || *s == ' ' || *s == '+' || *s == '-')
+	/* Decimal digits and a point only: strtod would also take leading
+	 * space, hex ("0x10"), exponents, "inf" and "nan". */
+	if (!s || !*s || s[strspn(s, "0123456789.")])
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
