@@ -7,6 +7,79 @@
 
 #define NS_PER_SEC 1000000000.0
 
+/* The newest exchange lost at seg in the report's window. */
+static const struct fv_exchange *lost_example(struct fv_session *s,
+					      const struct fv_report *r,
+					      enum fv_segment seg)
+{
+	int32_t i;
+
+	for (i = (int32_t)s->xt.count - 1; i >= 0; i--) {
+		const struct fv_exchange *x = fv_xtable_at(&s->xt, i);
+
+		if (x->first_ns < r->since_ns || x->first_ns > r->until_ns ||
+		    r->now_ns < x->first_ns + r->timeout_ns ||
+		    fv_exchange_is_nat_own(x) || fv_exchange_answered(x))
+			continue;
+		if (fv_exchange_stopped_at(x) == seg)
+			return x;
+	}
+	return NULL;
+}
+
+/* One sentence naming the addresses and ports of what was lost, from the
+ * newest lost exchange: the evidence under the verdict. */
+static void describe_evidence(struct fv_session *s, struct fv_report *r)
+{
+	enum fv_segment seg = r->verdict.segment;
+	const struct fv_exchange *x = lost_example(s, r, seg);
+	unsigned long long n = r->tally.lost[seg];
+	char c[64], o[64], sv[64];
+	double age;
+
+	if (!x)
+		return;
+	fv_format_endpoint(x->inside_addr, x->inside_port, c, sizeof(c));
+	fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
+	fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
+	age = (r->now_ns - x->first_ns) / 1e9;
+	switch (seg) {
+	case FV_SEG_CLIENT_TO_NAT:
+		snprintf(r->evidence, sizeof(r->evidence), "%llu requests left the "
+			 "client %s and never reached the NAT (last %.1f s ago)", n, c, age);
+		break;
+	case FV_SEG_INSIDE_NAT_REQUEST:
+		snprintf(r->evidence, sizeof(r->evidence), "%llu requests from %s "
+			 "arrived at the NAT and none left it (last %.1f s ago)", n, c, age);
+		break;
+	case FV_SEG_NAT_NOT_TRANSLATING:
+		snprintf(r->evidence, sizeof(r->evidence), "%llu requests from %s "
+			 "left the NAT for %s with the client's own source address "
+			 "(last %.1f s ago)", n, c, sv, age);
+		break;
+	case FV_SEG_BEYOND_NAT:
+		snprintf(r->evidence, sizeof(r->evidence), "%llu requests from %s "
+			 "left the NAT as %s -> %s and no reply came back to %s "
+			 "(last %.1f s ago)%s", n, c, o, sv, o, age,
+			 ntohs(x->outside_port) < 1024 ? "; the NAT kept a port below "
+			 "1024, which the usual inbound rule for UDP 1024-65535 does "
+			 "not admit" : "");
+		break;
+	case FV_SEG_INSIDE_NAT_REPLY:
+		snprintf(r->evidence, sizeof(r->evidence), "%llu replies from %s "
+			 "arrived at the NAT's %s and none left for %s (last %.1f s ago)",
+			 n, sv, o, c, age);
+		break;
+	case FV_SEG_NAT_TO_CLIENT:
+		snprintf(r->evidence, sizeof(r->evidence), "%llu replies left the "
+			 "NAT for %s and never reached the client (last %.1f s ago)",
+			 n, c, age);
+		break;
+	default:
+		break;
+	}
+}
+
 int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 		    uint64_t timeout_ns, struct fv_report *r)
 {
@@ -46,6 +119,8 @@ int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 	}
 	fv_xtable_tally(&s->xt, since_ns, until_ns, r->now_ns, timeout_ns, t);
 	fv_verdict_decide(t, &r->verdict);
+	if (r->verdict.status == FV_STATUS_FAULT)
+		describe_evidence(s, r);
 	return 0;
 }
 
@@ -189,10 +264,11 @@ json_t *fv_report_json(const struct fv_session *s, const struct fv_report *r)
 		if (r->rows[i].nat_own)
 			json_array_append_new(own, flow_json(s, r, &r->rows[i]));
 	}
-	root = json_pack("{s:s, s:s?, s:s, s:s?, s:s}",
+	root = json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:s}",
 			 "status", fv_status_word(v->status),
 			 "segment", fv_segment_word(v->segment),
 			 "explanation", v->explanation,
+			 "evidence", *r->evidence ? r->evidence : NULL,
 			 "causes", fv_segment_causes(v->segment),
 			 "basis", v->from_counters ? "counters" : "exchanges");
 	json_object_set_new(root, "duration_seconds",
@@ -307,6 +383,8 @@ void fv_report_text(FILE *out, const struct fv_session *s,
 		v->status == FV_STATUS_FAULT ? "FAULT " : "NO TRAFFIC: ",
 		v->explanation, v->from_counters ? " (from counters: no exchange "
 		"could be joined by its cookie)" : "");
+	if (*r->evidence)
+		fprintf(out, "Evidence: %s\n", r->evidence);
 }
 
 static bool broken(const struct fv_report *r, enum fv_segment seg)
