@@ -12,7 +12,7 @@ struct fv_report {
 	uint64_t since_ns, until_ns, now_ns, timeout_ns;
 	struct fv_tally tally;
 	struct fv_verdict verdict;
-	char evidence[384];	/* one sentence with addresses, for a fault */
+	char evidence[640];	/* one sentence with addresses, for a fault */
 	struct fv_flow_row *rows;
 	int n_rows;
 	uint64_t stats[FV_MAX_POINTS][FV_STAT_MAX];
