@@ -34,7 +34,8 @@ tally() {
 for bin in .output/tests/test_*; do
 	[ -x "$bin" ] || continue
 	suite=$(basename "$bin")
-	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$bin" 2>&1)
+	# cmocka has no timeout of its own: a hang is a failure, not a stall.
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "$bin" 2>&1)
 	tally "$suite" $? "$out"
 done
 
@@ -42,7 +43,7 @@ if [ "${FV_TEST_ONLY:-}" != "unit" ]; then
 	for script in tests/e2e/*.sh; do
 		[ -x "$script" ] || continue
 		suite=$(basename "$script" .sh)
-		out=$("$script" 2>&1)
+		out=$(timeout 1800 "$script" 2>&1)
 		tally "$suite" $? "$out"
 	done
 fi

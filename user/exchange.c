@@ -9,7 +9,7 @@ int fv_xtable_init(struct fv_xtable *xt, uint32_t capacity)
 	uint32_t i;
 
 	memset(xt, 0, sizeof(*xt));
-	if (!capacity)
+	if (!capacity || capacity > (1u << 30))
 		return -EINVAL;
 	xt->capacity = capacity;
 	for (xt->nbuckets = 1; xt->nbuckets < capacity; xt->nbuckets <<= 1)
@@ -166,7 +166,7 @@ void fv_xtable_tally(struct fv_xtable *xt, uint64_t since_ns, uint64_t until_ns,
 			t->answered++;
 			continue;
 		}
-		if (now_ns < x->first_ns + timeout_ns) {
+		if (x->first_ns > now_ns || now_ns - x->first_ns < timeout_ns) {
 			t->in_flight++;
 			continue;
 		}

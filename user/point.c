@@ -33,6 +33,8 @@ static bool valid_ifname(const char *s, size_t len)
 
 	if (!len || len >= IF_NAMESIZE)
 		return false;
+	if ((len == 1 && s[0] == '.') || (len == 2 && !strncmp(s, "..", 2)))
+		return false;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '/' || s[i] == ' ' || s[i] == ':' || s[i] == '\t')
 			return false;

@@ -18,7 +18,8 @@ static const struct fv_exchange *lost_example(struct fv_session *s,
 		const struct fv_exchange *x = fv_xtable_at(&s->xt, i);
 
 		if (x->first_ns < r->since_ns || x->first_ns > r->until_ns ||
-		    r->now_ns < x->first_ns + r->timeout_ns ||
+		    x->first_ns > r->now_ns ||
+		    r->now_ns - x->first_ns < r->timeout_ns ||
 		    fv_exchange_is_nat_own(x) || fv_exchange_answered(x))
 			continue;
 		if (fv_exchange_stopped_at(x) == seg)

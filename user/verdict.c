@@ -89,6 +89,14 @@ static enum fv_segment segment_from_counters(const struct fv_tally *t)
 	return FV_SEG_NONE;
 }
 
+/* Replies flowing on every leg we watch, by the counters alone. */
+static bool counters_show_replies(const struct fv_tally *t)
+{
+	if (!t->leg_packets[1] || !t->leg_packets[4])
+		return false;
+	return !t->have_client || t->client_leg4_packets;
+}
+
 static void explain(struct fv_verdict *v, const struct fv_tally *t)
 {
 	enum fv_segment s = v->segment;
@@ -106,7 +114,12 @@ static void explain(struct fv_verdict *v, const struct fv_tally *t)
 		return;
 	}
 	if (v->status == FV_STATUS_OK) {
-		if (v->lost)
+		if (v->from_counters)
+			snprintf(v->explanation, sizeof(v->explanation),
+				 "replies reach the clients by the counters (%llu on "
+				 "leg 4); no exchange could be joined by its cookie",
+				 (unsigned long long)t->leg_packets[4]);
+		else if (v->lost)
 			snprintf(v->explanation, sizeof(v->explanation),
 				 "replies reach the clients: %llu answered, %llu lost "
 				 "(most at %s)", (unsigned long long)t->answered,
@@ -140,8 +153,13 @@ void fv_verdict_decide(const struct fv_tally *t, struct fv_verdict *v)
 		v->status = FV_STATUS_PENDING;
 	} else if (!t->answered && !v->lost) {
 		v->segment = segment_from_counters(t);
-		v->from_counters = v->segment != FV_SEG_NONE;
-		v->status = v->from_counters ? FV_STATUS_FAULT : FV_STATUS_NO_TRAFFIC;
+		if (v->segment != FV_SEG_NONE)
+			v->status = FV_STATUS_FAULT;
+		else if (counters_show_replies(t))
+			v->status = FV_STATUS_OK;
+		else
+			v->status = FV_STATUS_NO_TRAFFIC;
+		v->from_counters = v->status != FV_STATUS_NO_TRAFFIC;
 	} else if (v->lost && v->lost >= t->answered) {
 		/* Most exchanges die: that is the fault. A few lost among
 		 * many answered is loss, reported, not a broken path. */
