@@ -66,6 +66,24 @@ check "requests nobody forwarded stop inside the NAT" \
 	jq_ok "$TMP/v1.json" '.segment == "inside_nat_request"'
 check "verify detached everything on exit" nothing_left
 
+# 1b. The NAT's own NTP traffic: requests leaving from its own address
+# with no client request behind them are shown apart, never judged.
+$FV verify --nat $A:a0 --duration 2 --json --ready-file "$TMP/ready1b" \
+	>"$TMP/v1b.json" 2>/dev/null &
+pid=$!
+if wait_file "$TMP/ready1b"; then
+	ip netns exec $A python3 -c '
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(7):
+    s.sendto(bytes([0x23]) + bytes(39) + os.urandom(8), ("10.9.0.2", 123))'
+fi
+wait $pid
+check "NAT's own requests listed apart (7), not as leg 2" \
+	jq_ok "$TMP/v1b.json" '([.nat_own_flows[].packets] | add) == 7 and .legs[1].packets == 0'
+check "NAT's own requests alone are no client traffic" \
+	jq_ok "$TMP/v1b.json" '.status == "no_traffic"'
+
 # 2. Someone else's XDP program: untouched, tc ingress used instead.
 ip -n $A link set dev a0 xdpgeneric obj .output/tests/xdp_pass.bpf.o sec xdp
 before=$(ip -n $A -d link show a0 | grep -o 'prog/xdp id [0-9]*')
