@@ -15,7 +15,7 @@ DESTDIR   ?=
 CFLAGS    ?= -g -O2
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP \
 	     -I$(OUTPUT) -Iinclude -DFV_VERSION=\"$(VERSION)\"
-LDLIBS    += -lbpf -lelf -lz -ljansson
+LDLIBS    += -lbpf -lelf -lz -ljansson -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
 	     -Iinclude -Ivmlinux -I/usr/include/$(MULTIARCH)
 
@@ -48,7 +48,7 @@ $(OUTPUT) $(OUTPUT)/tests:
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/flowverify.h | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MT $@ -MF $(OUTPUT)/$*.bpf.d -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
 	$(Q)rm -f $@.tmp

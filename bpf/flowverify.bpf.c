@@ -24,6 +24,8 @@
 
 /* Set by user space between open and load, in network byte order. */
 const volatile __be16 ntp_port_be = bpf_htons(FV_NTP_PORT_DEFAULT);
+const volatile __u64 event_rate = FV_EVENT_RATE_DEFAULT;	/* per CPU per s */
+const volatile __u64 event_burst = FV_EVENT_BURST_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -38,6 +40,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fv_event_budget);
+} evbudget SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -98,6 +107,30 @@ static __always_inline void count_flow(const struct fv_flow_key *key,
 	val->packets += 1;
 	val->bytes += l3_len;
 	val->last_ns = now;
+}
+
+/* Token bucket per CPU: may this packet have an event? */
+static __always_inline bool event_allowed(__u64 now)
+{
+	const __u64 one = 1000000000ull;
+	struct fv_event_budget *b;
+	__u32 zero = 0;
+	__u64 elapsed;
+
+	b = bpf_map_lookup_elem(&evbudget, &zero);
+	if (!b)
+		return false;
+	elapsed = now - b->last_ns;
+	if (elapsed > one)
+		elapsed = one;	/* a full second refills the bucket anyway */
+	b->last_ns = now;
+	b->tokens += elapsed * event_rate;
+	if (b->tokens > event_burst * one)
+		b->tokens = event_burst * one;
+	if (b->tokens < one)
+		return false;
+	b->tokens -= one;
+	return true;
 }
 
 /* The shared core. data..data_end is the frame from its Ethernet header. */
@@ -248,6 +281,10 @@ static __always_inline int fv_observe(void *data, void *data_end,
 	stat_inc(FV_STAT_NTP_PACKETS);
 	count_flow(&key, l3_len, now);
 
+	if (!event_allowed(now)) {
+		stat_inc(FV_STAT_EVENTS_LIMITED);
+		return 0;
+	}
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		stat_inc(FV_STAT_EVENTS_LOST);

@@ -34,8 +34,25 @@ struct fv_exchange {
 	uint16_t outside_port;
 	uint8_t server_addr[16];
 	uint16_t server_port;
+	/* From the reply's NTP header. */
+	uint8_t stratum;
+	uint8_t leap;
+	uint8_t refid[4];
+	bool kod;		/* Kiss-o'-Death: stratum 0, refid is the code */
+	/* The same cookie from two different clients or NAT ports: never
+	 * joined, never judged. */
+	bool ambiguous;
+	bool reported;		/* printed by trace */
 	int32_t next;		/* hash chain */
 };
+
+/* Latency of one segment of an answered exchange, [from, to) stages. */
+struct fv_span {
+	enum fv_segment seg;
+	enum fv_stage from, to;
+};
+extern const struct fv_span fv_spans[];
+extern const int fv_nspans;
 
 /* Bounded: when full, the oldest exchange makes room (first in, first
  * out). */

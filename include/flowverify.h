@@ -17,10 +17,20 @@
 #define FV_FLOW_MAX_ENTRIES	16384
 #define FV_EVENT_RING_BYTES	(1 << 20)
 
+/* Events are rate-limited per CPU (a token bucket) so an NTP flood costs
+ * bounded user-space work; counters stay exact. */
+#define FV_EVENT_RATE_DEFAULT	20000	/* events per second per CPU */
+#define FV_EVENT_BURST_DEFAULT	2000
+
 /* Map names user space looks up; at most 15 characters. */
 #define FV_MAP_FLOWS		"flows"
 #define FV_MAP_STATS		"stats"
 #define FV_MAP_EVENTS		"events"
+
+struct fv_event_budget {
+	__u64 last_ns;
+	__u64 tokens;		/* in units of 1/1e9 event */
+};
 
 /* Where a packet was seen. Ingress is XDP, or tc ingress when the
  * interface already carries someone else's XDP program. */
@@ -53,6 +63,7 @@ enum fv_stat {
 	FV_STAT_FLOW_TABLE_FULL,
 	FV_STAT_EVENTS_LOST,	/* ring buffer full */
 	FV_STAT_TC_NONLINEAR,	/* tc: headers beyond the linear area */
+	FV_STAT_EVENTS_LIMITED,	/* over the per-CPU event rate: counted only */
 	FV_STAT_MAX,
 };
 
@@ -86,6 +97,7 @@ struct fv_event {
 
 /* Offsets into the NTP header. The cookie of an exchange is the client's
  * transmit timestamp, copied by the server into the reply's origin field. */
+#define FV_NTP_OFF_REFID	12
 #define FV_NTP_OFF_ORIGIN	24
 #define FV_NTP_OFF_TRANSMIT	40
 

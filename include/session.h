@@ -58,6 +58,7 @@ struct fv_session {
 	uint64_t events;
 	uint64_t unmatched_replies;	/* origin matches no request seen */
 	uint64_t zero_cookies;		/* cannot be joined */
+	uint64_t cookie_collisions;	/* one cookie from two clients */
 	/* Outside endpoints of the NAT seen carrying forwarded requests and
 	 * the NAT's own, to show the NAT's own traffic apart. */
 	struct fv_endpoint_set forwarded;

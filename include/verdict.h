@@ -33,6 +33,8 @@ struct fv_tally {
 	uint64_t untranslated_packets;
 	uint64_t client_leg1_packets;
 	uint64_t client_leg4_packets;
+	uint64_t kod;			/* answered with a Kiss-o'-Death */
+	uint64_t ambiguous;		/* cookie seen from two clients */
 	bool have_client;		/* a client point is watched */
 };
 
@@ -41,6 +43,7 @@ struct fv_verdict {
 	enum fv_segment segment;
 	uint64_t lost;
 	bool from_counters;	/* no exchange could be joined: counters only */
+	bool kod;		/* the fault: the server says go away */
 	char explanation[384];
 };
 

@@ -513,6 +513,43 @@ static void test_tally_excludes(void **state)
 	fv_xtable_free(&xt);
 }
 
+/* KoD replies are answered and counted as KoD; an ambiguous cookie (two
+ * clients) is counted apart and never judged, even when it looks lost. */
+static void test_tally_kod_and_ambiguous(void **state)
+{
+	struct fv_xtable xt;
+	struct fv_tally t = { 0 };
+	struct fv_exchange *x;
+
+	(void)state;
+	assert_int_equal(fv_xtable_init(&xt, 16), 0);
+	x = add(&xt, 1, 10, N1 | N2 | N3 | N4, false);
+	x->kod = true;
+	add(&xt, 2, 10, N1 | N2 | N3 | N4, false);
+	x = add(&xt, 3, 10, N1 | N2, false);
+	x->ambiguous = true;
+	fv_xtable_tally(&xt, 0, UINT64_MAX, 10 * MS, MS, &t);
+	assert_int_equal(t.answered, 2);
+	assert_int_equal(t.kod, 1);
+	assert_int_equal(t.ambiguous, 1);
+	assert_int_equal(fv_tally_lost(&t), 0);
+	fv_xtable_free(&xt);
+}
+
+/* Every latency span runs forward through the stages, one per segment. */
+static void test_spans(void **state)
+{
+	int k;
+
+	(void)state;
+	assert_int_equal(fv_nspans, 5);
+	for (k = 0; k < fv_nspans; k++) {
+		assert_true(fv_spans[k].from < fv_spans[k].to);
+		assert_int_not_equal(fv_spans[k].seg, FV_SEG_NONE);
+		assert_int_not_equal(fv_spans[k].seg, FV_SEG_NAT_NOT_TRANSLATING);
+	}
+}
+
 /* The tally adds to what the caller has, leaving counters alone. */
 static void test_tally_accumulates(void **state)
 {
@@ -574,6 +611,8 @@ int main(void)
 		cmocka_unit_test(test_tally_excludes),
 		cmocka_unit_test(test_tally_accumulates),
 		cmocka_unit_test(test_tally_after_eviction),
+		cmocka_unit_test(test_tally_kod_and_ambiguous),
+		cmocka_unit_test(test_spans),
 	};
 	size_t n = ARRAY_SIZE(fixed) + ARRAY_SIZE(stop_cases);
 	struct CMUnitTest *tests = calloc(n, sizeof(*tests));

@@ -312,6 +312,43 @@ static void test_counter_case(void **state)
 	assert_fault_explained(&v);
 }
 
+/* ---- Kiss-o'-Death: answered, yet a fault of its own kind ---- */
+
+static void test_kod_majority_is_fault(void **state)
+{
+	struct fv_tally t = { .answered = 10, .kod = 6 };
+	struct fv_verdict v;
+
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_FAULT);
+	assert_true(v.kod);
+	assert_int_equal(v.segment, FV_SEG_NONE);
+	assert_non_null(strstr(v.explanation, "Kiss-o'-Death"));
+}
+
+static void test_kod_few_is_ok(void **state)
+{
+	struct fv_tally t = { .answered = 10, .kod = 2 };
+	struct fv_verdict v;
+
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_OK);
+	assert_false(v.kod);
+}
+
+/* A lost-path fault outranks KoD: the path is what is broken. */
+static void test_loss_beats_kod(void **state)
+{
+	struct fv_tally t = { .answered = 2, .kod = 2 };
+	struct fv_verdict v;
+
+	t.lost[FV_SEG_BEYOND_NAT] = 5;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_FAULT);
+	assert_int_equal(v.segment, FV_SEG_BEYOND_NAT);
+	assert_false(v.kod);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -324,6 +361,9 @@ int main(void)
 		cmocka_unit_test(test_fault_each_segment),
 		cmocka_unit_test(test_no_traffic),
 		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_kod_majority_is_fault),
+		cmocka_unit_test(test_kod_few_is_ok),
+		cmocka_unit_test(test_loss_beats_kod),
 	};
 	size_t n = ARRAY_SIZE(fixed) + ARRAY_SIZE(tie_cases) +
 		   ARRAY_SIZE(counter_cases);

@@ -4,6 +4,16 @@
 #include <string.h>
 #include "exchange.h"
 
+/* Per-segment latencies; beyond_nat is the NAT <-> server round trip. */
+const struct fv_span fv_spans[] = {
+	{ FV_SEG_CLIENT_TO_NAT, FV_STAGE_C1, FV_STAGE_N1 },
+	{ FV_SEG_INSIDE_NAT_REQUEST, FV_STAGE_N1, FV_STAGE_N2 },
+	{ FV_SEG_BEYOND_NAT, FV_STAGE_N2, FV_STAGE_N3 },
+	{ FV_SEG_INSIDE_NAT_REPLY, FV_STAGE_N3, FV_STAGE_N4 },
+	{ FV_SEG_NAT_TO_CLIENT, FV_STAGE_N4, FV_STAGE_C4 },
+};
+const int fv_nspans = sizeof(fv_spans) / sizeof(fv_spans[0]);
+
 int fv_xtable_init(struct fv_xtable *xt, uint32_t capacity)
 {
 	uint32_t i;
@@ -159,11 +169,16 @@ void fv_xtable_tally(struct fv_xtable *xt, uint64_t since_ns, uint64_t until_ns,
 			continue;
 		if (fv_exchange_is_nat_own(x))
 			continue;
+		if (x->ambiguous) {
+			t->ambiguous++;
+			continue;
+		}
 		/* Replies with no request behind them are not exchanges. */
 		if (!(x->seen & (FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1))))
 			continue;
 		if (fv_exchange_answered(x)) {
 			t->answered++;
+			t->kod += x->kod;
 			continue;
 		}
 		if (x->first_ns > now_ns || now_ns - x->first_ns < timeout_ns) {

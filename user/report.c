@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "report.h"
 #include "util.h"
 
@@ -40,6 +43,8 @@ static void describe_evidence(struct fv_session *s, struct fv_report *r)
 
 	if (!x)
 		return;
+	r->example = *x;
+	r->have_example = true;
 	fv_format_endpoint(x->inside_addr, x->inside_port, c, sizeof(c));
 	fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
 	fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
@@ -81,6 +86,133 @@ static void describe_evidence(struct fv_session *s, struct fv_report *r)
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted values. */
+static double percentile(const double *v, uint64_t n, double p)
+{
+	uint64_t rank = (uint64_t)ceil(p * n);
+
+	return v[rank ? rank - 1 : 0];
+}
+
+static bool in_window(const struct fv_report *r, const struct fv_exchange *x)
+{
+	return x->first_ns >= r->since_ns && x->first_ns <= r->until_ns &&
+	       !x->ambiguous;
+}
+
+static void build_latency(struct fv_session *s, struct fv_report *r)
+{
+	double *v = malloc(sizeof(*v) * (s->xt.count ? s->xt.count : 1));
+	uint32_t i;
+	int k;
+
+	if (!v)
+		return;
+	for (k = 0; k < fv_nspans; k++) {
+		const struct fv_span *sp = &fv_spans[k];
+		uint32_t want = FV_SEEN(sp->from) | FV_SEEN(sp->to);
+		uint64_t n = 0;
+
+		for (i = 0; i < s->xt.count; i++) {
+			const struct fv_exchange *x = fv_xtable_at(&s->xt, i);
+
+			if (!in_window(r, x) || (x->seen & want) != want ||
+			    x->seen_ns[sp->to] < x->seen_ns[sp->from])
+				continue;
+			v[n++] = (x->seen_ns[sp->to] - x->seen_ns[sp->from]) / NS_PER_SEC;
+		}
+		if (!n)
+			continue;
+		qsort(v, n, sizeof(*v), cmp_double);
+		r->latency[sp->seg] = (struct fv_latency){
+			.count = n, .p50 = percentile(v, n, 0.50),
+			.p99 = percentile(v, n, 0.99), .max = v[n - 1],
+		};
+	}
+	free(v);
+}
+
+static void add_mapping(struct fv_report *r, const struct fv_exchange *x)
+{
+	struct fv_mapping *m;
+	int i;
+
+	for (i = 0; i < r->n_mappings; i++) {
+		m = &r->mappings[i];
+		if (m->inside.port == x->inside_port && m->outside.port == x->outside_port &&
+		    !memcmp(m->inside.addr, x->inside_addr, 16) &&
+		    !memcmp(m->outside.addr, x->outside_addr, 16)) {
+			m->exchanges++;
+			return;
+		}
+	}
+	if (r->n_mappings == FV_REPORT_MAPPINGS_MAX)
+		return;
+	m = &r->mappings[r->n_mappings++];
+	memcpy(m->inside.addr, x->inside_addr, 16);
+	m->inside.port = x->inside_port;
+	memcpy(m->outside.addr, x->outside_addr, 16);
+	m->outside.port = x->outside_port;
+	m->exchanges = 1;
+}
+
+static void add_server_reply(struct fv_report *r, const struct fv_exchange *x)
+{
+	struct fv_server_row *sv = NULL;
+	int i;
+
+	for (i = 0; i < r->n_servers; i++) {
+		if (r->servers[i].addr.port == x->server_port &&
+		    !memcmp(r->servers[i].addr.addr, x->server_addr, 16)) {
+			sv = &r->servers[i];
+			break;
+		}
+	}
+	if (!sv) {
+		if (r->n_servers == FV_REPORT_SERVERS_MAX)
+			return;
+		sv = &r->servers[r->n_servers++];
+		memcpy(sv->addr.addr, x->server_addr, 16);
+		sv->addr.port = x->server_port;
+	}
+	sv->replies++;
+	if (x->kod) {
+		sv->kod++;
+		memcpy(sv->kod_code, x->refid, 4);
+		return;
+	}
+	sv->stratum = x->stratum;
+	sv->leap = x->leap;
+	memcpy(sv->refid, x->refid, 4);
+}
+
+/* Mappings, servers and retransmissions from the exchanges in the window. */
+static void build_journeys(struct fv_session *s, struct fv_report *r)
+{
+	uint32_t replied = FV_SEEN(FV_STAGE_N3) | FV_SEEN(FV_STAGE_N4) |
+			   FV_SEEN(FV_STAGE_C4);
+	uint32_t i;
+
+	for (i = 0; i < s->xt.count; i++) {
+		const struct fv_exchange *x = fv_xtable_at(&s->xt, i);
+
+		if (!in_window(r, x) || fv_exchange_is_nat_own(x))
+			continue;
+		r->retransmissions += x->dups;
+		if ((x->seen & FV_SEEN(FV_STAGE_N1)) && (x->seen & FV_SEEN(FV_STAGE_N2)))
+			add_mapping(r, x);
+		if ((x->seen & replied) && (x->server_port || x->kod || x->stratum))
+			add_server_reply(r, x);
+	}
+}
+
 int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 		    uint64_t timeout_ns, struct fv_report *r)
 {
@@ -119,6 +251,8 @@ int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 			t->untranslated_packets += row->val.packets;
 	}
 	fv_xtable_tally(&s->xt, since_ns, until_ns, r->now_ns, timeout_ns, t);
+	build_latency(s, r);
+	build_journeys(s, r);
 	fv_verdict_decide(t, &r->verdict);
 	if (r->verdict.status == FV_STATUS_FAULT)
 		describe_evidence(s, r);
@@ -237,12 +371,92 @@ static json_t *point_json(const struct fv_session *s, const struct fv_report *r,
 			 "parser", stats_json(r->stats[point]));
 }
 
+static json_t *latency_json(const struct fv_report *r)
+{
+	json_t *o = json_object();
+	int k;
+
+	for (k = 0; k < fv_nspans; k++) {
+		const struct fv_latency *l = &r->latency[fv_spans[k].seg];
+
+		if (!l->count)
+			continue;
+		json_object_set_new(o, fv_segment_word(fv_spans[k].seg),
+				    json_pack("{s:I, s:f, s:f, s:f}", "count",
+					      (json_int_t)l->count, "p50", l->p50,
+					      "p99", l->p99, "max", l->max));
+	}
+	return o;
+}
+
+static json_t *mappings_json(const struct fv_report *r)
+{
+	json_t *a = json_array();
+	char in[64], out[64];
+	int i;
+
+	for (i = 0; i < r->n_mappings; i++) {
+		const struct fv_mapping *m = &r->mappings[i];
+
+		fv_format_endpoint(m->inside.addr, m->inside.port, in, sizeof(in));
+		fv_format_endpoint(m->outside.addr, m->outside.port, out, sizeof(out));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "inside", in,
+						   "outside", out, "exchanges",
+						   (json_int_t)m->exchanges));
+	}
+	return a;
+}
+
+static json_t *servers_json(const struct fv_report *r)
+{
+	json_t *a = json_array();
+	char addr[64], refid[32], code[32];
+	int i;
+
+	for (i = 0; i < r->n_servers; i++) {
+		const struct fv_server_row *sv = &r->servers[i];
+
+		fv_format_endpoint(sv->addr.addr, sv->addr.port, addr, sizeof(addr));
+		fv_format_refid(sv->refid, sv->stratum, refid, sizeof(refid));
+		fv_format_refid(sv->kod_code, 0, code, sizeof(code));
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:i, s:s, s:i, s:s?}",
+			"address", addr, "replies", (json_int_t)sv->replies,
+			"kod_replies", (json_int_t)sv->kod, "stratum", sv->stratum,
+			"refid", refid, "leap", sv->leap,
+			"kod_code", sv->kod ? code : NULL));
+	}
+	return a;
+}
+
+/* Kiss-o'-Death replies by code, over every server. */
+static json_t *kod_json(const struct fv_report *r)
+{
+	json_t *codes = json_object();
+	uint64_t total = 0;
+	char code[32];
+	int i;
+
+	for (i = 0; i < r->n_servers; i++) {
+		const struct fv_server_row *sv = &r->servers[i];
+		json_t *prev;
+
+		if (!sv->kod)
+			continue;
+		total += sv->kod;
+		fv_format_refid(sv->kod_code, 0, code, sizeof(code));
+		prev = json_object_get(codes, code);
+		json_object_set_new(codes, code, json_integer(sv->kod +
+				    (prev ? json_integer_value(prev) : 0)));
+	}
+	return json_pack("{s:I, s:o}", "replies", (json_int_t)total, "codes", codes);
+}
+
 json_t *fv_report_json(const struct fv_session *s, const struct fv_report *r)
 {
 	const struct fv_verdict *v = &r->verdict;
 	const struct fv_tally *t = &r->tally;
 	json_t *root, *lost, *points, *clients, *own;
-	uint64_t events_lost = 0;
+	uint64_t events_lost = 0, events_limited = 0;
 	int seg, i, nat = 0;
 
 	lost = json_object();
@@ -253,6 +467,7 @@ json_t *fv_report_json(const struct fv_session *s, const struct fv_report *r)
 	for (i = 0; i < s->n_points; i++) {
 		json_array_append_new(points, point_json(s, r, i));
 		events_lost += r->stats[i][FV_STAT_EVENTS_LOST];
+		events_limited += r->stats[i][FV_STAT_EVENTS_LIMITED];
 		if (s->points[i].host.role == FV_ROLE_NAT)
 			nat = i;
 		else
@@ -277,18 +492,26 @@ json_t *fv_report_json(const struct fv_session *s, const struct fv_report *r)
 	json_object_set_new(root, "port", json_integer(s->port));
 	json_object_set_new(root, "reply_timeout_seconds",
 			    json_real(r->timeout_ns / NS_PER_SEC));
-	json_object_set_new(root, "exchanges", json_pack("{s:I, s:I, s:I, s:o}",
+	json_object_set_new(root, "exchanges", json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I}",
 		"answered", (json_int_t)t->answered,
 		"unanswered", (json_int_t)fv_tally_lost(t),
 		"in_flight", (json_int_t)t->in_flight,
-		"lost_by_segment", lost));
+		"lost_by_segment", lost,
+		"latency_seconds", latency_json(r),
+		"retransmissions", (json_int_t)r->retransmissions,
+		"ambiguous_cookies", (json_int_t)t->ambiguous));
+	json_object_set_new(root, "nat_mappings", mappings_json(r));
+	json_object_set_new(root, "servers", servers_json(r));
+	json_object_set_new(root, "kod", kod_json(r));
 	json_object_set_new(root, "legs", legs_json(s, r, nat, false));
 	json_object_set_new(root, "clients", clients);
 	json_object_set_new(root, "nat_own_flows", own);
-	json_object_set_new(root, "events", json_pack("{s:I, s:I, s:I, s:I}",
+	json_object_set_new(root, "events", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
 		"received", (json_int_t)s->events, "lost", (json_int_t)events_lost,
+		"rate_limited", (json_int_t)events_limited,
 		"unmatched_replies", (json_int_t)s->unmatched_replies,
-		"zero_cookies", (json_int_t)s->zero_cookies));
+		"zero_cookies", (json_int_t)s->zero_cookies,
+		"cookie_collisions", (json_int_t)s->cookie_collisions));
 	json_object_set_new(root, "points", points);
 	return root;
 }
@@ -341,6 +564,50 @@ static void leg_line(FILE *out, const struct fv_session *s,
 	fputc('\n', out);
 }
 
+void fv_report_journeys_text(FILE *out, const struct fv_report *r)
+{
+	char a[64], b[64], refid[32];
+	bool any = false;
+	int k, i;
+
+	for (k = 0; k < fv_nspans; k++) {
+		const struct fv_latency *l = &r->latency[fv_spans[k].seg];
+
+		if (!l->count)
+			continue;
+		fprintf(out, "%s %s %.3f/%.3f/%.3f", any ? "," : "latency ms (p50/p99/max):",
+			fv_segment_word(fv_spans[k].seg), l->p50 * 1e3, l->p99 * 1e3,
+			l->max * 1e3);
+		any = true;
+	}
+	if (any)
+		fputc('\n', out);
+	for (i = 0; i < r->n_mappings; i++) {
+		const struct fv_mapping *m = &r->mappings[i];
+
+		fv_format_endpoint(m->inside.addr, m->inside.port, a, sizeof(a));
+		fv_format_endpoint(m->outside.addr, m->outside.port, b, sizeof(b));
+		fprintf(out, "NAT mapping: %s <-> %s (%llu exchanges)\n", a, b,
+			(unsigned long long)m->exchanges);
+	}
+	for (i = 0; i < r->n_servers; i++) {
+		const struct fv_server_row *sv = &r->servers[i];
+
+		fv_format_endpoint(sv->addr.addr, sv->addr.port, a, sizeof(a));
+		fv_format_refid(sv->refid, sv->stratum, refid, sizeof(refid));
+		fprintf(out, "server %s: %llu replies", a, (unsigned long long)sv->replies);
+		if (sv->replies > sv->kod)
+			fprintf(out, ", stratum %u, refid %s, leap %u", sv->stratum, refid,
+				sv->leap);
+		if (sv->kod) {
+			fv_format_refid(sv->kod_code, 0, refid, sizeof(refid));
+			fprintf(out, ", %llu Kiss-o'-Death (%s)", (unsigned long long)sv->kod,
+				refid);
+		}
+		fputc('\n', out);
+	}
+}
+
 void fv_report_text(FILE *out, const struct fv_session *s,
 		    const struct fv_report *r)
 {
@@ -377,9 +644,16 @@ void fv_report_text(FILE *out, const struct fv_session *s,
 	if (own)
 		fprintf(out, "NAT's own NTP traffic (not judged): %llu packets\n",
 			(unsigned long long)own);
-	fprintf(out, "exchanges: %llu answered, %llu unanswered, %llu in flight\n",
+	fprintf(out, "exchanges: %llu answered, %llu unanswered, %llu in flight",
 		(unsigned long long)t->answered, (unsigned long long)fv_tally_lost(t),
 		(unsigned long long)t->in_flight);
+	if (r->retransmissions)
+		fprintf(out, ", %llu retransmitted", (unsigned long long)r->retransmissions);
+	if (t->ambiguous)
+		fprintf(out, ", %llu with an ambiguous cookie (not judged)",
+			(unsigned long long)t->ambiguous);
+	fputc('\n', out);
+	fv_report_journeys_text(out, r);
 	fprintf(out, "\n%s%s%s\n", v->status == FV_STATUS_OK ? "OK: " :
 		v->status == FV_STATUS_FAULT ? "FAULT " : "NO TRAFFIC: ",
 		v->explanation, v->from_counters ? " (from counters: no exchange "
@@ -431,4 +705,132 @@ void fv_report_diagram(FILE *out, const struct fv_session *s,
 		broken(r, FV_SEG_BEYOND_NAT) ? "X" : "-", N(3), sv);
 	fprintf(out, "  NAT's outside address and port: %s\n", o);
 #undef N
+}
+
+void fv_format_refid(const uint8_t refid[4], uint8_t stratum, char *buf, size_t len)
+{
+	int i;
+
+	/* Stratum 0 and 1 carry ASCII (a kiss code, or a reference clock's
+	 * name); higher strata the IPv4 address of their own server. */
+	if (stratum <= 1) {
+		for (i = 0; i < 4 && refid[i]; i++) {
+			if (!isprint(refid[i]))
+				break;
+		}
+		if (i == 4 || (i > 0 && !refid[i])) {
+			snprintf(buf, len, "%.*s", i, (const char *)refid);
+			return;
+		}
+	}
+	snprintf(buf, len, "%u.%u.%u.%u", refid[0], refid[1], refid[2], refid[3]);
+}
+
+static const char *outcome_of(const struct fv_exchange *x, uint64_t now_ns,
+			      uint64_t timeout_ns, enum fv_segment *seg)
+{
+	*seg = FV_SEG_NONE;
+	if (x->ambiguous)
+		return "ambiguous";
+	if (fv_exchange_is_nat_own(x))
+		return fv_exchange_answered(x) || (x->seen & FV_SEEN(FV_STAGE_N3)) ?
+		       "nat_own" : (now_ns - x->first_ns < timeout_ns ? "in_flight" :
+				    "nat_own_lost");
+	if (fv_exchange_answered(x))
+		return x->kod ? "kod" : "answered";
+	if (x->first_ns > now_ns || now_ns - x->first_ns < timeout_ns)
+		return "in_flight";
+	*seg = fv_exchange_stopped_at(x);
+	return "lost";
+}
+
+static void wall_clock(uint64_t mono_ns, uint64_t now_mono_ns, char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	double t;
+	time_t sec;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec + ts.tv_nsec / NS_PER_SEC - (double)(now_mono_ns - mono_ns) / NS_PER_SEC;
+	sec = (time_t)t;
+	localtime_r(&sec, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)((t - sec) * 1000));
+}
+
+void fv_exchange_line(const struct fv_exchange *x, uint64_t now_ns,
+		      uint64_t timeout_ns, char *buf, size_t len)
+{
+	char when[32], c[64] = "?", o[64] = "?", sv[64] = "?", refid[32];
+	enum fv_segment seg;
+	const char *outcome = outcome_of(x, now_ns, timeout_ns, &seg);
+	size_t off;
+	int k;
+
+	wall_clock(x->first_ns, now_ns, when, sizeof(when));
+	if (x->inside_port)
+		fv_format_endpoint(x->inside_addr, x->inside_port, c, sizeof(c));
+	if (x->outside_port)
+		fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
+	if (x->server_port)
+		fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
+	off = snprintf(buf, len, "%s %-9s %s -> %s -> %s", when,
+		       seg ? fv_segment_word(seg) : outcome, c, o, sv);
+	for (k = 0; k < fv_nspans && off < len; k++) {
+		const struct fv_span *sp = &fv_spans[k];
+
+		if (!(x->seen & FV_SEEN(sp->from)) || !(x->seen & FV_SEEN(sp->to)))
+			continue;
+		off += snprintf(buf + off, len - off, "  %s %.3f ms",
+				fv_segment_word(sp->seg),
+				(x->seen_ns[sp->to] - x->seen_ns[sp->from]) / 1e6);
+	}
+	if (off < len && (x->seen & (FV_SEEN(FV_STAGE_N3) | FV_SEEN(FV_STAGE_C4)))) {
+		fv_format_refid(x->refid, x->stratum, refid, sizeof(refid));
+		if (x->kod)
+			off += snprintf(buf + off, len - off, "  Kiss-o'-Death %s", refid);
+		else
+			off += snprintf(buf + off, len - off, "  stratum %u refid %s",
+					x->stratum, refid);
+	}
+	if (off < len && !strcmp(outcome, "lost"))
+		snprintf(buf + off, len - off, "  (no reply after %.1f s)",
+			 timeout_ns / NS_PER_SEC);
+}
+
+json_t *fv_exchange_json(const struct fv_exchange *x, uint64_t now_ns,
+			 uint64_t timeout_ns)
+{
+	char when[32], c[64], o[64], sv[64], refid[32], cookie[20];
+	json_t *lat = json_object(), *j;
+	enum fv_segment seg;
+	const char *outcome = outcome_of(x, now_ns, timeout_ns, &seg);
+	int k;
+
+	wall_clock(x->first_ns, now_ns, when, sizeof(when));
+	fv_format_endpoint(x->inside_addr, x->inside_port, c, sizeof(c));
+	fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
+	fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
+	snprintf(cookie, sizeof(cookie), "%016llx", (unsigned long long)be64toh(x->cookie));
+	for (k = 0; k < fv_nspans; k++) {
+		const struct fv_span *sp = &fv_spans[k];
+
+		if ((x->seen & FV_SEEN(sp->from)) && (x->seen & FV_SEEN(sp->to)))
+			json_object_set_new(lat, fv_segment_word(sp->seg),
+				json_real((x->seen_ns[sp->to] - x->seen_ns[sp->from]) / NS_PER_SEC));
+	}
+	j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:I}",
+		      "time", when, "cookie", cookie, "outcome", outcome,
+		      "segment", fv_segment_word(seg),
+		      "inside", x->inside_port ? c : NULL,
+		      "outside", x->outside_port ? o : NULL,
+		      "server", x->server_port ? sv : NULL,
+		      "latency_seconds", lat, "retransmissions", (json_int_t)x->dups);
+	if (x->seen & (FV_SEEN(FV_STAGE_N3) | FV_SEEN(FV_STAGE_C4))) {
+		fv_format_refid(x->refid, x->stratum, refid, sizeof(refid));
+		json_object_set_new(j, "stratum", json_integer(x->stratum));
+		json_object_set_new(j, x->kod ? "kod" : "refid", json_string(refid));
+	}
+	return j;
 }

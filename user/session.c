@@ -46,6 +46,7 @@ const char *fv_stat_name(enum fv_stat stat)
 		[FV_STAT_FLOW_TABLE_FULL] = "flow_table_full",
 		[FV_STAT_EVENTS_LOST] = "events_lost",
 		[FV_STAT_TC_NONLINEAR] = "tc_nonlinear",
+		[FV_STAT_EVENTS_LIMITED] = "events_rate_limited",
 	};
 
 	return stat < FV_STAT_MAX && names[stat] ? names[stat] : "?";
@@ -139,6 +140,18 @@ static void join_request(struct fv_session *s, const struct fv_event *e,
 			return;
 		x = fv_xtable_get(&s->xt, cookie, e->ts_ns);
 	}
+	if (on_client || leg == FV_LEG_1) {
+		/* One cookie from two clients: a clock-based or broken cookie.
+		 * Joining them would merge two exchanges; mark it instead. */
+		if ((x->seen & (FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1))) &&
+		    (x->inside_port != e->key.sport ||
+		     memcmp(x->inside_addr, e->key.saddr, 16))) {
+			if (!x->ambiguous)
+				s->cookie_collisions++;
+			x->ambiguous = true;
+			return;
+		}
+	}
 	if (on_client) {
 		fv_exchange_mark(x, FV_STAGE_C1, e->ts_ns);
 		x->client_watched = true;
@@ -184,6 +197,10 @@ static void join_reply(struct fv_session *s, const struct fv_event *e,
 		s->unmatched_replies++;
 		return;
 	}
+	x->leap = e->ntp[0] >> 6;
+	x->stratum = e->ntp[1];
+	memcpy(x->refid, e->ntp + FV_NTP_OFF_REFID, sizeof(x->refid));
+	x->kod = x->stratum == 0;
 	if (on_client)
 		fv_exchange_mark(x, FV_STAGE_C4, e->ts_ns);
 	else if (leg == FV_LEG_3)

@@ -167,6 +167,19 @@ void fv_verdict_decide(const struct fv_tally *t, struct fv_verdict *v)
 	} else {
 		v->status = FV_STATUS_OK;
 	}
+	/* Replies that arrive but tell the client to go away are a fault of
+	 * their own kind: no segment lost them. */
+	if (v->status == FV_STATUS_OK && t->kod && t->kod * 2 >= t->answered) {
+		v->status = FV_STATUS_FAULT;
+		v->kod = true;
+		v->segment = FV_SEG_NONE;
+		snprintf(v->explanation, sizeof(v->explanation),
+			 "the server answers, but %llu of %llu replies are "
+			 "Kiss-o'-Death (the server tells the client to stop or "
+			 "slow down): check the server's access and rate limits",
+			 (unsigned long long)t->kod, (unsigned long long)t->answered);
+		return;
+	}
 	if (v->status == FV_STATUS_OK && !v->lost)
 		v->segment = FV_SEG_NONE;
 	explain(v, t);
