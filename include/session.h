@@ -80,6 +80,9 @@ int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		     uint16_t port, char *err, size_t errlen);
 /* Wait up to timeout_ms for events and join them. */
 int fv_session_poll(struct fv_session *s, int timeout_ms);
+/* Join one event seen at a point; what the ring buffer callback does.
+ * Exposed so the joiner can be tested without the kernel. */
+void fv_session_ingest(struct fv_session *s, int point, const struct fv_event *e);
 void fv_session_stop(struct fv_session *s);
 
 /* All flows of all points, classified. Caller frees *rows. */

@@ -212,15 +212,23 @@ static void join_reply(struct fv_session *s, const struct fv_event *e,
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct fv_point *p = ctx;
-	struct fv_session *s = p->sess;
 	struct fv_event e;
-	enum fv_leg leg;
-	uint64_t cookie;
-	bool on_client;
 
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
+	fv_session_ingest(p->sess, p - p->sess->points, &e);
+	return 0;
+}
+
+void fv_session_ingest(struct fv_session *s, int point, const struct fv_event *ev)
+{
+	const struct fv_point *p = &s->points[point];
+	const struct fv_event e = *ev;
+	enum fv_leg leg;
+	uint64_t cookie;
+	bool on_client;
+
 	s->events++;
 	leg = classify_key(p, &e.key);
 	on_client = p->host.role == FV_ROLE_CLIENT;
@@ -228,18 +236,17 @@ static int handle_event(void *ctx, void *data, size_t size)
 		memcpy(&cookie, e.ntp + FV_NTP_OFF_TRANSMIT, sizeof(cookie));
 		if (!cookie) {
 			s->zero_cookies++;
-			return 0;
+			return;
 		}
 		join_request(s, &e, leg, on_client, cookie);
 	} else if (leg == FV_LEG_3 || leg == FV_LEG_4) {
 		memcpy(&cookie, e.ntp + FV_NTP_OFF_ORIGIN, sizeof(cookie));
 		if (!cookie) {
 			s->zero_cookies++;
-			return 0;
+			return;
 		}
 		join_reply(s, &e, leg, on_client, cookie);
 	}
-	return 0;
 }
 
 static void att_init(struct fv_iface_att *a)
