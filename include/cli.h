@@ -5,5 +5,6 @@
 /* argv[0] is the command name. Each returns an exit status. */
 int cmd_verify(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "acl.h"
 
 /* `flowverify lab ...`; argv[0] is "lab". Returns an exit status. */
 int lab_main(int argc, char **argv);
@@ -25,38 +26,30 @@ enum lab_shape {
 	LAB_SHAPE_TWO = 2,	/* Linux router NAT: outside eth0, inside eth1 */
 };
 
-enum lab_subnet {
-	LAB_PUBLIC,
-	LAB_PRIVATE,
-};
+/* The lab's network ACLs are the ACL model of include/acl.h. Built in:
+ * the table of DESIGN.md in the text form (docs/acl.md). */
+extern const char lab_acl_text[];
 
-enum lab_dir {
-	LAB_INBOUND,		/* into the subnet: matched on source cidr */
-	LAB_OUTBOUND,		/* out of the subnet: matched on destination cidr */
-};
+/* `lab up --acls FILE` keeps the chosen pair here, in the text form. */
+#define LAB_ACL_FILE	LAB_DIR "/acls"
 
-/* One network ACL entry, as AWS has it. */
-struct lab_acl_entry {
-	enum lab_subnet subnet;
-	enum lab_dir dir;
-	uint16_t rule;		/* evaluated lowest first, first match wins */
-	int proto;		/* IP protocol number, -1 for all */
-	uint16_t port_from;	/* destination port range (TCP/UDP only) */
-	uint16_t port_to;
-	const char *cidr;	/* the peer: "a.b.c.d/len" */
-	bool allow;		/* else deny */
-};
+/* Read FILE and pick the public and private ACLs (ids, subnet ids, or NULL
+ * for the file's public/private tags); on success *text is the pair in the
+ * text form (free it). Errors are printed; returns 0 or -EINVAL. */
+int lab_acl_select(const char *path, const char *pub_id, const char *priv_id,
+		   char **text);
 
-/* The six rows NTP through a NAT needs (DESIGN.md). */
-extern const struct lab_acl_entry lab_acl_ntp[];
-extern const size_t lab_acl_ntp_len;
+struct lab_fault;
 
 /* Write an nft script that atomically replaces `table inet fv_acl` in the
- * router namespace with the given entries (any order). Entries of a subnet
- * are enforced on the router ports facing it for the given shape. Returns 0
- * or -EINVAL (bad cidr, port range, duplicate rule number). */
-int lab_acl_nft(FILE *out, const struct lab_acl_entry *acl, size_t n,
-		enum lab_shape shape);
+ * router namespace: each ACL's entries in rule order, then the default
+ * deny, on the router ports facing its subnet for the given shape; less
+ * the row fault f removes (NULL: none). Returns 0 or -errno. */
+int lab_acl_nft(FILE *out, const struct acl *pub, const struct acl *priv,
+		enum lab_shape shape, const struct lab_fault *f);
+/* The lab's ACLs: LAB_ACL_FILE when present, else the built-in ones. */
+int lab_acl_load(struct acl_set *set, const struct acl **pub,
+		 const struct acl **priv);
 
 /* A fault the lab can switch on, and where the verdict should place it. */
 struct lab_fault {
@@ -66,8 +59,8 @@ struct lab_fault {
 
 	/* How the lab makes it. */
 	bool acl_skip;		/* leave one ACL row out: */
-	enum lab_subnet skip_subnet;
-	enum lab_dir skip_dir;
+	enum acl_subnet skip_subnet;
+	enum acl_dir skip_dir;
 	uint16_t skip_port;	/* the row whose port range starts here */
 	int client_port;	/* client acquisitionport; 0 = random per request */
 	bool no_forward;	/* net.ipv4.ip_forward=0 on the NAT */
@@ -83,10 +76,8 @@ const struct lab_fault *lab_fault_find(const char *name);
 const struct lab_fault *lab_fault_at(size_t i);
 size_t lab_fault_count(void);
 
-/* Copy acl into out (room for n entries) leaving out the row the fault
- * removes. Returns the number of entries written. */
-size_t lab_acl_apply_fault(const struct lab_fault *f,
-			   const struct lab_acl_entry *acl, size_t n,
-			   struct lab_acl_entry *out);
+/* Whether fault f removes entry e of the subnet's ACL. */
+bool lab_fault_removes(const struct lab_fault *f, enum acl_subnet subnet,
+		       const struct acl_entry *e);
 
 #endif

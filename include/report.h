@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include "drops.h"
 #include "session.h"
 #include "verdict.h"
 
@@ -46,6 +47,10 @@ struct fv_report {
 	struct fv_server_row servers[FV_REPORT_SERVERS_MAX];
 	int n_servers;
 	uint64_t retransmissions;	/* the same request seen again */
+	struct fv_drop_row *drops;	/* packets of ours the kernel freed */
+	int n_drops;
+	int *drop_point;		/* per drop: the point (host), or -1 */
+	int *drop_leg;			/* per drop: the leg it was on */
 };
 
 /* "RATE" for a printable refid, else a dotted quad (IPv4 refid). */

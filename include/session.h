@@ -15,6 +15,15 @@
 #define FV_ENDPOINTS_MAX	1024
 
 struct flowverify;	/* the skeleton */
+struct fv_drops;	/* drop attribution, include/drops.h */
+
+/* When to attach the kfree_skb drop tracer: it runs on every freed skb of
+ * the host, so by default only once an exchange has been lost. */
+enum fv_drops_mode {
+	FV_DROPS_AUTO,
+	FV_DROPS_ON,
+	FV_DROPS_OFF,
+};
 struct fv_session;
 
 struct fv_iface_att {
@@ -33,6 +42,7 @@ struct fv_iface_att {
 struct fv_point {
 	struct fv_session *sess;
 	struct fv_host host;
+	uint32_t netns_inum;	/* identifies the host in drop records */
 	struct flowverify *skel;
 	struct fv_iface_att att[FV_MAX_IFACES];
 };
@@ -63,6 +73,11 @@ struct fv_session {
 	 * the NAT's own, to show the NAT's own traffic apart. */
 	struct fv_endpoint_set forwarded;
 	struct fv_endpoint_set nat_own;
+	enum fv_drops_mode drops_mode;
+	uint64_t reply_timeout_ns;	/* for the auto mode's check */
+	uint64_t drops_checked_ns;
+	struct fv_drops *drops;		/* NULL until attached */
+	char drops_error[160];		/* why it could not be attached */
 };
 
 /* One counted flow read back from a point's map. */
@@ -84,6 +99,10 @@ int fv_session_poll(struct fv_session *s, int timeout_ms);
  * Exposed so the joiner can be tested without the kernel. */
 void fv_session_ingest(struct fv_session *s, int point, const struct fv_event *e);
 void fv_session_stop(struct fv_session *s);
+/* Attach the drop tracer now (idempotent); in auto mode, once any
+ * exchange older than timeout_ns has been lost. A failure is recorded in
+ * drops_error and reported, never fatal: the verdict stands without it. */
+void fv_session_drops_update(struct fv_session *s, uint64_t timeout_ns);
 
 /* All flows of all points, classified. Caller frees *rows. */
 int fv_session_flows(struct fv_session *s, struct fv_flow_row **rows, int *n);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "acl.h"
 #include "cli.h"
 #include "report.h"
 #include "util.h"
@@ -43,11 +44,15 @@ struct observe_opts {
 	double window;
 	bool json;
 	const char *ready_file;
+	enum fv_drops_mode drops;
+	const char *acls, *acl_public, *acl_private;	/* --acls FILE ... */
+	struct acl_live live;	/* loaded when acls is set */
 };
 
 enum {
 	OPT_NAT = 256, OPT_CLIENT, OPT_PORT, OPT_DURATION, OPT_JSON,
-	OPT_REPLY_TIMEOUT, OPT_WINDOW, OPT_READY_FILE,
+	OPT_REPLY_TIMEOUT, OPT_WINDOW, OPT_READY_FILE, OPT_ACLS, OPT_ACL_PUBLIC,
+	OPT_ACL_PRIVATE, OPT_DROPS,
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +64,10 @@ static const struct option long_opts[] = {
 	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
+	{ "acls", required_argument, NULL, OPT_ACLS },
+	{ "public", required_argument, NULL, OPT_ACL_PUBLIC },
+	{ "private", required_argument, NULL, OPT_ACL_PRIVATE },
+	{ "drops", required_argument, NULL, OPT_DROPS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -67,6 +76,7 @@ static const struct option long_opts[] = {
 static const char verify_usage[] =
 "Usage: flowverify verify --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
 "                         [--port N] [--duration S] [--reply-timeout S] [--json]\n"
+"                         [--acls FILE [--public ID] [--private ID]]\n"
 "\n"
 "Watch NTP on the NAT host (and on clients behind it) for S seconds, then say\n"
 "whether replies get through and, if not, the first segment where they stop.\n"
@@ -79,6 +89,13 @@ static const char verify_usage[] =
 "  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
 "  --json              one JSON object on stdout\n"
 "  --ready-file PATH   create PATH once every program is attached\n"
+"  --drops MODE        kernel drop reasons (kfree_skb) for our packets: auto\n"
+"                      (default: attach once an exchange is lost), on, off\n"
+"  --acls FILE         the subnets' network ACLs ('aws ec2 describe-network-acls'\n"
+"                      JSON or the text form): a lost leg is explained by the\n"
+"                      entry that denies it, with the observed ports\n"
+"  --public ID, --private ID   which ACLs (NetworkAclId or SubnetId; default\n"
+"                      the text form's public/private tags)\n"
 "  -v, --verbose       libbpf and command diagnostics on stderr\n"
 "\n"
 "Exit status: 0 replies get through, 1 fault or no traffic, 2 bad input or setup.\n"
@@ -88,9 +105,24 @@ static const char verify_usage[] =
 "  flowverify verify --nat fv-nat:eth0 --client fv-client:eth0 --duration 3 --json\n"
 "  flowverify verify --nat fv-nat:eth0,eth1 --port 123\n";
 
+static const char trace_usage[] =
+"Usage: flowverify trace --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
+"                        [--port N] [--reply-timeout S] [--duration S] [--json]\n"
+"\n"
+"One line per NTP exchange as it completes or times out: when it started, its\n"
+"outcome (answered, or the segment where it was lost), the client, the NAT's\n"
+"outside address and port it was mapped to, the server, the time each segment\n"
+"took, and the server's stratum and reference (or its Kiss-o'-Death code).\n"
+"With --json, one JSON object per line. Runs until Ctrl-C or --duration.\n"
+"\n"
+"Examples:\n"
+"  flowverify trace --nat eth0\n"
+"  flowverify trace --nat fv-nat:eth0 --client fv-client:eth0 --json\n";
+
 static const char watch_usage[] =
 "Usage: flowverify watch --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
 "                        [--port N] [--window S] [--reply-timeout S] [--duration S]\n"
+"                        [--acls FILE [--public ID] [--private ID]]\n"
 "\n"
 "A live view, refreshed every second until Ctrl-C: the four legs as a diagram\n"
 "with packet counts (total and last second), the NAT's outside port, and the\n"
@@ -165,6 +197,27 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		case OPT_READY_FILE:
 			o->ready_file = optarg;
 			break;
+		case OPT_ACLS:
+			o->acls = optarg;
+			break;
+		case OPT_ACL_PUBLIC:
+			o->acl_public = optarg;
+			break;
+		case OPT_ACL_PRIVATE:
+			o->acl_private = optarg;
+			break;
+		case OPT_DROPS:
+			if (!strcmp(optarg, "auto"))
+				o->drops = FV_DROPS_AUTO;
+			else if (!strcmp(optarg, "on"))
+				o->drops = FV_DROPS_ON;
+			else if (!strcmp(optarg, "off"))
+				o->drops = FV_DROPS_OFF;
+			else {
+				fv_err("bad --drops '%s': expected auto, on or off", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'v':
 			fv_verbose = true;
 			break;
@@ -188,6 +241,17 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		fv_err("no NAT point given: use --nat [NETNS:]IFACE");
 		return -EINVAL;
 	}
+	if (!o->acls && (o->acl_public || o->acl_private)) {
+		fv_err("--public and --private name ACLs of --acls FILE; give --acls too");
+		return -EINVAL;
+	}
+	if (o->acls && usage != verify_usage && usage != watch_usage) {
+		fv_err("--acls applies to verify and watch; see '%s --help'", argv[0]);
+		return -EINVAL;
+	}
+	/* Before anything is attached: bad input costs nothing. */
+	if (o->acls && acl_live_load(&o->live, o->acls, o->acl_public, o->acl_private))
+		return -EINVAL;
 	return 0;
 }
 
@@ -217,6 +281,16 @@ static int start(struct fv_session *s, const struct observe_opts *o)
 		fv_err("%s", err);
 		return ret;
 	}
+	s->drops_mode = o->drops;
+	s->reply_timeout_ns = o->reply_timeout * NS_PER_SEC;
+	if (o->drops == FV_DROPS_ON) {
+		fv_session_drops_update(s, s->reply_timeout_ns);
+		if (!s->drops) {
+			fv_err("cannot attach the drop tracer: %s", s->drops_error);
+			fv_session_stop(s);
+			return -EINVAL;
+		}
+	}
 	ret = write_ready_file(o->ready_file);
 	if (ret)
 		fv_session_stop(s);
@@ -244,6 +318,7 @@ static int poll_until(struct fv_session *s, uint64_t deadline_ns)
 
 int cmd_verify(int argc, char **argv)
 {
+	struct acl_blocking blocking;
 	struct observe_opts o;
 	struct fv_session *s;
 	struct fv_report r;
@@ -285,11 +360,15 @@ int cmd_verify(int argc, char **argv)
 
 		if (stop_requested)
 			json_object_set_new(j, "interrupted", json_true());
+		acl_explain(&r, o.acls ? &o.live : NULL, &blocking);
+		acl_blocking_json_add(j, &blocking);
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
 		fv_report_text(stdout, s, &r);
+		acl_explain(&r, o.acls ? &o.live : NULL, &blocking);
+		acl_blocking_text(stdout, &blocking);
 	}
 	status = r.verdict.status == FV_STATUS_OK ? FV_EXIT_OK : FV_EXIT_FAULT;
 	fv_report_free(&r);
@@ -298,10 +377,40 @@ int cmd_verify(int argc, char **argv)
 	return status;
 }
 
-static void draw_watch(const struct fv_session *s, const struct fv_report *r,
+#define WATCH_LATEST	5
+
+/* The newest exchanges judged so far, newest last. */
+static void print_latest(struct fv_session *s, const struct fv_report *r, int max)
+{
+	char line[512];
+	int32_t i, shown = 0, from;
+
+	for (i = (int32_t)s->xt.count - 1; i >= 0 && shown < max; i--) {
+		const struct fv_exchange *x = fv_xtable_at(&s->xt, i);
+
+		if (!(x->seen & (FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1))))
+			continue;
+		shown++;
+	}
+	from = i + 1;
+	if (!shown)
+		return;
+	printf("\nlatest exchanges:\n");
+	for (i = from; i < (int32_t)s->xt.count; i++) {
+		const struct fv_exchange *x = fv_xtable_at(&s->xt, i);
+
+		if (!(x->seen & (FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1))))
+			continue;
+		fv_exchange_line(x, r->now_ns, r->timeout_ns, line, sizeof(line));
+		printf("  %s\n", line);
+	}
+}
+
+static void draw_watch(struct fv_session *s, const struct fv_report *r,
 		       const uint64_t *prev, const struct observe_opts *o)
 {
 	const struct fv_verdict *v = &r->verdict;
+	struct acl_blocking blocking;
 	char clock[32];
 	time_t now = time(NULL);
 
@@ -313,8 +422,12 @@ static void draw_watch(const struct fv_session *s, const struct fv_report *r,
 	fv_report_diagram(stdout, s, r, prev);
 	printf("\n");
 	fv_report_text(stdout, s, r);
+	acl_explain(r, o->acls ? &o->live : NULL, &blocking);
+	acl_blocking_text(stdout, &blocking);
 	if (v->status == FV_STATUS_FAULT)
-		printf("\nBREAKS AT: %s\n", fv_segment_word(v->segment));
+		printf("\nBREAKS AT: %s\n", v->kod ? "the server (Kiss-o'-Death)" :
+		       fv_segment_word(v->segment));
+	print_latest(s, r, WATCH_LATEST);
 	fflush(stdout);
 }
 
@@ -364,5 +477,88 @@ int cmd_watch(int argc, char **argv)
 	fv_session_stop(s);
 	free(s);
 	fprintf(stderr, "flowverify: detached\n");
+	return ret ? FV_EXIT_USAGE : FV_EXIT_OK;
+}
+
+/* Print exchanges that are settled (answered, or older than the reply
+ * timeout) and not printed yet, oldest first. */
+static void trace_settled(struct fv_session *s, uint64_t timeout_ns, bool json,
+			  bool flush_all)
+{
+	uint64_t now = fv_now_ns();
+	char line[512];
+	uint32_t i;
+
+	for (i = 0; i < s->xt.count; i++) {
+		struct fv_exchange *x = fv_xtable_at(&s->xt, i);
+		bool settled;
+
+		if (x->reported)
+			continue;
+		settled = fv_exchange_answered(x) || flush_all ||
+			  (x->first_ns <= now && now - x->first_ns >= timeout_ns);
+		/* The NAT's own exchanges settle when their reply is in. */
+		if (fv_exchange_is_nat_own(x) && (x->seen & FV_SEEN(FV_STAGE_N3)))
+			settled = true;
+		if (!settled)
+			continue;
+		x->reported = true;
+		if (json) {
+			json_t *j = fv_exchange_json(x, now, timeout_ns);
+
+			json_dumpf(j, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+			json_decref(j);
+		} else {
+			fv_exchange_line(x, now, timeout_ns, line, sizeof(line));
+			puts(line);
+		}
+	}
+	fflush(stdout);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct observe_opts o;
+	struct fv_session *s;
+	uint64_t timeout_ns, stop_at = 0;
+	int ret;
+
+	ret = parse_observe(argc, argv, &o, trace_usage, true);
+	if (ret)
+		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		fv_err("out of memory");
+		return FV_EXIT_USAGE;
+	}
+	install_signals();
+	if (start(s, &o)) {
+		free(s);
+		return FV_EXIT_USAGE;
+	}
+	timeout_ns = o.reply_timeout * NS_PER_SEC;
+	if (o.duration)
+		stop_at = s->start_ns + (uint64_t)(o.duration * NS_PER_SEC);
+	if (!o.json)
+		fprintf(stderr, "flowverify: tracing; one line per exchange (Ctrl-C to stop)\n");
+	while (!stop_requested) {
+		uint64_t now = fv_now_ns();
+
+		ret = poll_until(s, now + NS_PER_SEC / 4);
+		if (ret)
+			break;
+		trace_settled(s, timeout_ns, o.json, false);
+		if (stop_at && fv_now_ns() >= stop_at) {
+			/* Give the last requests their reply timeout. */
+			s->accept_until_ns = stop_at;
+			ret = poll_until(s, stop_at + timeout_ns);
+			break;
+		}
+	}
+	if (!ret)
+		trace_settled(s, timeout_ns, o.json, true);
+	fv_session_stop(s);
+	free(s);
 	return ret ? FV_EXIT_USAGE : FV_EXIT_OK;
 }

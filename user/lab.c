@@ -46,7 +46,8 @@ static const char usage_lab[] =
 "Run 'flowverify lab COMMAND --help' for a command's options.\n";
 
 static const char usage_up[] =
-"Usage: flowverify lab up [--fault NAME] [--shape one|two] [-v]\n"
+"Usage: flowverify lab up [--fault NAME] [--shape one|two]\n"
+"                         [--acls FILE [--public ID] [--private ID]] [-v]\n"
 "\n"
 "Build the lab (namespaces fv-client, fv-router, fv-nat, fv-server), start\n"
 "chronyd on the server and the client (an exchange every 0.25 s), and wait\n"
@@ -57,11 +58,17 @@ static const char usage_up[] =
 "  --shape one    the NAT has one interface, eth0, as an AWS NAT instance\n"
 "                 (default)\n"
 "  --shape two    the NAT is a Linux router: eth0 outside, eth1 inside\n"
+"  --acls FILE    the VPC router enforces these network ACLs instead of the\n"
+"                 built-in ones ('aws ec2 describe-network-acls' JSON or the\n"
+"                 text form, docs/acl.md); no healthy self-check then\n"
+"  --public ID, --private ID   which ACLs of FILE (NetworkAclId or SubnetId;\n"
+"                 default the text form's public/private tags)\n"
 "  -v, --verbose  print every command run\n"
 "\n"
 "Examples:\n"
 "  flowverify lab up\n"
-"  flowverify lab up --shape two --fault client-port-123\n";
+"  flowverify lab up --shape two --fault client-port-123\n"
+"  flowverify lab up --acls acls.json --public acl-0a1 --private acl-0b2\n";
 
 static const char usage_fault[] =
 "Usage: flowverify lab fault NAME|none [-v]\n"
@@ -468,8 +475,11 @@ static void print_summary(const struct lab_state *st)
 static int cmd_up(int argc, char **argv)
 {
 	const struct lab_fault *f = lab_fault_find("none");
+	const char *acls = NULL, *acl_pub = NULL, *acl_priv = NULL;
 	enum lab_shape shape = LAB_SHAPE_ONE;
 	struct lab_state st, cur;
+	char *acl_text = NULL;
+	bool healthy;
 	const char *val;
 	int i, lock, ret;
 
@@ -482,6 +492,20 @@ static int cmd_up(int argc, char **argv)
 		}
 		if (is_verbose(a)) {
 			fv_verbose = true;
+			continue;
+		}
+		if (!strcmp(a, "--acls") || !strcmp(a, "--public") ||
+		    !strcmp(a, "--private")) {
+			if (i + 1 >= argc) {
+				fv_err("lab up: %s needs a value", a);
+				return FV_EXIT_USAGE;
+			}
+			if (!strcmp(a, "--acls"))
+				acls = argv[++i];
+			else if (!strcmp(a, "--public"))
+				acl_pub = argv[++i];
+			else
+				acl_priv = argv[++i];
 			continue;
 		}
 		if (!strcmp(a, "--fault") || !strcmp(a, "--shape")) {
@@ -508,8 +532,19 @@ static int cmd_up(int argc, char **argv)
 			return FV_EXIT_USAGE;
 		}
 	}
-	if (!need_root() || !have_tools() || (lock = take_lock(true)) < 0)
+	if (!acls && (acl_pub || acl_priv)) {
+		fv_err("lab up: --public and --private name ACLs of --acls FILE; give --acls too");
 		return FV_EXIT_USAGE;
+	}
+	/* Bad ACLs are refused before anything is made. */
+	if (acls && lab_acl_select(acls, acl_pub, acl_priv, &acl_text))
+		return FV_EXIT_USAGE;
+	/* Your own ACLs may well break NTP: that is what they are for. */
+	healthy = !strcmp(f->name, "none") && !acls;
+	if (!need_root() || !have_tools() || (lock = take_lock(true)) < 0) {
+		free(acl_text);
+		return FV_EXIT_USAGE;
+	}
 
 	ret = state_load(&cur);
 	if (ret) {
@@ -542,6 +577,9 @@ static int cmd_up(int argc, char **argv)
 	st.fault = f;
 	if (state_save(&st))
 		goto fail;
+	if (acl_text ? lab_write_file(LAB_ACL_FILE, "%s", acl_text) :
+		       (unlink(LAB_ACL_FILE) && errno != ENOENT))
+		goto fail;
 	for (i = 0; i < LAB_NS_COUNT; i++) {
 		ret = lab_net_create_ns(lab_ns_names[i]);
 		/* `ip netns add` may have made it even if a later step failed. */
@@ -557,7 +595,7 @@ static int cmd_up(int argc, char **argv)
 			goto fail;
 	}
 	/* Self-test before the client daemon takes the pinned port. */
-	if (!strcmp(f->name, "none") && !lab_chrony_selftest(f->client_port)) {
+	if (healthy && !lab_chrony_selftest(f->client_port)) {
 		fv_err("lab: the healthy lab got no NTP reply in fv-client (see %s/selftest.log)",
 		       LAB_DIR);
 		goto fail;
@@ -570,7 +608,7 @@ static int cmd_up(int argc, char **argv)
 		fv_err("lab: no packets from the client reach %s within 3 s", LAB_NS_ROUTER);
 		goto fail;
 	}
-	if (!strcmp(f->name, "none") &&
+	if (healthy &&
 	    !lab_net_wait_counter(LAB_NS_CLIENT, "Udp", "InDatagrams", 2, 3000)) {
 		fv_err("lab: the client's chronyd gets no NTP replies within 3 s");
 		goto fail;
@@ -579,10 +617,15 @@ static int cmd_up(int argc, char **argv)
 	if (state_save(&st))
 		goto fail;
 	print_summary(&st);
-	if (!strcmp(f->name, "none"))
+	if (acls)
+		printf("lab: network ACLs from %s (kept in %s)\n", acls, LAB_ACL_FILE);
+	if (healthy)
 		printf("lab: healthy, NTP replies reach the client\n");
+	else if (!strcmp(f->name, "none"))
+		printf("lab: client NTP requests reach the VPC router\n");
 	else
 		printf("lab: client NTP requests reach the VPC router; fault: %s\n", f->desc);
+	free(acl_text);
 	release_lock(lock);
 	return FV_EXIT_OK;
 
@@ -590,6 +633,7 @@ fail:
 	fv_err("lab: setup failed; removing what was made");
 	if (teardown(&st))
 		fv_err("lab: could not remove everything; run 'flowverify lab down'");
+	free(acl_text);
 	release_lock(lock);
 	return FV_EXIT_USAGE;
 }
@@ -656,7 +700,7 @@ static int cmd_fault(int argc, char **argv)
 		return FV_EXIT_USAGE;
 	}
 	printf("lab: fault %s (expected verdict: %s): %s\n", f->name, f->segment, f->desc);
-	if (!strcmp(f->name, "none")) {
+	if (!strcmp(f->name, "none") && access(LAB_ACL_FILE, F_OK)) {
 		if (!lab_net_wait_counter(LAB_NS_CLIENT, "Udp", "InDatagrams", 2, 3000)) {
 			fv_err("lab: the client's chronyd gets no NTP replies within 3 s");
 			release_lock(lock);

@@ -4,25 +4,28 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "lab.h"
+#include "util.h"
 
-#define UDP 17
-
-const struct lab_acl_entry lab_acl_ntp[] = {
-	/* requests from the private subnet reach the NAT */
-	{ LAB_PUBLIC, LAB_INBOUND, 100, UDP, 123, 123, "10.0.0.0/16", true },
-	/* replies from the internet reach the NAT's ephemeral port */
-	{ LAB_PUBLIC, LAB_INBOUND, 110, UDP, 1024, 65535, "0.0.0.0/0", true },
-	/* the NAT's requests leave for the NTP servers */
-	{ LAB_PUBLIC, LAB_OUTBOUND, 100, UDP, 123, 123, "0.0.0.0/0", true },
-	/* replies go from the NAT back to the client's pinned port */
-	{ LAB_PUBLIC, LAB_OUTBOUND, 110, UDP, 1123, 1123, "10.0.0.0/16", true },
-	/* replies (via the NAT) reach the client */
-	{ LAB_PRIVATE, LAB_INBOUND, 100, UDP, 1123, 1123, "0.0.0.0/0", true },
-	/* the client's requests leave toward the NAT */
-	{ LAB_PRIVATE, LAB_OUTBOUND, 100, UDP, 123, 123, "0.0.0.0/0", true },
-};
-const size_t lab_acl_ntp_len = sizeof(lab_acl_ntp) / sizeof(lab_acl_ntp[0]);
+/* The table of DESIGN.md, in the text form (docs/acl.md). */
+const char lab_acl_text[] =
+	"# NTP through a NAT (DESIGN.md): what the lab's VPC router enforces.\n"
+	"acl acl-lab-public public\n"
+	"# requests from the private subnet reach the NAT\n"
+	"inbound  100 allow udp 123        10.0.0.0/16\n"
+	"# replies from the internet reach the NAT's ephemeral port\n"
+	"inbound  110 allow udp 1024-65535 0.0.0.0/0\n"
+	"# the NAT's requests leave for the NTP servers\n"
+	"outbound 100 allow udp 123        0.0.0.0/0\n"
+	"# replies go from the NAT back to the client's pinned port\n"
+	"outbound 110 allow udp 1123       10.0.0.0/16\n"
+	"\n"
+	"acl acl-lab-private private\n"
+	"# replies (via the NAT) reach the client\n"
+	"inbound  100 allow udp 1123       0.0.0.0/0\n"
+	"# the client's requests leave toward the NAT\n"
+	"outbound 100 allow udp 123        0.0.0.0/0\n";
 
 #define ACL_FAULT(n, seg, s, d, p, text) \
 	{ .name = n, .segment = seg, .desc = text, .acl_skip = true, \
@@ -32,22 +35,22 @@ static const struct lab_fault faults[] = {
 	{ .name = "none", .segment = "ok", .client_port = 1123,
 	  .desc = "healthy: all six ACL rows, NAT forwarding and masquerading" },
 	ACL_FAULT("no-public-in-ephemeral", "beyond_nat",
-		  LAB_PUBLIC, LAB_INBOUND, 1024,
+		  ACL_PUBLIC, ACL_INBOUND, 1024,
 		  "public inbound UDP 1024-65535 from 0.0.0.0/0 missing: replies dropped before the NAT (the seed fault)"),
 	ACL_FAULT("no-public-in-ntp", "client_to_nat",
-		  LAB_PUBLIC, LAB_INBOUND, 123,
+		  ACL_PUBLIC, ACL_INBOUND, 123,
 		  "public inbound UDP 123 from 10.0.0.0/16 missing: requests dropped before the NAT"),
 	ACL_FAULT("no-public-out-ntp", "beyond_nat",
-		  LAB_PUBLIC, LAB_OUTBOUND, 123,
+		  ACL_PUBLIC, ACL_OUTBOUND, 123,
 		  "public outbound UDP 123 to 0.0.0.0/0 missing: the NAT's requests dropped leaving the public subnet"),
 	ACL_FAULT("no-public-out-client", "nat_to_client",
-		  LAB_PUBLIC, LAB_OUTBOUND, 1123,
+		  ACL_PUBLIC, ACL_OUTBOUND, 1123,
 		  "public outbound UDP 1123 to 10.0.0.0/16 missing: replies dropped leaving the public subnet"),
 	ACL_FAULT("no-private-in-client", "nat_to_client",
-		  LAB_PRIVATE, LAB_INBOUND, 1123,
+		  ACL_PRIVATE, ACL_INBOUND, 1123,
 		  "private inbound UDP 1123 from 0.0.0.0/0 missing: replies dropped entering the private subnet"),
 	ACL_FAULT("no-private-out-ntp", "client_to_nat",
-		  LAB_PRIVATE, LAB_OUTBOUND, 123,
+		  ACL_PRIVATE, ACL_OUTBOUND, 123,
 		  "private outbound UDP 123 to 0.0.0.0/0 missing: requests dropped leaving the private subnet"),
 	{ .name = "client-port-123", .segment = "beyond_nat", .client_port = 123,
 	  .desc = "client chronyd on port 123: masquerade keeps it, the reply to the NAT's port 123 is not in the ephemeral rule" },
@@ -87,96 +90,102 @@ const struct lab_fault *lab_fault_find(const char *name)
 	return NULL;
 }
 
-size_t lab_acl_apply_fault(const struct lab_fault *f,
-			   const struct lab_acl_entry *acl, size_t n,
-			   struct lab_acl_entry *out)
+bool lab_fault_removes(const struct lab_fault *f, enum acl_subnet subnet,
+		       const struct acl_entry *e)
 {
-	size_t i, m = 0;
-
-	for (i = 0; i < n; i++) {
-		if (f && f->acl_skip && acl[i].subnet == f->skip_subnet &&
-		    acl[i].dir == f->skip_dir && acl[i].port_from == f->skip_port)
-			continue;
-		out[m++] = acl[i];
-	}
-	return m;
+	return f && f->acl_skip && subnet == f->skip_subnet &&
+	       e->dir == f->skip_dir && e->port_from == f->skip_port;
 }
 
-/* "a.b.c.d/len" with no host bits set, as AWS insists. */
-static int parse_cidr(const char *s, unsigned int *len)
+int lab_acl_load(struct acl_set *set, const struct acl **pub,
+		 const struct acl **priv)
 {
-	char addr[INET_ADDRSTRLEN], *end;
-	const char *slash;
-	struct in_addr a;
-	unsigned long l;
-	uint32_t mask;
+	char err[512];
+	int ret;
 
-	if (!s || !(slash = strchr(s, '/')) || slash == s ||
-	    (size_t)(slash - s) >= sizeof(addr))
+	if (!access(LAB_ACL_FILE, F_OK))
+		ret = acl_load_file(LAB_ACL_FILE, set, err, sizeof(err));
+	else
+		ret = acl_load_text("(built-in lab ACL)", lab_acl_text, set, err,
+				    sizeof(err));
+	if (ret) {
+		fv_err("lab: %s", err);
+		return ret;
+	}
+	*pub = acl_set_role(set, ACL_PUBLIC);
+	*priv = acl_set_role(set, ACL_PRIVATE);
+	if (!*pub || !*priv) {
+		fv_err("lab: %s: needs one ACL tagged public and one private",
+		       LAB_ACL_FILE);
+		acl_set_free(set);
 		return -EINVAL;
-	memcpy(addr, s, slash - s);
-	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET, addr, &a) != 1)
-		return -EINVAL;
-	errno = 0;
-	l = strtoul(slash + 1, &end, 10);
-	if (!slash[1] || *end || errno || l > 32 || slash[1] == '+' || slash[1] == '-')
-		return -EINVAL;
-	mask = l ? ~0u << (32 - l) : 0;
-	if (ntohl(a.s_addr) & ~mask)
-		return -EINVAL;
-	*len = l;
+	}
 	return 0;
 }
 
-static int cmp_rule(const void *a, const void *b)
+int lab_acl_select(const char *path, const char *pub_id, const char *priv_id,
+		   char **text)
 {
-	const struct lab_acl_entry *x = *(const struct lab_acl_entry * const *)a;
-	const struct lab_acl_entry *y = *(const struct lab_acl_entry * const *)b;
+	struct acl_live live;
+	size_t len = 0;
+	FILE *out;
 
-	return (int)x->rule - (int)y->rule;
-}
-
-static const char *chain_name(enum lab_subnet s, enum lab_dir d)
-{
-	if (s == LAB_PUBLIC)
-		return d == LAB_INBOUND ? "public_inbound" : "public_outbound";
-	return d == LAB_INBOUND ? "private_inbound" : "private_outbound";
-}
-
-static int write_chain(FILE *out, const struct lab_acl_entry *acl, size_t n,
-		       enum lab_subnet subnet, enum lab_dir dir)
-{
-	const struct lab_acl_entry **rows;
-	size_t i, m = 0;
-	unsigned int len;
-
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	if (!rows)
+	if (acl_live_load(&live, path, pub_id, priv_id))
+		return -EINVAL;
+	out = open_memstream(text, &len);
+	if (!out) {
+		acl_set_free(&live.set);
+		fv_err("out of memory");
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		if (acl[i].subnet == subnet && acl[i].dir == dir)
-			rows[m++] = &acl[i];
-	qsort(rows, m, sizeof(*rows), cmp_rule);
+	}
+	fprintf(out, "# from %s\n", path);
+	acl_write_text(out, live.pub, ACL_PUBLIC);
+	fputc('\n', out);
+	acl_write_text(out, live.priv, ACL_PRIVATE);
+	acl_set_free(&live.set);
+	if (fclose(out)) {
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static const char *chain_name(enum acl_subnet s, enum acl_dir d)
+{
+	if (s == ACL_PUBLIC)
+		return d == ACL_INBOUND ? "public_inbound" : "public_outbound";
+	return d == ACL_INBOUND ? "private_inbound" : "private_outbound";
+}
+
+static void write_chain(FILE *out, const struct acl *a, enum acl_subnet subnet,
+			enum acl_dir dir, const struct lab_fault *f)
+{
+	char cidr[64];
+	size_t i;
 
 	fprintf(out, "\tchain %s {\n", chain_name(subnet, dir));
-	for (i = 0; i < m; i++) {
-		const struct lab_acl_entry *e = rows[i];
+	fprintf(out, "\t\t# %s\n", a->id);
+	/* Entries are kept in rule order: nft evaluates them as listed. */
+	for (i = 0; i < a->n; i++) {
+		const struct acl_entry *e = &a->entries[i];
+		bool v4 = e->cidr.family == AF_INET;
 
-		if ((i && rows[i - 1]->rule == e->rule) || !e->rule ||
-		    parse_cidr(e->cidr, &len) || e->proto < -1 || e->proto > 255 ||
-		    e->port_from > e->port_to) {
-			free(rows);
-			return -EINVAL;
+		if (e->dir != dir)
+			continue;
+		if (lab_fault_removes(f, subnet, e)) {
+			fprintf(out, "\t\t# rule %u removed by fault %s\n", e->rule, f->name);
+			continue;
 		}
-		fputs("\t\tmeta nfproto ipv4", out);
-		if (len)
-			fprintf(out, " ip %s %s", dir == LAB_INBOUND ? "saddr" : "daddr",
-				e->cidr);
+		acl_cidr_format(&e->cidr, cidr, sizeof(cidr));
+		fprintf(out, "\t\tmeta nfproto %s", v4 ? "ipv4" : "ipv6");
+		if (e->cidr.len)
+			fprintf(out, " %s %s %s", v4 ? "ip" : "ip6",
+				dir == ACL_INBOUND ? "saddr" : "daddr", cidr);
 		if (e->proto >= 0)
 			fprintf(out, " meta l4proto %d", e->proto);
 		/* AWS only applies the port range to TCP and UDP. */
-		if ((e->proto == 6 || e->proto == 17) &&
+		if ((e->proto == ACL_PROTO_TCP || e->proto == ACL_PROTO_UDP) &&
 		    !(e->port_from == 0 && e->port_to == 65535)) {
 			if (e->port_from == e->port_to)
 				fprintf(out, " th dport %u", e->port_from);
@@ -190,21 +199,20 @@ static int write_chain(FILE *out, const struct lab_acl_entry *acl, size_t n,
 			e->allow ? "allow" : "deny");
 	}
 	fputs("\t\tcounter drop comment \"rule * deny\"\n\t}\n", out);
-	free(rows);
-	return 0;
 }
 
-int lab_acl_nft(FILE *out, const struct lab_acl_entry *acl, size_t n,
-		enum lab_shape shape)
+int lab_acl_nft(FILE *out, const struct acl *pub, const struct acl *priv,
+		enum lab_shape shape, const struct lab_fault *f)
 {
 	/* Router ports facing each subnet. */
 	static const char *const pub1[] = { "rn0", NULL };
 	static const char *const pub2[] = { "rn0", "rt0", NULL };
-	static const char *const priv[] = { "rp0", NULL };
-	const char *const *pub = shape == LAB_SHAPE_TWO ? pub2 : pub1;
+	static const char *const privp[] = { "rp0", NULL };
+	const char *const *pubp = shape == LAB_SHAPE_TWO ? pub2 : pub1;
 	const char *const *p;
-	int err;
 
+	if (!pub || !priv)
+		return -EINVAL;
 	/* Declaring first makes the delete safe when the table is absent;
 	 * nft applies the file as one transaction, so no packet ever sees
 	 * a half-built ACL. */
@@ -216,21 +224,19 @@ int lab_acl_nft(FILE *out, const struct lab_acl_entry *acl, size_t n,
 	      "table inet fv_acl {\n"
 	      "\tchain forward {\n"
 	      "\t\ttype filter hook forward priority filter; policy accept;\n", out);
-	for (p = pub; *p; p++)
+	for (p = pubp; *p; p++)
 		fprintf(out, "\t\tiifname \"%s\" jump public_outbound\n", *p);
-	for (p = priv; *p; p++)
+	for (p = privp; *p; p++)
 		fprintf(out, "\t\tiifname \"%s\" jump private_outbound\n", *p);
-	for (p = pub; *p; p++)
+	for (p = pubp; *p; p++)
 		fprintf(out, "\t\toifname \"%s\" jump public_inbound\n", *p);
-	for (p = priv; *p; p++)
+	for (p = privp; *p; p++)
 		fprintf(out, "\t\toifname \"%s\" jump private_inbound\n", *p);
 	fputs("\t}\n", out);
-
-	if ((err = write_chain(out, acl, n, LAB_PUBLIC, LAB_INBOUND)) ||
-	    (err = write_chain(out, acl, n, LAB_PUBLIC, LAB_OUTBOUND)) ||
-	    (err = write_chain(out, acl, n, LAB_PRIVATE, LAB_INBOUND)) ||
-	    (err = write_chain(out, acl, n, LAB_PRIVATE, LAB_OUTBOUND)))
-		return err;
+	write_chain(out, pub, ACL_PUBLIC, ACL_INBOUND, f);
+	write_chain(out, pub, ACL_PUBLIC, ACL_OUTBOUND, f);
+	write_chain(out, priv, ACL_PRIVATE, ACL_INBOUND, f);
+	write_chain(out, priv, ACL_PRIVATE, ACL_OUTBOUND, f);
 	fputs("}\n", out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -139,17 +139,21 @@ int lab_net_wire(enum lab_shape shape)
 
 static int write_acl(enum lab_shape shape, const struct lab_fault *f)
 {
-	struct lab_acl_entry acl[lab_acl_ntp_len];
-	size_t n = lab_acl_apply_fault(f, lab_acl_ntp, lab_acl_ntp_len, acl);
+	const struct acl *pub, *priv;
+	struct acl_set set;
 	FILE *out;
 	int err;
 
+	if (lab_acl_load(&set, &pub, &priv))
+		return -1;
 	out = fopen(ACL_NFT, "we");
 	if (!out) {
 		fv_err("lab: cannot write %s: %s", ACL_NFT, strerror(errno));
+		acl_set_free(&set);
 		return -1;
 	}
-	err = lab_acl_nft(out, acl, n, shape);
+	err = lab_acl_nft(out, pub, priv, shape, f);
+	acl_set_free(&set);
 	if (fclose(out) || err) {
 		fv_err("lab: cannot render the ACL table into %s", ACL_NFT);
 		return -1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include <string.h>
+#include "acl.h"
 #include "cli.h"
 #include "lab.h"
 #include "util.h"
@@ -13,7 +14,10 @@ static const char usage[] =
 "Commands:\n"
 "  verify   observe for a while, print the verdict, exit (0 ok, 1 fault)\n"
 "  watch    live view of the four legs until Ctrl-C\n"
+"  trace    one line per NTP exchange: its path, NAT mapping and timing\n"
 "  lab      build a NAT lab in network namespaces with real chronyd\n"
+"  rules    the network ACL entries NTP through a NAT needs\n"
+"  acl-check  check an 'aws ec2 describe-network-acls' export leg by leg\n"
 "\n"
 "Options: --help, --version. 'flowverify COMMAND --help' for each command.\n"
 "\n"
@@ -34,8 +38,14 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (!strcmp(cmd, "watch"))
 		return cmd_watch(argc - 1, argv + 1);
+	if (!strcmp(cmd, "trace"))
+		return cmd_trace(argc - 1, argv + 1);
 	if (!strcmp(cmd, "lab"))
 		return lab_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules(argc - 1, argv + 1);
+	if (!strcmp(cmd, "acl-check"))
+		return cmd_acl_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		return FV_EXIT_OK;

@@ -213,6 +213,90 @@ static void build_journeys(struct fv_session *s, struct fv_report *r)
 	}
 }
 
+static const char *ifname_of(const struct fv_host *h, uint32_t ifindex);
+
+/* The leg a dropped packet was on, from where it died: on the NAT a
+ * request not yet translated was leg 1 and a reply was leg 3 (it arrived
+ * and never left as leg 4); on a client a request is leg 1 and a reply
+ * leg 4. */
+static int drop_leg(const struct fv_host *h, const struct fv_drop_row *d)
+{
+	if (d->mode == FV_NTP_MODE_REQUEST) {
+		if (h->role == FV_ROLE_NAT && fv_host_is_local(h, d->saddr))
+			return 2;
+		return 1;
+	}
+	if (d->mode == FV_NTP_MODE_REPLY)
+		return h->role == FV_ROLE_NAT ? 3 : 4;
+	return 0;
+}
+
+static void build_drops(struct fv_session *s, struct fv_report *r)
+{
+	int i, p;
+
+	if (!s->drops || fv_drops_read(s->drops, &r->drops, &r->n_drops) || !r->n_drops)
+		return;
+	r->drop_point = calloc(r->n_drops, sizeof(int));
+	r->drop_leg = calloc(r->n_drops, sizeof(int));
+	if (!r->drop_point || !r->drop_leg) {
+		r->n_drops = 0;
+		return;
+	}
+	for (i = 0; i < r->n_drops; i++) {
+		r->drop_point[i] = -1;
+		for (p = 0; p < s->n_points; p++) {
+			if (s->points[p].netns_inum != r->drops[i].netns_inum)
+				continue;
+			r->drop_point[i] = p;
+			r->drop_leg[i] = drop_leg(&s->points[p].host, &r->drops[i]);
+			break;
+		}
+	}
+}
+
+/* "leg 3 arrived on eth0 and was dropped inside the NAT host: NETFILTER_DROP
+ * in ip_forward (nft_do_chain+0x46f), 12 times", for the drops that explain
+ * the segment. */
+static void describe_drops(const struct fv_session *s, struct fv_report *r)
+{
+	enum fv_segment seg = r->verdict.segment;
+	enum fv_role role = FV_ROLE_NAT;
+	int want_leg, i, best = -1;
+	size_t off = strlen(r->evidence);
+
+	switch (seg) {
+	case FV_SEG_INSIDE_NAT_REQUEST: want_leg = 1; break;
+	case FV_SEG_INSIDE_NAT_REPLY: want_leg = 3; break;
+	case FV_SEG_NAT_TO_CLIENT: want_leg = 4; role = FV_ROLE_CLIENT; break;
+	case FV_SEG_CLIENT_TO_NAT: want_leg = 1; role = FV_ROLE_CLIENT; break;
+	default: return;
+	}
+	for (i = 0; i < r->n_drops; i++) {
+		int p = r->drop_point[i];
+
+		if (p < 0 || s->points[p].host.role != role || r->drop_leg[i] != want_leg)
+			continue;
+		if (best < 0 || r->drops[i].count > r->drops[best].count)
+			best = i;
+	}
+	if (best < 0 || off >= sizeof(r->evidence) - 1)
+		return;
+	{
+		const struct fv_drop_row *d = &r->drops[best];
+		const struct fv_host *h = &s->points[r->drop_point[best]].host;
+		const char *dev = d->iif ? ifname_of(h, d->iif) : "?";
+
+		snprintf(r->evidence + off, sizeof(r->evidence) - off,
+			 "%sleg %d %s%s and was dropped inside the %s host: %s in %s "
+			 "(%s), %llu times", off ? ". " : "", want_leg,
+			 d->iif ? "arrived on " : "was sent", d->iif ? dev : "",
+			 role == FV_ROLE_NAT ? "NAT" : "client", d->reason_name,
+			 *d->route_sym ? d->route_sym : (d->hook ? d->hook : "the kernel"),
+			 d->location_sym, (unsigned long long)d->count);
+	}
+}
+
 int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 		    uint64_t timeout_ns, struct fv_report *r)
 {
@@ -254,15 +338,23 @@ int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 	build_latency(s, r);
 	build_journeys(s, r);
 	fv_verdict_decide(t, &r->verdict);
-	if (r->verdict.status == FV_STATUS_FAULT)
+	build_drops(s, r);
+	if (r->verdict.status == FV_STATUS_FAULT) {
 		describe_evidence(s, r);
+		describe_drops(s, r);
+	}
 	return 0;
 }
 
 void fv_report_free(struct fv_report *r)
 {
 	free(r->rows);
+	free(r->drops);
+	free(r->drop_point);
+	free(r->drop_leg);
 	r->rows = NULL;
+	r->drops = NULL;
+	r->drop_point = r->drop_leg = NULL;
 }
 
 void fv_report_leg_packets(const struct fv_report *r, uint64_t legs[5])
@@ -389,6 +481,30 @@ static json_t *latency_json(const struct fv_report *r)
 	return o;
 }
 
+static json_t *drops_json(const struct fv_session *s, const struct fv_report *r)
+{
+	json_t *a = json_array();
+	char src[64], dst[64];
+	int i;
+
+	for (i = 0; i < r->n_drops; i++) {
+		const struct fv_drop_row *d = &r->drops[i];
+		int p = r->drop_point[i];
+		const struct fv_host *h = p >= 0 ? &s->points[p].host : NULL;
+
+		fv_format_endpoint(d->saddr, htons(d->sport), src, sizeof(src));
+		fv_format_endpoint(d->daddr, htons(d->dport), dst, sizeof(dst));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:I, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:f}",
+			"reason", d->reason_name, "location", d->location_sym,
+			"leg", r->drop_leg[i], "count", (json_int_t)d->count,
+			"hook", d->hook, "route", *d->route_sym ? d->route_sym : NULL,
+			"host", h ? fv_role_name(h->role) : NULL,
+			"interface", h && d->iif ? ifname_of(h, d->iif) : NULL,
+			"src", src, "dst", dst, "last_seen_seconds_ago", ago(r, d->last_ns)));
+	}
+	return a;
+}
+
 static json_t *mappings_json(const struct fv_report *r)
 {
 	json_t *a = json_array();
@@ -501,6 +617,12 @@ json_t *fv_report_json(const struct fv_session *s, const struct fv_report *r)
 		"retransmissions", (json_int_t)r->retransmissions,
 		"ambiguous_cookies", (json_int_t)t->ambiguous));
 	json_object_set_new(root, "nat_mappings", mappings_json(r));
+	json_object_set_new(root, "drops", drops_json(s, r));
+	json_object_set_new(root, "drop_tracer", json_pack("{s:s, s:s?}",
+		"state", s->drops ? fv_drops_attach_kind(s->drops) :
+			 *s->drops_error ? "failed" :
+			 s->drops_mode == FV_DROPS_OFF ? "off" : "not needed",
+		"error", *s->drops_error ? s->drops_error : NULL));
 	json_object_set_new(root, "servers", servers_json(r));
 	json_object_set_new(root, "kod", kod_json(r));
 	json_object_set_new(root, "legs", legs_json(s, r, nat, false));
@@ -660,6 +782,18 @@ void fv_report_text(FILE *out, const struct fv_session *s,
 		"could be joined by its cookie)" : "");
 	if (*r->evidence)
 		fprintf(out, "Evidence: %s\n", r->evidence);
+	for (i = 0; i < r->n_drops; i++) {
+		const struct fv_drop_row *d = &r->drops[i];
+		int p = r->drop_point[i];
+
+		if (!i)
+			fprintf(out, "Kernel drops of NTP packets:\n");
+		fprintf(out, "  %s host, leg %d: %s in %s (%s), %llu times\n",
+			p >= 0 ? fv_role_name(s->points[p].host.role) : "?",
+			r->drop_leg[i], d->reason_name,
+			*d->route_sym ? d->route_sym : (d->hook ? d->hook : "?"),
+			d->location_sym, (unsigned long long)d->count);
+	}
 }
 
 static bool broken(const struct fv_report *r, enum fv_segment seg)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <arpa/inet.h>
+#include "drops.h"
 #include "flowverify.skel.h"
 #include "session.h"
 #include "util.h"
@@ -453,6 +454,12 @@ int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		ret = fv_host_resolve(&s->points[i].host, err, errlen);
 		if (ret)
 			return ret;
+		ret = fv_netns_inum(hosts[i].netns, &s->points[i].netns_inum);
+		if (ret) {
+			snprintf(err, errlen, "cannot identify namespace '%s': %s",
+				 hosts[i].netns, strerror(-ret));
+			return ret;
+		}
 	}
 	ret = fv_xtable_init(&s->xt, FV_XTABLE_CAPACITY);
 	if (ret) {
@@ -486,9 +493,38 @@ fail:
 	return ret;
 }
 
+void fv_session_drops_update(struct fv_session *s, uint64_t timeout_ns)
+{
+	uint32_t inums[FV_MAX_POINTS];
+	struct fv_tally t = { 0 };
+	int i, ret;
+
+	if (s->drops || *s->drops_error || s->drops_mode == FV_DROPS_OFF)
+		return;
+	if (s->drops_mode == FV_DROPS_AUTO) {
+		fv_xtable_tally(&s->xt, 0, UINT64_MAX, fv_now_ns(), timeout_ns, &t);
+		if (!fv_tally_lost(&t))
+			return;
+	}
+	for (i = 0; i < s->n_points; i++)
+		inums[i] = s->points[i].netns_inum;
+	ret = fv_drops_start(&s->drops, inums, s->n_points, s->port,
+			     s->drops_error, sizeof(s->drops_error));
+	if (ret && !*s->drops_error)
+		snprintf(s->drops_error, sizeof(s->drops_error), "%s", strerror(-ret));
+	if (ret)
+		s->drops = NULL;
+}
+
 int fv_session_poll(struct fv_session *s, int timeout_ms)
 {
 	int ret = ring_buffer__poll(s->rb, timeout_ms);
+	uint64_t now = fv_now_ns();
+
+	if (!s->drops && now - s->drops_checked_ns > 250000000ull) {
+		s->drops_checked_ns = now;
+		fv_session_drops_update(s, s->reply_timeout_ns);
+	}
 
 	return ret == -EINTR ? 0 : ret;
 }
@@ -497,6 +533,8 @@ void fv_session_stop(struct fv_session *s)
 {
 	int i;
 
+	fv_drops_stop(s->drops);
+	s->drops = NULL;
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
 	for (i = s->n_points - 1; i >= 0; i--) {
