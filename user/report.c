@@ -909,8 +909,9 @@ void fv_exchange_line(const struct fv_exchange *x, uint64_t now_ns,
 		fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
 	if (x->server_port)
 		fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
-	off = snprintf(buf, len, "%s %-9s %s -> %s -> %s", when,
-		       seg ? fv_segment_word(seg) : outcome, c, o, sv);
+	off = snprintf(buf, len, "%s %s%-9s %s -> %s -> %s", when,
+		       seg ? "lost at " : "", seg ? fv_segment_word(seg) : outcome,
+		       c, o, sv);
 	for (k = 0; k < fv_nspans && off < len; k++) {
 		const struct fv_span *sp = &fv_spans[k];
 
