@@ -39,7 +39,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-unit test-e2e demo bench install uninstall clean help
+.PHONY: all deps test test-unit test-e2e demo bench bench-quick install uninstall clean help
 
 all: flowverify
 
@@ -86,6 +86,19 @@ test:
 	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_BPF)
 	$(Q)tests/run.sh
 
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bench/fvbench: bench/fvbench.c $(LIB) $(SKELS) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB) $(LDLIBS) -o $@
+
+# Measures what flowverify costs (bench/README.md); writes bench/results.json.
+bench bench-quick:
+	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory flowverify $(OUTPUT)/bench/fvbench $(OUTPUT)/tests/bench_empty.bpf.o
+	$(Q)bench/run.sh $(if $(filter bench-quick,$@),--quick)
+
 demo:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory flowverify
@@ -107,6 +120,8 @@ help:
 	@echo '  deps           install the Debian packages needed (as root)'
 	@echo '  demo           build, then run the lab demo (as root)'
 	@echo '  test           build and run every test; ends with "N passed, N failed"'
+	@echo '  bench          measure per-packet, throughput and agent costs (bench/README.md)'
+	@echo '  bench-quick    the same, short (under 2 minutes)'
 	@echo '  install        install to $$(DESTDIR)$$(PREFIX)/sbin (PREFIX=$(PREFIX))'
 	@echo '  clean          remove build output'
 	@echo 'Variables: V=1 shows commands; CC, CLANG, BPFTOOL, PREFIX, DESTDIR.'

@@ -77,6 +77,7 @@ struct fv_session {
 	uint64_t reply_timeout_ns;	/* for the auto mode's check */
 	uint64_t drops_checked_ns;
 	struct fv_drops *drops;		/* NULL until attached */
+	const char *pin_dir;		/* agent: counter maps pinned here */
 	char drops_error[160];		/* why it could not be attached */
 };
 
@@ -93,6 +94,11 @@ struct fv_flow_row {
  * on none. Returns 0 or -errno with a one-line message in err. */
 int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		     uint16_t port, char *err, size_t errlen);
+/* The same, with each point's counter maps pinned under pin_dir (the
+ * agent's, include/pin.h): reused when they are there. */
+int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
+			    int n, uint16_t port, const char *pin_dir, char *err,
+			    size_t errlen);
 /* Wait up to timeout_ms for events and join them. */
 int fv_session_poll(struct fv_session *s, int timeout_ms);
 /* Join one event seen at a point; what the ring buffer callback does.

@@ -523,19 +523,23 @@ void acl_leg_eval(const struct acl *pub, const struct acl *priv, int leg,
 static void nearest_why(const struct acl_crossing *c, char *buf, size_t len)
 {
 	const struct acl_entry *n = c->res.nearest;
-	char e[128], peer[64];
-	const char *dirw = c->dir == ACL_INBOUND ? "comes from" : "goes to";
+	char e[128], peer[64], why[192] = "";
+	size_t l = 0;
 
 	acl_entry_describe(n, e, sizeof(e));
 	acl_cidr_format(&c->peer, peer, sizeof(peer));
+	/* Every way it missed, most telling first. */
 	if (!proto_matches(n, ACL_PROTO_UDP))
-		snprintf(buf, len, "rule %u allows %s, but NTP is UDP", n->rule, e);
-	else if (!port_matches(n, c->res.port))
-		snprintf(buf, len, "rule %u allows %s, but the packet goes to port %u",
-			 n->rule, e, c->res.port);
-	else if (!acl_cidr_contains(&n->cidr, &c->peer))
-		snprintf(buf, len, "rule %u allows %s, but the packet %s %s%s",
-			 n->rule, e, dirw, peer, c->peer.len ? "" : " (any address)");
+		l += snprintf(why + l, sizeof(why) - l, "%sNTP is UDP", l ? " and " : "");
+	if (l < sizeof(why) && !port_matches(n, c->res.port))
+		l += snprintf(why + l, sizeof(why) - l, "%sthe packet goes to port %u",
+			      l ? " and " : "", c->res.port);
+	if (l < sizeof(why) && !acl_cidr_contains(&n->cidr, &c->peer))
+		l += snprintf(why + l, sizeof(why) - l, "%s%s %s%s", l ? " and " : "the packet ",
+			      c->dir == ACL_INBOUND ? "comes from" : "goes to", peer,
+			      c->peer.len ? "" : " (any address)");
+	if (l)
+		snprintf(buf, len, "rule %u allows %s, but %s", n->rule, e, why);
 	else if (c->res.entry)
 		snprintf(buf, len, "rule %u allows %s, but rule %u comes first",
 			 n->rule, e, c->res.entry->rule);

@@ -59,7 +59,19 @@ static bool observe(const struct fv_report *r, struct observed *o)
 	int i;
 
 	memset(o, 0, sizeof(*o));
-	if (r->have_example) {
+	for (i = 0; i < r->n_rows; i++) {
+		const struct fv_flow_row *row = &r->rows[i];
+
+		if (row->nat_own)
+			continue;
+		if (row->leg == FV_LEG_1 && (!l1 || row->val.packets > l1->val.packets))
+			l1 = row;
+		if (row->leg == FV_LEG_2 && (!l2 || row->val.packets > l2->val.packets))
+			l2 = row;
+	}
+	/* An exchange seen only at the client may not know its server: the
+	 * client's leg-1 flow does. */
+	if (r->have_example && (memcmp(r->example.server_addr, zero, 16) || !l1)) {
 		const struct fv_exchange *x = &r->example;
 
 		acl_cidr_from_addr(x->inside_addr, &o->client);
@@ -71,22 +83,16 @@ static bool observe(const struct fv_report *r, struct observed *o)
 		o->have = true;
 		return true;
 	}
-	for (i = 0; i < r->n_rows; i++) {
-		const struct fv_flow_row *row = &r->rows[i];
-
-		if (row->nat_own)
-			continue;
-		if (row->leg == FV_LEG_1 && (!l1 || row->val.packets > l1->val.packets))
-			l1 = row;
-		if (row->leg == FV_LEG_2 && (!l2 || row->val.packets > l2->val.packets))
-			l2 = row;
-	}
 	if (!l1)
 		return false;
 	acl_cidr_from_addr(l1->key.saddr, &o->client);
 	acl_cidr_from_addr(l1->key.daddr, &o->server);
 	o->client_port = ntohs(l1->key.sport);
 	o->server_port = ntohs(l1->key.dport);
+	if (r->have_example) {
+		acl_cidr_from_addr(r->example.inside_addr, &o->client);
+		o->client_port = ntohs(r->example.inside_port);
+	}
 	if (l2) {
 		o->nat_port = ntohs(l2->key.sport);
 		o->have_nat = true;

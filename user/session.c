@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <arpa/inet.h>
 #include "drops.h"
+#include "pin.h"
 #include "flowverify.skel.h"
 #include "session.h"
 #include "util.h"
@@ -406,6 +407,12 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		return -errno;
 	}
 	p->skel->rodata->ntp_port_be = htons(s->port);
+	if (s->pin_dir) {
+		/* The agent: counters outlive the process (include/pin.h). */
+		ret = fv_pin_point_maps(p->skel, s->pin_dir, p - s->points, err, errlen);
+		if (ret)
+			return ret;
+	}
 	ret = flowverify__load(p->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
@@ -430,9 +437,17 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		     uint16_t port, char *err, size_t errlen)
 {
+	return fv_session_start_pinned(s, hosts, n, port, NULL, err, errlen);
+}
+
+int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
+			    int n, uint16_t port, const char *pin_dir, char *err,
+			    size_t errlen)
+{
 	int ret, i;
 
 	memset(s, 0, sizeof(*s));
+	s->pin_dir = pin_dir;
 	libbpf_set_print(libbpf_print);
 	if (n < 1 || n > FV_MAX_POINTS) {
 		snprintf(err, errlen, "between 1 and %d observation points", FV_MAX_POINTS);

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* libmicrohttpd under the agent: one polling thread, GET and HEAD only,
+ * no request bodies, a memory cap per connection (which bounds the
+ * request line and headers), a connection cap and an idle timeout, so a
+ * bad or hostile client costs little and the next scrape is served. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+#include "agent_http.h"
+
+struct fv_http {
+	struct MHD_Daemon *d;
+	struct fv_http_conf conf;
+};
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, int status,
+				  const char *type, char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, int status,
+				 const char *text)
+{
+	char *body = strdup(text);
+
+	if (!body)
+		return MHD_NO;
+	return send_reply(c, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+/* Constant time in the length of the expected value. */
+static bool same(const char *got, const char *want)
+{
+	size_t i, n = strlen(want), m = got ? strlen(got) : 0;
+	unsigned char diff = n != m;
+
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? got[i] : 0);
+	return !diff;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	struct fv_http *h = cls;
+	struct fv_http_reply rep = { 0 };
+	struct fv_http_args args;
+	const char *clen;
+	bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	enum MHD_Result ret;
+
+	/* First call: headers only. Everything is decided here, so no body
+	 * is ever read or kept. */
+	if (*req_cls)
+		return MHD_NO;
+	*req_cls = h;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && !head)
+		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if ((clen && strcmp(clen, "0")) ||
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "no request body\n");
+	if (h->conf.user) {
+		char *pass = NULL;
+		char *user = MHD_basic_auth_get_username_password(c, &pass);
+		bool ok = user && same(user, h->conf.user) && same(pass, h->conf.pass);
+		struct MHD_Response *r;
+
+		MHD_free(user);
+		MHD_free(pass);
+		if (!ok) {
+			r = MHD_create_response_from_buffer(13, "unauthorized\n",
+							    MHD_RESPMEM_PERSISTENT);
+			if (!r)
+				return MHD_NO;
+			ret = MHD_queue_basic_auth_fail_response(c, "flowverify", r);
+			MHD_destroy_response(r);
+			return ret;
+		}
+	}
+	args.window = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "window");
+	args.exchanges = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						     "exchanges");
+	h->conf.route(h->conf.ctx, url, &args, &rep);
+	if (!rep.body)
+		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return send_reply(c, rep.status, rep.type, rep.body, rep.len);
+}
+
+struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
+			      size_t errlen)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	struct fv_http *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->conf = *conf;
+	if (conf->tls_cert) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+			free(h);
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+		MHD_OPTION_LISTEN_SOCKET, conf->listen_fd,
+		MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)FV_HTTP_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FV_HTTP_MEM_LIMIT,
+		conf->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+		conf->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, conf->tls_key,
+		MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "cannot start the HTTP server%s",
+			 conf->tls_cert ? " (check the TLS certificate and key)" : "");
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void fv_http_stop(struct fv_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}

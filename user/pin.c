@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The agent's pins: counters that outlive the process, marked as ours so
+ * that we re-adopt only our own and never take or remove someone else's. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flowverify.skel.h"
+#include "pin.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+int fv_pin_bpffs_ensure(bool *mounted, char *err, size_t errlen)
+{
+	struct statfs sfs;
+
+	*mounted = false;
+	if (!statfs(FV_BPFFS, &sfs) && sfs.f_type == BPF_FS_MAGIC)
+		return 0;
+	/* A fresh machine may not mount it; pins need it. */
+	if (mount("bpf", FV_BPFFS, "bpf", 0, "mode=0700")) {
+		snprintf(err, errlen, "no bpffs on " FV_BPFFS " and cannot mount it: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	*mounted = true;
+	return 0;
+}
+
+int fv_pin_dir(const char *instance, char *buf, size_t len)
+{
+	size_t i, n = strlen(instance);
+
+	if (!n || n > FV_INSTANCE_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)instance[i]) && instance[i] != '-' &&
+		    instance[i] != '_')
+			return -EINVAL;
+	}
+	snprintf(buf, len, FV_PIN_ROOT "/%s", instance);
+	return 0;
+}
+
+struct map_shape {
+	const char *name;
+	__u32 type, key_size, value_size, max_entries;
+};
+
+/* Is the pinned object at path a map of this shape? 0, -ENOENT, or
+ * -EPERM when it is something else. On success *fd is open. */
+static int open_pinned(const char *path, const struct map_shape *want, int *fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int f;
+
+	*fd = -1;
+	f = bpf_obj_get(path);
+	if (f < 0)
+		return errno == ENOENT ? -ENOENT : -EPERM;
+	if (bpf_obj_get_info_by_fd(f, &info, &len) || info.type != want->type ||
+	    info.key_size != want->key_size || info.value_size != want->value_size ||
+	    info.max_entries != want->max_entries || strcmp(info.name, want->name)) {
+		close(f);
+		return -EPERM;
+	}
+	*fd = f;
+	return 0;
+}
+
+static const struct map_shape state_shape = {
+	FV_MAP_AGENT, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct fv_agent_state), 1,
+};
+
+static int state_get(int fd, struct fv_agent_state *st)
+{
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(fd, &key, st))
+		return -errno;
+	if (memcmp(st->magic, FV_AGENT_MAGIC, sizeof(st->magic)) ||
+	    st->version != FV_AGENT_STATE_VERSION)
+		return -EPERM;
+	st->spec[sizeof(st->spec) - 1] = '\0';
+	return 0;
+}
+
+int fv_pin_state_write(int fd, const struct fv_agent_state *st)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(fd, &key, st, BPF_ANY) ? -errno : 0;
+}
+
+int fv_pin_state_read(const char *dir, struct fv_agent_state *st)
+{
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/" FV_PIN_STATE, dir);
+	ret = open_pinned(path, &state_shape, &fd);
+	if (ret)
+		return ret;
+	ret = state_get(fd, st);
+	close(fd);
+	return ret;
+}
+
+bool fv_pin_agent_running(const struct fv_agent_state *st)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (!st->pid || st->pid == (__u32)getpid())
+		return false;
+	if (kill(st->pid, 0) && errno == ESRCH)
+		return false;
+	/* A recycled pid of another program is not an agent. */
+	snprintf(path, sizeof(path), "/proc/%u/comm", st->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "flowverify", 10);
+}
+
+/* Names an agent with n points may pin; n < 0: any number. */
+static bool our_name(const char *name, int n)
+{
+	int p, end = 0;
+
+	if (!strcmp(name, FV_PIN_STATE))
+		return true;
+	if (sscanf(name, "p%d_flows%n", &p, &end) == 1 && !name[end])
+		return p >= 0 && p < (n < 0 ? 64 : n);
+	end = 0;
+	if (sscanf(name, "p%d_stats%n", &p, &end) == 1 && !name[end])
+		return p >= 0 && p < (n < 0 ? 64 : n);
+	return false;
+}
+
+/* Entries of dir other than . and ..; the first foreign one in *foreign. */
+static int dir_entries(const char *dir, int n_points, char *foreign, size_t flen)
+{
+	struct dirent *de;
+	int count = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	*foreign = '\0';
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		count++;
+		if (!*foreign && !our_name(de->d_name, n_points))
+			snprintf(foreign, flen, "%s", de->d_name);
+	}
+	closedir(d);
+	return count;
+}
+
+int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
+		 struct fv_agent_state *st, bool *adopted, char *err,
+		 size_t errlen)
+{
+	char path[256], foreign[256];
+	int ret, n;
+
+	*fd = -1;
+	*adopted = false;
+	if (mkdir(FV_PIN_ROOT, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create " FV_PIN_ROOT ": %s", strerror(errno));
+		return -errno;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/" FV_PIN_STATE, dir);
+	ret = open_pinned(path, &state_shape, fd);
+	if (ret == -ENOENT) {
+		n = dir_entries(dir, -1, foreign, sizeof(foreign));
+		if (n != 0) {
+			snprintf(err, errlen, "%s holds pins that are no flowverify agent's "
+				 "(%s); not touching them: choose another --instance",
+				 dir, n < 0 ? strerror(-n) : foreign);
+			return -EPERM;
+		}
+		/* New: the marker first, so a crash leaves our own pins. */
+		memset(st, 0, sizeof(*st));
+		memcpy(st->magic, FV_AGENT_MAGIC, sizeof(st->magic));
+		st->version = FV_AGENT_STATE_VERSION;
+		snprintf(st->spec, sizeof(st->spec), "%s", spec);
+		*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, FV_MAP_AGENT, 4, sizeof(*st), 1,
+				     NULL);
+		if (*fd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot create the agent's state map: %s",
+				 strerror(-ret));
+			return ret;
+		}
+		ret = fv_pin_state_write(*fd, st);
+		if (!ret && bpf_obj_pin(*fd, path))
+			ret = -errno;
+		if (ret) {
+			snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
+			close(*fd);
+			*fd = -1;
+			return ret;
+		}
+	} else if (ret) {
+		snprintf(err, errlen, "%s is not a flowverify agent's state map; not "
+			 "touching it: choose another --instance", path);
+		return ret;
+	} else {
+		ret = state_get(*fd, st);
+		if (ret) {
+			snprintf(err, errlen, "%s is not a flowverify agent's state map "
+				 "(or from an incompatible version); not touching it", path);
+			goto fail;
+		}
+		if (fv_pin_agent_running(st)) {
+			snprintf(err, errlen, "an agent (pid %u) is running on %s; stop it "
+				 "first or choose another --instance", st->pid, dir);
+			ret = -EBUSY;
+			goto fail;
+		}
+		if (strcmp(st->spec, spec)) {
+			snprintf(err, errlen, "the pins in %s count '%s', not '%s': run "
+				 "'flowverify cleanup --instance %s' or choose another "
+				 "--instance", dir, st->spec, spec, strrchr(dir, '/') + 1);
+			ret = -EEXIST;
+			goto fail;
+		}
+		n = dir_entries(dir, n_points, foreign, sizeof(foreign));
+		if (n < 0 || *foreign) {
+			snprintf(err, errlen, "%s holds a pin that is not this agent's "
+				 "(%s); not touching it", dir, n < 0 ? strerror(-n) : foreign);
+			ret = -EPERM;
+			goto fail;
+		}
+		*adopted = true;
+	}
+	st->pid = getpid();
+	st->starts++;
+	ret = fv_pin_state_write(*fd, st);
+	if (ret) {
+		snprintf(err, errlen, "cannot write the agent's state: %s", strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	close(*fd);
+	*fd = -1;
+	return ret;
+}
+
+static int pin_one(struct bpf_map *map, const char *dir, int point,
+		   const char *what, const struct map_shape *shape, char *err,
+		   size_t errlen)
+{
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/p%d_%s", dir, point, what);
+	ret = open_pinned(path, shape, &fd);
+	if (ret == -EPERM) {
+		snprintf(err, errlen, "%s is not a flowverify map of this version "
+			 "(%s); run 'flowverify cleanup' for it", path, what);
+		return ret;
+	}
+	if (!ret)
+		close(fd);
+	/* libbpf reuses the pinned map on load, or creates and pins it. */
+	ret = bpf_map__set_pin_path(map, path);
+	if (ret)
+		snprintf(err, errlen, "cannot set pin path %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+int fv_pin_point_maps(struct flowverify *skel, const char *dir, int point,
+		      char *err, size_t errlen)
+{
+	const struct map_shape flows = {
+		FV_MAP_FLOWS, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct fv_flow_key),
+		sizeof(struct fv_flow_val), FV_FLOW_MAX_ENTRIES,
+	};
+	const struct map_shape stats = {
+		FV_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(__u64), FV_STAT_MAX,
+	};
+	int ret;
+
+	ret = pin_one(skel->maps.flows, dir, point, "flows", &flows, err, errlen);
+	if (!ret)
+		ret = pin_one(skel->maps.stats, dir, point, "stats", &stats, err, errlen);
+	return ret;
+}
+
+int fv_pin_remove(const char *dir, FILE *out, char *err, size_t errlen)
+{
+	struct fv_agent_state st;
+	char foreign[256], path[512];
+	struct dirent *de;
+	DIR *d;
+	int ret, n;
+
+	ret = fv_pin_state_read(dir, &st);
+	if (ret == -ENOENT) {
+		n = dir_entries(dir, -1, foreign, sizeof(foreign));
+		if (n < 0)
+			return n == -ENOENT ? -ENOENT : n;
+		if (n > 0) {
+			snprintf(err, errlen, "%s holds pins that are no flowverify "
+				 "agent's (%s); not touching them", dir, foreign);
+			return -EPERM;
+		}
+	} else if (ret) {
+		snprintf(err, errlen, "%s/" FV_PIN_STATE " is not a flowverify agent's "
+			 "state map; not touching %s", dir, dir);
+		return -EPERM;
+	} else if (fv_pin_agent_running(&st)) {
+		snprintf(err, errlen, "an agent (pid %u) is running on %s; stop it first",
+			 st.pid, dir);
+		return -EBUSY;
+	} else {
+		n = dir_entries(dir, -1, foreign, sizeof(foreign));
+		if (n > 0 && *foreign) {
+			snprintf(err, errlen, "%s holds a pin that is no agent's (%s); "
+				 "not touching it", dir, foreign);
+			return -EPERM;
+		}
+	}
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!our_name(de->d_name, -1))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path)) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot remove %s: %s", path, strerror(-ret));
+			closedir(d);
+			return ret;
+		}
+		if (out)
+			fprintf(out, "removed %s\n", path);
+	}
+	closedir(d);
+	if (rmdir(dir)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot remove %s: %s", dir, strerror(-ret));
+		return ret;
+	}
+	if (out)
+		fprintf(out, "removed %s/\n", dir);
+	return 0;
+}
