@@ -15,7 +15,7 @@ DESTDIR   ?=
 CFLAGS    ?= -g -O2
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP \
 	     -I$(OUTPUT) -Iinclude -DFV_VERSION=\"$(VERSION)\"
-LDLIBS    += -lbpf -lelf -lz -ljansson -lm
+LDLIBS    += -lbpf -lelf -lz -ljansson -lm -lmicrohttpd -lcurl -lcap -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
 	     -Iinclude -Ivmlinux -I/usr/include/$(MULTIARCH)
 

@@ -327,15 +327,16 @@ static int cmd_prog(int argc, char **argv)
 		struct bpf_program *p;
 
 		p = bpf_object__find_program_by_name(empty, xdp ? "empty_xdp" : "empty_tc");
-		cases[n++] = (struct prog_case){ hooks[h], "empty", -1, bpf_program__fd(p) };
+		cases[n++] = (struct prog_case){ .hook = hooks[h], .variant = "empty",
+						 .frame = -1, .fd = bpf_program__fd(p) };
 		for (i = 0; i < (int)ARRAY_SIZE(frames); i++) {
-			cases[n++] = (struct prog_case){ hooks[h], "no_event", i,
-				bpf_program__fd(xdp ? noev->progs.fv_xdp_ingress
+			cases[n++] = (struct prog_case){ .hook = hooks[h], .variant = "no_event",
+				.frame = i, .fd = bpf_program__fd(xdp ? noev->progs.fv_xdp_ingress
 						    : noev->progs.fv_tc_egress) };
 			if (!frames[i].ntp)
 				continue;
-			cases[n] = (struct prog_case){ hooks[h], "with_event", i,
-				bpf_program__fd(xdp ? ev->progs.fv_xdp_ingress
+			cases[n] = (struct prog_case){ .hook = hooks[h], .variant = "with_event",
+				.frame = i, .fd = bpf_program__fd(xdp ? ev->progs.fv_xdp_ingress
 						    : ev->progs.fv_tc_egress) };
 			cases[n].rb = ring_buffer__new(bpf_map__fd(ev->maps.events),
 						       on_event, &events, NULL);

@@ -67,6 +67,7 @@ struct lab_fault {
 	bool no_masquerade;
 	bool nat_drops_replies;	/* NAT host firewall drops forwarded replies */
 	bool server_down;
+	bool server_kod;	/* a Kiss-o'-Death server answers instead */
 };
 
 /* NULL when there is no fault by that name. */

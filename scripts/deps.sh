@@ -5,7 +5,8 @@
 set -euo pipefail
 
 PKGS=(make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-      libjansson-dev libcmocka-dev iproute2 nftables chrony tcpdump jq)
+      libjansson-dev libcmocka-dev iproute2 nftables chrony tcpdump jq
+      libmicrohttpd-dev libcurl4-openssl-dev libcap-dev prometheus curl)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -26,7 +27,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 # chrony is only needed as a binary for the lab: keep the package from
-# starting a system chronyd that would take over this host's clock.
+# starting a system chronyd that would take over this host's clock. The
+# same for prometheus: the tests start their own, on loopback.
 policy=/usr/sbin/policy-rc.d
 made_policy=0
 if [ ! -e "$policy" ]; then

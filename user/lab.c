@@ -4,12 +4,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include "lab_kod.h"
 #include "lab_priv.h"
 #include "util.h"
 
@@ -20,6 +23,7 @@ struct lab_state {
 	bool up;			/* else still building, or broken */
 	bool ns[LAB_NS_COUNT];		/* namespaces we created */
 	pid_t server_pid, client_pid;
+	pid_t kod_pid;			/* the Kiss-o'-Death responder */
 };
 
 static const char usage_lab[] =
@@ -149,8 +153,10 @@ static int state_save(const struct lab_state *st)
 		len += snprintf(buf + len, sizeof(buf) - len, "server_pid %d\n",
 				st->server_pid);
 	if (st->client_pid)
-		snprintf(buf + len, sizeof(buf) - len, "client_pid %d\n",
-			 st->client_pid);
+		len += snprintf(buf + len, sizeof(buf) - len, "client_pid %d\n",
+				st->client_pid);
+	if (st->kod_pid)
+		snprintf(buf + len, sizeof(buf) - len, "kod_pid %d\n", st->kod_pid);
 	/* Written whole then renamed: a crash never leaves half a record. */
 	if (lab_write_file(LAB_STATE ".tmp", "%s", buf))
 		return -1;
@@ -202,6 +208,9 @@ static int state_load(struct lab_state *st)
 		} else if (!strcmp(key, "client_pid") &&
 			   !fv_parse_u64(val, 2, 4194304, &v)) {
 			st->client_pid = v;
+		} else if (!strcmp(key, "kod_pid") &&
+			   !fv_parse_u64(val, 2, 4194304, &v)) {
+			st->kod_pid = v;
 		}
 	}
 	fclose(f);
@@ -314,6 +323,37 @@ static void remove_files(void)
 	}
 }
 
+/* Stop the KoD responder st records, if it is still ours. */
+static int kod_stop(struct lab_state *st)
+{
+	int i;
+
+	if (!st->kod_pid)
+		return 0;
+	if (lab_kod_is_ours(st->kod_pid)) {
+		kill(st->kod_pid, SIGTERM);
+		for (i = 0; i < 50 && lab_kod_is_ours(st->kod_pid); i++) {
+			waitpid(st->kod_pid, NULL, WNOHANG);
+			usleep(20000);
+		}
+		if (lab_kod_is_ours(st->kod_pid))
+			return -1;
+	}
+	st->kod_pid = 0;
+	return 0;
+}
+
+static int kod_start(struct lab_state *st)
+{
+	int err = lab_kod_start(LAB_NS_SERVER, "RATE", &st->kod_pid);
+
+	if (err) {
+		fv_err("lab: cannot start the Kiss-o'-Death server: %s", strerror(-err));
+		st->kod_pid = 0;
+	}
+	return state_save(st) || err ? -1 : 0;
+}
+
 /* Remove what st records; anything that fails stays recorded. */
 static int teardown(struct lab_state *st)
 {
@@ -328,6 +368,8 @@ static int teardown(struct lab_state *st)
 		err = -1;
 	else
 		st->server_pid = 0;
+	if (kod_stop(st))
+		err = -1;
 	/* A daemon started but not yet recorded left its pidfile. */
 	if ((p = lab_chrony_pidfile(LAB_CLIENT)) && lab_chrony_stop(LAB_CLIENT, p))
 		err = -1;
@@ -442,6 +484,13 @@ static int apply_daemons(struct lab_state *st, const struct lab_fault *old,
 	} else if (!f->server_down && !server_ok) {
 		err = lab_chrony_start(LAB_SERVER, 0, &st->server_pid);
 		if (state_save(st) || err)
+			return -1;
+	}
+	if (!f->server_kod && st->kod_pid) {
+		if (kod_stop(st) || state_save(st))
+			return -1;
+	} else if (f->server_kod && !(st->kod_pid && lab_kod_is_ours(st->kod_pid))) {
+		if (kod_start(st))
 			return -1;
 	}
 	/* The client's port lives in its config: restart to change it. */
@@ -594,6 +643,8 @@ static int cmd_up(int argc, char **argv)
 		if (state_save(&st) || ret)
 			goto fail;
 	}
+	if (f->server_kod && kod_start(&st))
+		goto fail;
 	/* Self-test before the client daemon takes the pinned port. */
 	if (healthy && !lab_chrony_selftest(f->client_port)) {
 		fv_err("lab: the healthy lab got no NTP reply in fv-client (see %s/selftest.log)",
@@ -797,6 +848,8 @@ static int cmd_status(int argc, char **argv)
 		printf("  chronyd client: running, pid %d\n", st.client_pid);
 	else
 		printf("  chronyd client: not running\n");
+	if (st.kod_pid && lab_kod_is_ours(st.kod_pid))
+		printf("  Kiss-o'-Death server: running, pid %d\n", st.kod_pid);
 	printf("  watch: --nat %s --client %s:eth0\n", nat_ifaces(st.shape), LAB_NS_CLIENT);
 	return FV_EXIT_OK;
 }

@@ -68,6 +68,10 @@ static const struct lab_fault faults[] = {
 	{ .name = "server-down", .segment = "beyond_nat", .client_port = 1123,
 	  .server_down = true,
 	  .desc = "the NTP server's chronyd is not running: requests go out, nothing comes back" },
+	/* Not a segment: the path works, the answer says go away. */
+	{ .name = "server-kod", .segment = "kod", .client_port = 1123,
+	  .server_down = true, .server_kod = true,
+	  .desc = "the server answers every request with a Kiss-o'-Death RATE" },
 };
 
 const struct lab_fault *lab_fault_at(size_t i)

@@ -68,7 +68,13 @@ int lab_kod_start(const char *netns, const char *code, pid_t *pid_out)
 		return -errno;
 	}
 	if (pid == 0) {
-		close(ready[0]);
+		/* Keep nothing of the parent's but the pipe: an inherited lock
+		 * file would hold the lab's lock for as long as we live. */
+		if (ready[1] != 3) {
+			dup2(ready[1], 3);
+			ready[1] = 3;
+		}
+		close_range(4, ~0u, 0);
 		setsid();
 		prctl(PR_SET_NAME, LAB_KOD_COMM);
 		signal(SIGINT, SIG_DFL);
@@ -111,18 +117,24 @@ int lab_kod_start(const char *netns, const char *code, pid_t *pid_out)
 
 bool lab_kod_is_ours(pid_t pid)
 {
-	char path[64], comm[32] = "";
+	char path[64], stat[256] = "", *name, *end;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	/* /proc/PID/stat is "pid (comm) state ...": a zombie (Z) is dead,
+	 * whoever has yet to reap it. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	n = read(fd, comm, sizeof(comm) - 1);
+	n = read(fd, stat, sizeof(stat) - 1);
 	close(fd);
 	if (n <= 0)
 		return false;
-	comm[strcspn(comm, "\n")] = 0;
-	return !strcmp(comm, LAB_KOD_COMM);
+	name = strchr(stat, '(');
+	end = strrchr(stat, ')');
+	if (!name || !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X')
+		return false;
+	*end = 0;
+	return !strcmp(name + 1, LAB_KOD_COMM);
 }

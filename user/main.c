@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "acl.h"
+#include "agent.h"
 #include "cli.h"
 #include "lab.h"
 #include "util.h"
@@ -18,6 +19,8 @@ static const char usage[] =
 "  lab      build a NAT lab in network namespaces with real chronyd\n"
 "  rules    the network ACL entries NTP through a NAT needs\n"
 "  acl-check  check an 'aws ec2 describe-network-acls' export leg by leg\n"
+"  agent    serve Prometheus metrics and the verify JSON over HTTP until SIGTERM\n"
+"  cleanup  remove the counters an agent pinned under /sys/fs/bpf\n"
 "\n"
 "Options: --help, --version. 'flowverify COMMAND --help' for each command.\n"
 "\n"
@@ -46,6 +49,10 @@ int main(int argc, char **argv)
 		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "acl-check"))
 		return cmd_acl_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "agent"))
+		return cmd_agent(argc - 1, argv + 1);
+	if (!strcmp(cmd, "cleanup"))
+		return cmd_cleanup(argc - 1, argv + 1);
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		return FV_EXIT_OK;

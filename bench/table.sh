@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Prints the table of a bench/results.json (default) written by bench/run.sh,
+# with each target of issue 6 and whether this run met it.
+set -euo pipefail
+f=${1:-bench/results.json}
+jq -r '
+def r1: . * 10 | round / 10;
+def r2: . * 100 | round / 100;
+def pct: . * 1000 | round / 10 | tostring + "%";
+def pad($n): tostring | if length < $n then . + (" " * ($n - length)) else . end;
+def lpad($n): tostring | if length < $n then (" " * ($n - length)) + . else . end;
+def met(c): if c then "met" else "MISSED" end;
+.per_packet.results as $pp |
+def row($h; $v; $f): $pp | map(select(.hook == $h and .variant == $v and .frame == $f)) | .[0];
+"flowverify bench (\(.mode))  \(.date)  kernel \(.kernel)  \(.cpu) x\(.cpus)  clocksource \(.clocksource)",
+"",
+"Per-packet cost, BPF_PROG_TEST_RUN, ns/packet: median [min-max] of \(.per_packet.rounds) rounds x \(.per_packet.repeat)",
+"  \("case" | pad(38)) \("XDP" | pad(26)) \("tc" | pad(26))",
+( ["any", "tcp4", "udp4", "udp6", "ntp4_request", "ntp4_reply", "ntp6_request", "ntp4_vlan"][] as $fr |
+  (if $fr == "any" then ["empty"] elif ($fr | startswith("ntp")) then ["no_event", "with_event"] else ["no_event"] end)[] as $v |
+  row("xdp"; $v; $fr) as $x | row("tc"; $v; $fr) as $t |
+  def cell($c): "\($c.ns_median | r1) [\($c.ns_min | r1)-\($c.ns_max | r1)] +\($c.over_floor_ns | r1)" | pad(26);
+  "  \((if $fr == "any" then "empty program (floor)" else $x.what + (if $v == "with_event" then ", with event" elif ($fr | startswith("ntp")) then ", no event" else "" end) end) | pad(38)) \(cell($x)) \(cell($t))"),
+"  (+N: ns over the empty program of the same hook)",
+"",
+(.drop_tracer | "Drop tracer (kfree_skb) per unrelated free: \(.drops_ns_median | r1) ns [\(.drops_ns_min | r1)-\(.drops_ns_max | r1)] vs empty tp_btf program \(.empty_ns_median | r1) ns: +\(.over_floor_ns | r1) ns"),
+"",
+"Forwarding through the NAT, 18-byte UDP, sender pinned to CPU 0: median of \(.throughput.rounds | map(.round) | max) alternating rounds",
+"  \("attached" | pad(44)) \("pkts/s" | lpad(10)) \("vs nothing" | lpad(22)) \("softirq ns/pkt" | lpad(15)) \("busy ns/pkt" | lpad(12))",
+( .throughput.summary[] |
+  "  \({none: "nothing", empty: "empty XDP + tc programs (the hooks alone)", flowverify: "flowverify watch (XDP + tcx on both)", tcpdump: "tcpdump -w /dev/null udp port 123, both"}[.mode] | pad(44)) \(.pps_median | lpad(10)) \("\(.ratio_median | pct) [\(.ratio_min | pct)-\(.ratio_max | pct)]" | lpad(22)) \(.softirq_ns_per_packet_median // 0 | round | lpad(15)) \(.busy_ns_per_packet_median // 0 | round | lpad(12))"),
+"",
+(.ntp_flood | if .error then "NTP flood: \(.error)" else
+ "NTP flood, \(.sender_pps) req/s answered: sent \(.sent), NAT in-interface rx \(.nat_in_if_rx_packets), leg1 \(.leg1) (exact: \(.leg1_exact)), leg2 \(.leg2), server got \(.server_received), leg3 \(.leg3), leg4 \(.leg4); events \(.events.received) received, \(.events.rate_limited) rate-limited, \(.events.lost) lost" end),
+"",
+(.observer | "Observer (flowverify \(.command)): idle \(.idle.cpu_percent_of_core | r2)% of a core, \(.idle.rss_kb / 1024 | r1) MB RSS; under the flood (\(.flood_pps | floor) req/s) \(.flood.cpu_percent_of_core | r1)% of a core, \(.flood.rss_max_kb / 1024 | r1) MB RSS max"),
+(.attach[] | "Attach (load, verify, attach) \(.interfaces) interface(s): \(.start_ms_median | r1) ms [\(.start_ms_min | r1)-\(.start_ms_max | r1)], detach \(.stop_ms_median | r1) ms"),
+(.lab_first_verdict | if .skipped then "First verdict in the lab: skipped (\(.skipped))" else
+ "First verdict in the lab: \(.first_verdict_seconds // "none" | if type == "number" then r2 else . end) s after start (\(.verdict)); lab up took \(.lab_up_seconds | r1) s" end),
+"",
+"Targets",
+( row("xdp"; "no_event"; "tcp4") as $a | row("xdp"; "no_event"; "udp4") as $b | row("tc"; "no_event"; "tcp4") as $c | row("tc"; "no_event"; "udp4") as $d |
+  ([$a, $b, $c, $d, row("xdp"; "no_event"; "udp6"), row("tc"; "no_event"; "udp6")] | map(.over_floor_ns) | max) as $m |
+  "  non-NTP packet <= floor + 2 ns:            worst +\($m | r2) ns          \(met($m <= 2))"),
+( [$pp[] | select(.variant == "no_event" and (.frame | startswith("ntp"))) | .over_floor_ns] | max as $m |
+  "  NTP packet <= floor + 15 ns (no event):    worst +\($m | r1) ns          \(met($m <= 15))"),
+( .throughput.summary | map(select(.mode == "flowverify"))[0].ratio_median as $r |
+  (.[] | select(.mode == "tcpdump") | .ratio_median) as $t |
+  "  throughput >= 98% of nothing:             \($r | pct) (tcpdump \($t | pct))   \(met($r >= 0.98))"),
+( .observer.idle | "  idle observer < 0.5% core, < 16 MB RSS:   \(.cpu_percent_of_core | r2)%, \(.rss_kb / 1024 | r1) MB      \(met(.cpu_percent_of_core < 0.5 and .rss_kb < 16384))"),
+( .lab_first_verdict | "  first verdict within 2 s in the lab:       \(.first_verdict_seconds // "n/a" | if type == "number" then r2 else . end) s          \(if .skipped then "not measured" else met((.first_verdict_seconds // 99) <= 2) end)")
+' "$f"

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* flowverify cleanup: remove what agents pinned. Their programs are held
+ * by links the process owns, so nothing else outlives an agent. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "agent.h"
+#include "pin.h"
+#include "util.h"
+
+static const char usage[] =
+"Usage: flowverify cleanup [--instance NAME | --all]\n"
+"\n"
+"Remove the pinned counters of a stopped agent (" FV_PIN_ROOT "/NAME,\n"
+"default '" FV_INSTANCE_DEFAULT "'), or of every agent with --all. Refuses pins that\n"
+"are not a flowverify agent's and those of an agent still running.\n"
+"Exit status: 0 removed or nothing to remove, 2 refused or bad input.\n";
+
+static const struct option long_opts[] = {
+	{ "instance", required_argument, NULL, 'i' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static int remove_one(const char *dir, int *removed)
+{
+	char err[512];
+	int ret = fv_pin_remove(dir, stdout, err, sizeof(err));
+
+	if (ret == -ENOENT)
+		return 0;
+	if (ret) {
+		fv_err("%s", err);
+		return ret;
+	}
+	(*removed)++;
+	return 0;
+}
+
+int cmd_cleanup(int argc, char **argv)
+{
+	const char *instance = FV_INSTANCE_DEFAULT;
+	char dir[256];
+	bool all = false, named = false;
+	int opt, removed = 0, failed = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			instance = optarg;
+			named = true;
+			break;
+		case 'a':
+			all = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return FV_EXIT_OK;
+		default:
+			fv_err("unknown option '%s'; see 'flowverify cleanup --help'",
+			       argv[optind - 1]);
+			return FV_EXIT_USAGE;
+		}
+	}
+	if (optind < argc || (all && named)) {
+		fv_err("%s; see 'flowverify cleanup --help'", optind < argc ?
+		       "unexpected argument" : "--all or --instance, not both");
+		return FV_EXIT_USAGE;
+	}
+	if (all) {
+		struct dirent *de;
+		DIR *d = opendir(FV_PIN_ROOT);
+
+		while (d && (de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			if (fv_pin_dir(de->d_name, dir, sizeof(dir))) {
+				fv_err("%s/%s is not an agent's instance; not touching it",
+				       FV_PIN_ROOT, de->d_name);
+				failed++;
+				continue;
+			}
+			failed += remove_one(dir, &removed) != 0;
+		}
+		if (d)
+			closedir(d);
+	} else {
+		if (fv_pin_dir(instance, dir, sizeof(dir))) {
+			fv_err("bad --instance '%s': letters, digits, '-' and '_', at most %d",
+			       instance, FV_INSTANCE_MAX);
+			return FV_EXIT_USAGE;
+		}
+		failed += remove_one(dir, &removed) != 0;
+	}
+	/* The parent goes when it is empty (rmdir refuses otherwise). */
+	if (!rmdir(FV_PIN_ROOT))
+		printf("removed " FV_PIN_ROOT "/\n");
+	if (!removed && !failed)
+		printf("nothing to remove\n");
+	return failed ? FV_EXIT_USAGE : FV_EXIT_OK;
+}
