@@ -70,6 +70,15 @@ static void describe_evidence(struct fv_session *s, struct fv_report *r)
 			 ntohs(x->outside_port) < 1024 ? "; the NAT kept a port below "
 			 "1024, which the usual inbound rule for UDP 1024-65535 does "
 			 "not admit" : "");
+		/* Replies that came back but match no request: not lost on
+		 * the way, but unjoinable (interleaved mode, or stale). */
+		if (s->unmatched_replies && r->tally.leg_packets[3])
+			snprintf(r->evidence + strlen(r->evidence),
+				 sizeof(r->evidence) - strlen(r->evidence),
+				 "; but %llu replies did arrive whose origin timestamp "
+				 "matches no request: a client in interleaved mode "
+				 "(chrony xleave) or stale or spoofed replies",
+				 (unsigned long long)s->unmatched_replies);
 		break;
 	case FV_SEG_INSIDE_NAT_REPLY:
 		snprintf(r->evidence, sizeof(r->evidence), "%llu replies from %s "

@@ -84,6 +84,31 @@ check "NAT's own requests listed apart (7), not as leg 2" \
 check "NAT's own requests alone are no client traffic" \
 	jq_ok "$TMP/v1b.json" '.status == "no_traffic"'
 
+# 1c. A flood: events are rate-limited per CPU, counters stay exact. Every
+# NTP packet the program saw is either an event, rate-limited, or lost to
+# a full ring; none is missing from the counters.
+$FV verify --nat $A:a0 --duration 2 --json --ready-file "$TMP/ready1c" \
+	>"$TMP/v1c.json" 2>/dev/null &
+pid=$!
+if wait_file "$TMP/ready1c"; then
+	ip netns exec $B python3 -c '
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.9.0.2", 1123))
+pkt = bytearray(48); pkt[0] = 0x23
+for i in range(30000):
+    pkt[40:48] = os.urandom(8)
+    try:
+        s.sendto(pkt, ("192.0.2.1", 123))
+    except OSError:
+        pass'
+fi
+wait $pid
+check "flood: some events rate-limited, and counted" \
+	jq_ok "$TMP/v1c.json" '.events.rate_limited > 0'
+check "flood: counters exact: every NTP packet is an event, rate-limited or lost" \
+	jq_ok "$TMP/v1c.json" '.points[0].parser.ntp_packets == .events.received + .events.rate_limited + .events.lost and .legs[0].packets == .points[0].parser.ntp_packets'
+
 # 2. Someone else's XDP program: untouched, tc ingress used instead.
 ip -n $A link set dev a0 xdpgeneric obj .output/tests/xdp_pass.bpf.o sec xdp
 before=$(ip -n $A -d link show a0 | grep -o 'prog/xdp id [0-9]*')
