@@ -14,7 +14,7 @@ DESTDIR   ?=
 
 CFLAGS    ?= -g -O2
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP \
-	     -I$(OUTPUT) -Iinclude -DFV_VERSION=\"$(VERSION)\"
+	     -I$(OUTPUT) -Iinclude -DFV_VERSION=\"$(VERSION)\" $(SAN_CFLAGS)
 LDLIBS    += -lbpf -lelf -lz -ljansson -lm -lmicrohttpd -lcurl -lcap -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
 	     -Iinclude -Ivmlinux -I/usr/include/$(MULTIARCH)
@@ -39,7 +39,8 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-unit test-e2e demo bench bench-quick install uninstall clean help
+.PHONY: all deps test test-unit test-e2e demo bench bench-quick install uninstall clean help \
+	fuzz fuzz-build check-asan
 
 all: flowverify
 
@@ -69,6 +70,11 @@ flowverify: $(OUTPUT)/main.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# The same binary inside another OUTPUT tree (check-asan builds one there).
+$(OUTPUT)/flowverify: $(OUTPUT)/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(OUTPUT)/tests/%: tests/%.c $(LIB) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB) $(LDLIBS) -lcmocka -o $@
@@ -83,8 +89,61 @@ deps:
 
 test:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_BPF)
+	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_BPF) fuzz-build
 	$(Q)tests/run.sh
+
+# ---- fuzzing (fuzz/README.md) and sanitizers ----
+# libFuzzer targets over every parser of outside input, the library built
+# again with ASan+UBSan and coverage. `make fuzz` runs each FUZZ_TIME
+# seconds; `make test` runs them briefly (tests/e2e/fuzz_short.sh).
+FUZZ_OUT   := $(OUTPUT)/fuzz
+FUZZ_CC    ?= clang
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 -MMD -MP \
+	     -I$(OUTPUT) -Iinclude -Ifuzz -DFV_VERSION=\"$(VERSION)\"
+FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS  := $(patsubst %,$(FUZZ_OUT)/%,$(FUZZ_NAMES))
+FUZZ_LIB   := $(FUZZ_OUT)/libflowverify.a
+FUZZ_TIME  ?= 60
+
+$(FUZZ_OUT)/obj:
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUT)/obj/%.o: user/%.c $(SKELS) | $(FUZZ_OUT)/obj
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUT)/obj/fz_%.o: fuzz/%.c | $(FUZZ_OUT)/obj
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(patsubst user/%.c,$(FUZZ_OUT)/obj/%.o,$(USER_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_OUT)/fuzz_acl_json $(FUZZ_OUT)/fuzz_acl_text: $(FUZZ_OUT)/obj/fz_acl_roundtrip.o
+$(FUZZ_OUT)/fuzz_%: $(FUZZ_OUT)/obj/fz_fuzz_%.o $(FUZZ_LIB)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)fuzz/run.sh --time $(FUZZ_TIME)
+
+# Unit and end-to-end tests against a flowverify and test binaries built
+# with ASan+UBSan (in $(OUTPUT)/asan; the normal build is left alone).
+ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	      -fno-sanitize-recover=undefined
+check-asan:
+	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan CC=clang \
+		SAN_CFLAGS="$(ASAN_FLAGS)" $(OUTPUT)/asan/flowverify \
+		$(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(TEST_BINS) $(TEST_BPF))
+	$(Q)FV=$(OUTPUT)/asan/flowverify FV_TEST_BINDIR=$(OUTPUT)/asan/tests \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87 \
+		FV_FUZZ_FRAMES=100000 tests/run.sh
 
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
@@ -104,11 +163,21 @@ demo:
 	$(Q)$(MAKE) --no-print-directory flowverify
 	$(Q)scripts/demo.sh
 
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+
 install: flowverify
 	install -D -m 0755 flowverify $(DESTDIR)$(PREFIX)/sbin/flowverify
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/flowverify
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|' -e 's|@DOCDIR@|$(PREFIX)/share/doc/flowverify|' \
+		contrib/systemd/flowverify-agent.service > $(DESTDIR)$(UNITDIR)/flowverify-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/flowverify-agent.service
+	install -m 0644 docs/agent.md contrib/prometheus/flowverify.rules.yml \
+		contrib/grafana/flowverify.json $(DESTDIR)$(PREFIX)/share/doc/flowverify/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/flowverify
+	rm -f $(DESTDIR)$(UNITDIR)/flowverify-agent.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/flowverify
 
 clean:
 	$(call msg,CLEAN,)
@@ -120,10 +189,13 @@ help:
 	@echo '  deps           install the Debian packages needed (as root)'
 	@echo '  demo           build, then run the lab demo (as root)'
 	@echo '  test           build and run every test; ends with "N passed, N failed"'
+	@echo '  fuzz           run every libFuzzer target FUZZ_TIME s (default 60; fuzz/README.md)'
+	@echo '  check-asan     the unit and end-to-end tests under ASan+UBSan'
 	@echo '  bench          measure per-packet, throughput and agent costs (bench/README.md)'
 	@echo '  bench-quick    the same, short (under 2 minutes)'
-	@echo '  install        install to $$(DESTDIR)$$(PREFIX)/sbin (PREFIX=$(PREFIX))'
+	@echo '  install        install to $$(DESTDIR)$$(PREFIX)/sbin (PREFIX=$(PREFIX)), with the'
+	@echo '                 agent'"'"'s systemd unit in $$(UNITDIR) and docs'
 	@echo '  clean          remove build output'
 	@echo 'Variables: V=1 shows commands; CC, CLANG, BPFTOOL, PREFIX, DESTDIR.'
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d $(FUZZ_OUT)/obj/*.d)

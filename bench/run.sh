@@ -25,10 +25,10 @@ PIDS=()
 
 if [ $QUICK -eq 1 ]; then
 	PROG_ROUNDS=5 PROG_REPEAT=300000 DROP_ROUNDS=3 DROP_SENDS=10000
-	TP_ROUNDS=2 TP_MS=1500 FLOOD_MS=3000 IDLE_S=5 ATT_ROUNDS=3
+	TP_ROUNDS=2 TP_MS=1500 FLOOD_MS=3000 IDLE_S=5 ATT_ROUNDS=3 LOCK_WAIT=30
 else
 	PROG_ROUNDS=9 PROG_REPEAT=2000000 DROP_ROUNDS=7 DROP_SENDS=50000
-	TP_ROUNDS=5 TP_MS=4000 FLOOD_MS=8000 IDLE_S=20 ATT_ROUNDS=7
+	TP_ROUNDS=5 TP_MS=4000 FLOOD_MS=8000 IDLE_S=20 ATT_ROUNDS=7 LOCK_WAIT=300
 fi
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -103,6 +103,13 @@ start_mode() {
 	WATCH_PIDS=()
 	case $1 in
 	none) ;;
+	empty_tc)	# empty tc programs on ingress and egress: no XDP
+		local ifc
+		for ifc in n0 n1; do
+			ip netns exec $NS_NAT tc qdisc add dev $ifc clsact
+			ip netns exec $NS_NAT tc filter add dev $ifc ingress bpf da obj .output/tests/bench_empty.bpf.o sec tc
+			ip netns exec $NS_NAT tc filter add dev $ifc egress bpf da obj .output/tests/bench_empty.bpf.o sec tc
+		done ;;
 	empty)	# empty XDP + tc programs: the hooks' own cost on this path
 		local ifc
 		for ifc in n0 n1; do
@@ -117,7 +124,7 @@ start_mode() {
 	tcpdump)
 		local ifc
 		for ifc in n0 n1; do
-			nx $NS_NAT tcpdump -i $ifc -n -w /dev/null udp port 123 \
+			ip netns exec $NS_NAT tcpdump -i $ifc -n -w /dev/null udp port 123 \
 				2>"$T/tcpdump.$ifc.err" &
 			WATCH_PIDS+=($!)
 		done
@@ -134,9 +141,9 @@ stop_mode() {
 		kill -INT "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	if [ "$1" = empty ]; then
+	if [ "$1" = empty ] || [ "$1" = empty_tc ]; then
 		for ifc in n0 n1; do
-			ip -n $NS_NAT link set dev $ifc xdpdrv off
+			[ "$1" = empty ] && ip -n $NS_NAT link set dev $ifc xdpdrv off
 			nx $NS_NAT tc qdisc del dev $ifc clsact
 		done
 	fi
@@ -147,7 +154,7 @@ stop_mode() {
 traffic() {
 	local port=$1 ms=$2 sflags=$3 kflags=$4 c0 c1 sink_pid
 	: >"$T/sink.err"
-	nx $NS_RCV $B sink -p "$port" -t $((ms + 3000)) -c 1 $kflags \
+	ip netns exec $NS_RCV $B sink -p "$port" -t $((ms + 3000)) -c 1 $kflags \
 		>"$T/sink.json" 2>"$T/sink.err" &
 	sink_pid=$!
 	PIDS+=($sink_pid)
@@ -199,11 +206,11 @@ section_drops() {
 
 section_throughput() {
 	local r mode
-	say "forwarding throughput through the NAT ($TP_ROUNDS rounds x 4 modes x $((TP_MS / 1000)).$((TP_MS % 1000 / 100)) s)"
+	say "forwarding throughput through the NAT ($TP_ROUNDS rounds x 5 modes x $((TP_MS / 1000)).$((TP_MS % 1000 / 100)) s)"
 	: >"$T/tp.jsonl"
 	traffic 9000 1000 "-l 18" "" >/dev/null	# warm up (conntrack, caches)
 	for ((r = 1; r <= TP_ROUNDS; r++)); do
-		for mode in none empty flowverify tcpdump; do
+		for mode in none empty empty_tc flowverify tcpdump; do
 			start_mode $mode
 			traffic 9000 $TP_MS "-l 18" "" |
 				jq -c --arg mode $mode --argjson round $r '. + {mode: $mode, round: $round}' >>"$T/tp.jsonl"
@@ -214,7 +221,7 @@ section_throughput() {
 		(map(select(.mode == "none")) | map({key: (.round | tostring), value: .delivered_pps}) | from_entries) as $none |
 		map(. + {ratio_to_none: (.delivered_pps / $none[.round | tostring])}) as $rows |
 		{ rounds: $rows,
-		  summary: ([ "none", "empty", "flowverify", "tcpdump" ] | map(. as $m |
+		  summary: ([ "none", "empty", "empty_tc", "flowverify", "tcpdump" ] | map(. as $m |
 			($rows | map(select(.mode == $m))) as $x |
 			{ mode: $m,
 			  pps_median: ($x | map(.delivered_pps) | sort | .[(length - 1) / 2 | floor]),
@@ -256,8 +263,19 @@ section_observer() {
 	how=$(observer_cmd)
 	say "observer ($how): idle ${IDLE_S} s, then under an NTP flood"
 	if [ "$how" = agent ]; then
-		$FV agent --nat $NS_NAT:n0,n1 >"$T/obs.out" 2>"$T/obs.err" &
+		# Its own instance name and port: another agent may be running.
+		# Idle once more with --drops off (no kernel BTF and kallsyms held).
+		$FV agent --nat $NS_NAT:n0,n1 --instance fv-bench --drops off \
+			--listen 127.0.0.1:19123 >"$T/obs.out" 2>"$T/obs.err" &
+		pid=$!
+		PIDS+=($pid)
+		sleep 2
+		sample_proc $pid $IDLE_S >"$T/idle_nodrops.json"
+		kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+		$FV agent --nat $NS_NAT:n0,n1 --instance fv-bench \
+			--listen 127.0.0.1:19123 >"$T/obs.out" 2>"$T/obs.err" &
 	else
+		echo '{}' >"$T/idle_nodrops.json"
 		$FV watch --nat $NS_NAT:n0,n1 >"$T/obs.out" 2>"$T/obs.err" &
 	fi
 	pid=$!
@@ -265,7 +283,7 @@ section_observer() {
 	sleep 2	# attached and settled
 	sample_proc $pid $IDLE_S >"$T/idle.json"
 	# Flood: NTP requests at the highest rate, answered by the sink.
-	nx $NS_RCV $B sink -p 123 -r -t $((FLOOD_MS + 4000)) -c 1 >"$T/fsink.json" 2>"$T/fsink.err" &
+	ip netns exec $NS_RCV $B sink -p 123 -r -t $((FLOOD_MS + 4000)) -c 1 >"$T/fsink.json" 2>"$T/fsink.err" &
 	PIDS+=($!)
 	local sink_pid=$!
 	wait_for "$T/fsink.err" 'sink ready' 10
@@ -275,9 +293,12 @@ section_observer() {
 	wait $sampler
 	sleep 0.5
 	kill -INT $sink_pid 2>/dev/null || true; wait $sink_pid 2>/dev/null || true
-	kill -INT $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+	kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+	# The agent pins its maps per instance; ours goes with the bench.
+	rm -rf /sys/fs/bpf/flowverify/fv-bench
 	jq -n --arg how "$how" --slurpfile i "$T/idle.json" --slurpfile f "$T/flood_obs.json" \
-	      --slurpfile s "$T/fsend.json" '{ command: $how, idle: $i[0], flood: $f[0], flood_sent: $s[0].sent,
+	      --slurpfile n "$T/idle_nodrops.json" \
+	      --slurpfile s "$T/fsend.json" '{ command: $how, idle: $i[0], idle_drops_off: $n[0], flood: $f[0], flood_sent: $s[0].sent,
 		flood_pps: $s[0].pps }' >"$T/observer.json"
 }
 
@@ -286,7 +307,7 @@ section_observer() {
 section_flood() {
 	local v0 v1 d0 d1 n0rx0 n0rx1 pid
 	say "NTP flood: exact counters ($((FLOOD_MS / 1000)) s)"
-	nx $NS_RCV $B sink -p 123 -r -t $((FLOOD_MS + 8000)) -c 1 >"$T/vsink.json" 2>"$T/vsink.err" &
+	ip netns exec $NS_RCV $B sink -p 123 -r -t $((FLOOD_MS + 8000)) -c 1 >"$T/vsink.json" 2>"$T/vsink.err" &
 	local sink_pid=$!
 	PIDS+=($sink_pid)
 	wait_for "$T/vsink.err" 'sink ready' 10
@@ -310,7 +331,8 @@ section_flood() {
 		  sender_if_tx_dropped: $s0drop, nat_in_if_rx_packets: $n0rx,
 		  server_received: $k[0].received, server_replied: $k[0].replied,
 		  leg1: $l["1"], leg2: $l["2"], leg3: $l["3"], leg4: $l["4"],
-		  leg1_exact: ($l["1"] == $n0rx),
+		  leg1_exact: ($l["1"] == $s[0].sent - $s0drop),
+		  nat_in_if_other_packets: ($n0rx - $l["1"]),
 		  leg1_vs_sent: ($l["1"] - $s[0].sent),
 		  status: .status,
 		  events: .events }' "$T/verify.json" >"$T/flood.json" 2>"$T/flood.err" ||
@@ -334,7 +356,7 @@ section_attach() {
 # Time from start to the first verdict in the lab, under the lab lock.
 section_lab() {
 	say "first verdict in the lab (waits for /tmp/fv-lab-session.lock)"
-	FV="$FV" T="$T" flock -w 300 /tmp/fv-lab-session.lock bash -c '
+	FV="$FV" T="$T" flock -w $LOCK_WAIT /tmp/fv-lab-session.lock bash -c '
 		set -u
 		if ip netns list | grep -qw fv-nat; then
 			echo "{\"skipped\": \"a lab is already up (someone else'"'"'s): not touched\"}" >"$T/lab.json"
@@ -368,7 +390,7 @@ section_lab() {
 			 first_verdict_seconds: (if \$first == \"\" then null else ((\$first | tonumber) - \$ts) end),
 			 first_screen_seconds: (if \$any == \"\" then null else ((\$any | tonumber) - \$ts) end),
 			 verdict: \$word, poll_resolution_seconds: 0.05 }" >"$T/lab.json"
-	' || echo '{"skipped": "could not take /tmp/fv-lab-session.lock"}' >"$T/lab.json"
+	' || echo "{\"skipped\": \"/tmp/fv-lab-session.lock busy for ${LOCK_WAIT} s\"}" >"$T/lab.json"
 }
 
 # ---------------------------------------------------------------- run

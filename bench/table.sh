@@ -29,12 +29,13 @@ def row($h; $v; $f): $pp | map(select(.hook == $h and .variant == $v and .frame 
 "Forwarding through the NAT, 18-byte UDP, sender pinned to CPU 0: median of \(.throughput.rounds | map(.round) | max) alternating rounds",
 "  \("attached" | pad(44)) \("pkts/s" | lpad(10)) \("vs nothing" | lpad(22)) \("softirq ns/pkt" | lpad(15)) \("busy ns/pkt" | lpad(12))",
 ( .throughput.summary[] |
-  "  \({none: "nothing", empty: "empty XDP + tc programs (the hooks alone)", flowverify: "flowverify watch (XDP + tcx on both)", tcpdump: "tcpdump -w /dev/null udp port 123, both"}[.mode] | pad(44)) \(.pps_median | lpad(10)) \("\(.ratio_median | pct) [\(.ratio_min | pct)-\(.ratio_max | pct)]" | lpad(22)) \(.softirq_ns_per_packet_median // 0 | round | lpad(15)) \(.busy_ns_per_packet_median // 0 | round | lpad(12))"),
+  "  \({none: "nothing", empty: "empty XDP + tc programs (the hooks alone)", empty_tc: "empty tc ingress + egress programs, no XDP", flowverify: "flowverify watch (XDP + tcx on both)", tcpdump: "tcpdump -w /dev/null udp port 123, both"}[.mode] | pad(44)) \(.pps_median | lpad(10)) \("\(.ratio_median | pct) [\(.ratio_min | pct)-\(.ratio_max | pct)]" | lpad(22)) \(.softirq_ns_per_packet_median // 0 | round | lpad(15)) \(.busy_ns_per_packet_median // 0 | round | lpad(12))"),
 "",
 (.ntp_flood | if .error then "NTP flood: \(.error)" else
  "NTP flood, \(.sender_pps) req/s answered: sent \(.sent), NAT in-interface rx \(.nat_in_if_rx_packets), leg1 \(.leg1) (exact: \(.leg1_exact)), leg2 \(.leg2), server got \(.server_received), leg3 \(.leg3), leg4 \(.leg4); events \(.events.received) received, \(.events.rate_limited) rate-limited, \(.events.lost) lost" end),
 "",
-(.observer | "Observer (flowverify \(.command)): idle \(.idle.cpu_percent_of_core | r2)% of a core, \(.idle.rss_kb / 1024 | r1) MB RSS; under the flood (\(.flood_pps | floor) req/s) \(.flood.cpu_percent_of_core | r1)% of a core, \(.flood.rss_max_kb / 1024 | r1) MB RSS max"),
+(.observer | "Observer (flowverify \(.command)): idle \(.idle.cpu_percent_of_core | r2)% of a core, \(.idle.rss_kb / 1024 | r1) MB RSS; under the flood (\(.flood_pps | floor) req/s) \(.flood.cpu_percent_of_core | r1)% of a core, \(.flood.rss_max_kb / 1024 | r1) MB RSS max" +
+  (if .idle_drops_off.rss_kb then "; idle with --drops off \(.idle_drops_off.cpu_percent_of_core | r2)%, \(.idle_drops_off.rss_kb / 1024 | r1) MB" else "" end)),
 (.attach[] | "Attach (load, verify, attach) \(.interfaces) interface(s): \(.start_ms_median | r1) ms [\(.start_ms_min | r1)-\(.start_ms_max | r1)], detach \(.stop_ms_median | r1) ms"),
 (.lab_first_verdict | if .skipped then "First verdict in the lab: skipped (\(.skipped))" else
  "First verdict in the lab: \(.first_verdict_seconds // "none" | if type == "number" then r2 else . end) s after start (\(.verdict)); lab up took \(.lab_up_seconds | r1) s" end),

@@ -138,15 +138,15 @@ static __always_inline bool event_allowed(__u64 now)
  * __sk_buff), read for the interface index only once a packet is NTP: the
  * read is two or three dependent loads that every other packet skips. */
 static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
-				      __u8 hook, bool can_pull)
+				      __u32 wire_len, __u8 hook, bool can_pull)
 {
 	struct fv_flow_key key;
 	struct fv_event *ev;
 	struct ethhdr *eth = data;
 	struct udphdr *udp;
-	__u8 *ntp, *cur;
+	__u8 *ntp, *cur, *l3;
 	__be16 proto;
-	__u32 l3_len;
+	__u32 l3_len, l3_avail, udp_room;
 	__u64 now;
 	__u8 mode;
 	int i;
@@ -175,6 +175,7 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 		stat_inc(FV_STAT_VLAN_TOO_DEEP);
 		return 0;
 	}
+	l3 = cur;
 
 	if (proto == ETH_P_IP_BE) {
 		struct iphdr *ip = (void *)cur;
@@ -204,11 +205,17 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 		v4_mapped(key.saddr, ip->saddr);
 		v4_mapped(key.daddr, ip->daddr);
 		l3_len = bpf_ntohs(ip->tot_len);
+		udp_room = l3_len - ihl_bytes;	/* wraps when too short */
 	} else if (proto == ETH_P_IPV6_BE) {
 		struct ipv6hdr *ip6 = (void *)cur;
 		__u8 nexthdr;
 
 		if ((void *)(ip6 + 1) > data_end) {
+			stat_inc(FV_STAT_IPV6_TRUNCATED);
+			return 0;
+		}
+		/* Found by tests/test_bpf_fuzz.c: version 0 was read as v6. */
+		if (ip6->version != 6) {
 			stat_inc(FV_STAT_IPV6_TRUNCATED);
 			return 0;
 		}
@@ -256,6 +263,7 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 		__builtin_memcpy(key.saddr, &ip6->saddr, 16);
 		__builtin_memcpy(key.daddr, &ip6->daddr, 16);
 		l3_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+		udp_room = l3_len - (__u32)((void *)udp - (void *)l3);
 	} else {
 		return 0;
 	}
@@ -267,6 +275,20 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 	}
 	if ((void *)(ntp + FV_NTP_HDR_LEN) > data_end)
 		goto truncated;
+	/* Malformed is never NTP: the IP packet must fit in the frame
+	 * (padding may follow it) and the UDP datagram in the IP packet, or
+	 * the stack drops it and counting it would claim a leg that was not
+	 * delivered. wire_len covers non-linear skb data too. */
+	l3_avail = wire_len - (__u32)((void *)l3 - data);
+	if (l3_len > l3_avail) {
+		stat_inc(proto == ETH_P_IP_BE ? FV_STAT_IPV4_TRUNCATED :
+						FV_STAT_IPV6_TRUNCATED);
+		return 0;
+	}
+	if (bpf_ntohs(udp->len) > udp_room || udp_room > l3_len) {
+		stat_inc(FV_STAT_UDP_TRUNCATED);
+		return 0;
+	}
 
 	mode = ntp[0] & 7;
 	if (mode != FV_NTP_MODE_REQUEST && mode != FV_NTP_MODE_REPLY)
@@ -318,7 +340,7 @@ int fv_xdp_ingress(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	fv_observe(ctx, data, data_end, FV_HOOK_XDP, false);
+	fv_observe(ctx, data, data_end, data_end - data, FV_HOOK_XDP, false);
 	return XDP_PASS;
 }
 
@@ -327,7 +349,7 @@ static __always_inline void fv_observe_skb(struct __sk_buff *skb, __u8 hook)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 
-	if (fv_observe(skb, data, data_end, hook, true) != FV_NEED_PULL)
+	if (fv_observe(skb, data, data_end, skb->len, hook, true) != FV_NEED_PULL)
 		return;
 	/* UDP or NTP header beyond the linear area: make it linear (contents
 	 * unchanged) and look once more; a really short packet is counted. */
@@ -338,7 +360,7 @@ static __always_inline void fv_observe_skb(struct __sk_buff *skb, __u8 hook)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	fv_observe(skb, data, data_end, hook, false);
+	fv_observe(skb, data, data_end, skb->len, hook, false);
 }
 
 SEC("tc")

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#ifndef __bpf__
+#include <jansson.h>
+#endif
 #include "flowverify.h"
 #include "verdict.h"
 
@@ -100,8 +103,19 @@ struct fv_agent_view {
 /* Returns a malloc'd NUL-terminated string, NULL when out of memory. */
 char *fv_agent_metrics(const struct fv_agent_view *v);
 
-/* Stage names of an exchange, for "exchanges_detail". */
+/* Stage names of an exchange, for "exchanges_detail"; -1 when unknown. */
 const char *fv_stage_word(int stage);
+int fv_stage_parse(const char *word);
+
+/* `verify --agent URL --agent URL ...`: argv as for cmd_verify. */
+int fv_remote_verify(int argc, char **argv);
+/* One verdict from the status objects (with "exchanges_detail") of
+ * several agents, exchanges joined by cookie; those older than
+ * window_s are left out. Returns the verify-like JSON object, or NULL
+ * with a one-line message in err naming names[i]. */
+
+json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
+		       double window_s, double timeout_s, char *err, size_t errlen);
 #endif
 
 #endif

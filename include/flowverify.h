@@ -51,12 +51,12 @@ static inline int fv_hook_is_egress(__u8 hook)
 enum fv_stat {
 	FV_STAT_ETH_TRUNCATED = 0,
 	FV_STAT_VLAN_TOO_DEEP,
-	FV_STAT_IPV4_TRUNCATED,	/* short header or ihl < 5 */
+	FV_STAT_IPV4_TRUNCATED,	/* short or bad header, total length beyond the frame */
 	FV_STAT_IPV4_FRAGMENT,	/* any fragment: never read as UDP */
-	FV_STAT_IPV6_TRUNCATED,
+	FV_STAT_IPV6_TRUNCATED,	/* short header, version not 6, payload beyond the frame */
 	FV_STAT_IPV6_EXT_TOO_DEEP,
 	FV_STAT_IPV6_FRAGMENT,
-	FV_STAT_UDP_TRUNCATED,
+	FV_STAT_UDP_TRUNCATED,	/* UDP header or NTP cut, or UDP longer than its IP packet */
 	FV_STAT_NTP_SHORT,	/* NTP port but under 48 bytes of payload */
 	FV_STAT_NTP_OTHER_MODE,	/* NTP modes other than 3 and 4 */
 	FV_STAT_NTP_PACKETS,	/* every NTP packet counted in "flows" */

@@ -127,7 +127,7 @@ static const char usage[] =
 "                      and must not be readable by group or others\n"
 "  --max-connections N at most N connections at once (default 64)\n"
 "  --user NAME         also switch to this user after attaching\n"
-"  --ready-file PATH   write the pid to PATH once serving\n"
+"  --ready-file PATH   create PATH, with the pid, once serving\n"
 "\n"
 "After attaching, the agent drops every capability (and the bounding set)\n"
 "and serves HTTP unprivileged. 'flowverify cleanup' removes its pins.\n"
@@ -245,6 +245,12 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 		fv_err("--tls-cert and --tls-key go together");
 		return -EINVAL;
 	}
+	/* Before anything is attached or pinned: a bad --user left the
+	 * pins of a failed start behind (tests/e2e/bad_input.sh). */
+	if (o->user && !getpwnam(o->user)) {
+		fv_err("no user '%s'", o->user);
+		return -EINVAL;
+	}
 	if (!o->acls && (o->acl_public || o->acl_private)) {
 		fv_err("--public and --private name ACLs of --acls FILE; give --acls too");
 		return -EINVAL;
@@ -276,6 +282,9 @@ int fv_agent_parse_listen(const char *s, struct sockaddr_storage *ss,
 		return -EINVAL;
 	memcpy(host, s, hlen);
 	host[hlen] = '\0';
+	/* "::1:9123" is ambiguous: IPv6 needs its brackets. */
+	if (!bracketed && strchr(host, ':'))
+		return -EINVAL;
 	if (!bracketed) {
 		struct sockaddr_in *in = (struct sockaddr_in *)ss;
 
@@ -548,6 +557,17 @@ const char *fv_stage_word(int stage)
 	return stage >= 0 && stage < FV_STAGE_MAX ? words[stage] : NULL;
 }
 
+int fv_stage_parse(const char *word)
+{
+	int k;
+
+	for (k = 0; k < FV_STAGE_MAX; k++) {
+		if (!strcmp(word, fv_stage_word(k)))
+			return k;
+	}
+	return -1;
+}
+
 /* The newest max exchanges first seen in [since, now], for joining views
  * of several agents by cookie. */
 static json_t *exchanges_detail(struct fv_session *s, uint64_t since, uint64_t now,
@@ -754,7 +774,7 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
-static int serve(struct agent *a, struct fv_http_conf *hc, int ready_fd)
+static int serve(struct agent *a, struct fv_http_conf *hc)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct epoll_event ev;
@@ -778,9 +798,16 @@ static int serve(struct agent *a, struct fv_http_conf *hc, int ready_fd)
 		fv_err("%s", err);
 		return -EINVAL;
 	}
-	if (ready_fd >= 0) {
-		dprintf(ready_fd, "%d\n", getpid());
-		close(ready_fd);
+	/* Created only now, so that its existence means "serving". */
+	if (a->o.ready_file) {
+		int fd = open(a->o.ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0644);
+
+		if (fd < 0)
+			fv_info("flowverify: cannot create ready file %s: %s",
+				a->o.ready_file, strerror(errno));
+		else
+			dprintf(fd, "%d\n", getpid()), close(fd);
 	}
 	epfd = ring_buffer__epoll_fd(a->s->rb);
 	while (!stop_requested) {
@@ -805,7 +832,7 @@ int cmd_agent(int argc, char **argv)
 	struct fv_http_conf hc = { .listen_fd = -1 };
 	struct agent *a;
 	bool mounted, adopted;
-	int ret, ready_fd = -1, status = FV_EXIT_USAGE;
+	int ret, status = FV_EXIT_USAGE;
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -856,15 +883,6 @@ int cmd_agent(int argc, char **argv)
 	hc.listen_fd = listen_socket(&a->o);
 	if (hc.listen_fd < 0)
 		goto out;
-	if (a->o.ready_file) {
-		ready_fd = open(a->o.ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				0644);
-		if (ready_fd < 0) {
-			fv_err("cannot create ready file %s: %s", a->o.ready_file,
-			       strerror(errno));
-			goto out;
-		}
-	}
 	ret = fv_pin_bpffs_ensure(&mounted, err, sizeof(err));
 	if (ret) {
 		fv_err("%s", err);
@@ -912,10 +930,8 @@ int cmd_agent(int argc, char **argv)
 	hc.max_conns = a->o.max_conns;
 	hc.route = route;
 	hc.ctx = a;
-	if (!serve(a, &hc, ready_fd)) {
-		ready_fd = -1;
+	if (!serve(a, &hc))
 		status = FV_EXIT_OK;
-	}
 	pthread_mutex_lock(&a->lock);
 	tick(a, fv_now_ns());
 	pthread_mutex_unlock(&a->lock);
@@ -936,10 +952,6 @@ out:
 		close(a->state_fd);
 	if (hc.listen_fd >= 0)
 		close(hc.listen_fd);
-	if (ready_fd >= 0) {
-		close(ready_fd);
-		unlink(a->o.ready_file);
-	}
 	free(hc.tls_cert);
 	if (hc.tls_key) {
 		explicit_bzero(hc.tls_key, strlen(hc.tls_key));

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "acl.h"
+#include "agent.h"
 #include "cli.h"
 #include "report.h"
 #include "util.h"
@@ -73,6 +74,17 @@ static const struct option long_opts[] = {
 	{},
 };
 
+static const char *opt_name(int val)
+{
+	const struct option *o;
+
+	for (o = long_opts; o->name; o++) {
+		if (o->val == val)
+			return o->name;
+	}
+	return "?";
+}
+
 static const char verify_usage[] =
 "Usage: flowverify verify --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
 "                         [--port N] [--duration S] [--reply-timeout S] [--json]\n"
@@ -97,6 +109,8 @@ static const char verify_usage[] =
 "  --public ID, --private ID   which ACLs (NetworkAclId or SubnetId; default\n"
 "                      the text form's public/private tags)\n"
 "  -v, --verbose       libbpf and command diagnostics on stderr\n"
+"  --agent URL         join running agents' views instead (repeatable; see\n"
+"                      'flowverify verify --agent URL --help')\n"
 "\n"
 "Exit status: 0 replies get through, 1 fault or no traffic, 2 bad input or setup.\n"
 "\n"
@@ -137,6 +151,7 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 {
 	char err[256];
 	uint64_t port;
+	uint32_t seen = 0;
 	int opt, ret;
 
 	memset(o, 0, sizeof(*o));
@@ -147,6 +162,15 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+vh", long_opts, NULL)) != -1) {
+		/* A value given twice is a conflict, not "the last one wins"
+		 * (--port 123 --port 124 judged silently on 124). */
+		if (opt > OPT_CLIENT && opt != OPT_JSON && opt < OPT_NAT + 32) {
+			if (seen & (1u << (opt - OPT_NAT))) {
+				fv_err("--%s given twice", opt_name(opt));
+				return -EINVAL;
+			}
+			seen |= 1u << (opt - OPT_NAT);
+		}
 		switch (opt) {
 		case OPT_NAT:
 		case OPT_CLIENT:
@@ -241,6 +265,26 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		fv_err("no NAT point given: use --nat [NETNS:]IFACE");
 		return -EINVAL;
 	}
+	/* One interface in two points would meet our own XDP program there
+	 * and be judged as someone else's. */
+	for (int i = 0; i < o->n_hosts; i++) {
+		for (int j = 0; j < i; j++) {
+			const struct fv_host *a = &o->hosts[i], *b = &o->hosts[j];
+
+			if (strcmp(a->netns, b->netns))
+				continue;
+			for (int k = 0; k < a->n_ifaces; k++) {
+				for (int m = 0; m < b->n_ifaces; m++) {
+					if (strcmp(a->ifname[k], b->ifname[m]))
+						continue;
+					fv_err("interface %s%s%s given twice (in --%s and --%s)",
+					       a->netns, *a->netns ? ":" : "", a->ifname[k],
+					       fv_role_name(b->role), fv_role_name(a->role));
+					return -EINVAL;
+				}
+			}
+		}
+	}
 	if (!o->acls && (o->acl_public || o->acl_private)) {
 		fv_err("--public and --private name ACLs of --acls FILE; give --acls too");
 		return -EINVAL;
@@ -323,8 +367,13 @@ int cmd_verify(int argc, char **argv)
 	struct fv_session *s;
 	struct fv_report r;
 	uint64_t end_ns, timeout_ns;
-	int ret, status;
+	int ret, status, i;
 
+	/* Other machines' agents observe; this process only joins. */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--agent") || !strncmp(argv[i], "--agent=", 8))
+			return fv_remote_verify(argc, argv);
+	}
 	ret = parse_observe(argc, argv, &o, verify_usage, false);
 	if (ret)
 		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -35,8 +36,11 @@ static bool valid_ifname(const char *s, size_t len)
 		return false;
 	if ((len == 1 && s[0] == '.') || (len == 2 && !strncmp(s, "..", 2)))
 		return false;
+	/* As the kernel's dev_valid_name(): no '/', ':' or white space;
+	 * control characters neither (fuzz/fuzz_args.c). */
 	for (i = 0; i < len; i++) {
-		if (s[i] == '/' || s[i] == ' ' || s[i] == ':' || s[i] == '\t')
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) ||
+		    iscntrl((unsigned char)s[i]))
 			return false;
 	}
 	return true;

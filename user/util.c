@@ -15,13 +15,21 @@ bool fv_verbose;
 
 void fv_err(const char *fmt, ...)
 {
+	char buf[1024];
 	va_list ap;
+	size_t i;
 
-	fputs("flowverify: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* Messages quote what the user gave: a newline or escape in an
+	 * argument must not break the one-line contract or the terminal
+	 * (found by fuzz/fuzz_args.c). */
+	for (i = 0; buf[i]; i++) {
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	}
+	fprintf(stderr, "flowverify: %s\n", buf);
 }
 
 void fv_info(const char *fmt, ...)
