@@ -25,6 +25,9 @@ struct fv_host {
 	int ifindex[FV_MAX_IFACES];
 	int n_addrs;
 	uint8_t addrs[FV_MAX_ADDRS][16];	/* v4-mapped or v6 */
+	/* Watch ingress with tc instead of XDP: native XDP switches a veth
+	 * (and some NICs) to a slower receive path or resets queues. */
+	bool ingress_tc;
 };
 
 const char *fv_role_name(enum fv_role role);

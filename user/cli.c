@@ -46,6 +46,7 @@ struct observe_opts {
 	bool json;
 	const char *ready_file;
 	enum fv_drops_mode drops;
+	bool ingress_tc;
 	const char *acls, *acl_public, *acl_private;	/* --acls FILE ... */
 	struct acl_live live;	/* loaded when acls is set */
 };
@@ -53,7 +54,7 @@ struct observe_opts {
 enum {
 	OPT_NAT = 256, OPT_CLIENT, OPT_PORT, OPT_DURATION, OPT_JSON,
 	OPT_REPLY_TIMEOUT, OPT_WINDOW, OPT_READY_FILE, OPT_ACLS, OPT_ACL_PUBLIC,
-	OPT_ACL_PRIVATE, OPT_DROPS,
+	OPT_ACL_PRIVATE, OPT_DROPS, OPT_INGRESS,
 };
 
 static const struct option long_opts[] = {
@@ -69,6 +70,7 @@ static const struct option long_opts[] = {
 	{ "public", required_argument, NULL, OPT_ACL_PUBLIC },
 	{ "private", required_argument, NULL, OPT_ACL_PRIVATE },
 	{ "drops", required_argument, NULL, OPT_DROPS },
+	{ "ingress", required_argument, NULL, OPT_INGRESS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -101,6 +103,8 @@ static const char verify_usage[] =
 "  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
 "  --json              one JSON object on stdout\n"
 "  --ready-file PATH   create PATH once every program is attached\n"
+"  --ingress xdp|tc    how to watch ingress (default xdp); tc (tcx) leaves the\n"
+"                      driver's receive path alone: see Performance in README\n"
 "  --drops MODE        kernel drop reasons (kfree_skb) for our packets: auto\n"
 "                      (default: attach once an exchange is lost), on, off\n"
 "  --acls FILE         the subnets' network ACLs ('aws ec2 describe-network-acls'\n"
@@ -230,6 +234,13 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		case OPT_ACL_PRIVATE:
 			o->acl_private = optarg;
 			break;
+		case OPT_INGRESS:
+			if (strcmp(optarg, "xdp") && strcmp(optarg, "tc")) {
+				fv_err("bad --ingress '%s': expected xdp or tc", optarg);
+				return -EINVAL;
+			}
+			o->ingress_tc = !strcmp(optarg, "tc");
+			break;
 		case OPT_DROPS:
 			if (!strcmp(optarg, "auto"))
 				o->drops = FV_DROPS_AUTO;
@@ -265,6 +276,8 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		fv_err("no NAT point given: use --nat [NETNS:]IFACE");
 		return -EINVAL;
 	}
+	for (int i = 0; i < o->n_hosts; i++)
+		o->hosts[i].ingress_tc = o->ingress_tc;
 	/* One interface in two points would meet our own XDP program there
 	 * and be judged as someone else's. */
 	for (int i = 0; i < o->n_hosts; i++) {

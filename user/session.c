@@ -312,12 +312,14 @@ static int attach_iface(struct fv_point *p, int i, char *err, size_t errlen)
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	int ifindex = p->host.ifindex[i];
 	int xdp_fd = bpf_program__fd(p->skel->progs.fv_xdp_ingress);
+	bool use_tc = p->host.ingress_tc;
 	int ret;
 
 	ret = bpf_xdp_query(ifindex, 0, &q);
 	if (ret == 0 && q.attach_mode != XDP_ATTACHED_NONE) {
 		a->foreign_xdp = true;
-	} else {
+		use_tc = true;
+	} else if (!use_tc) {
 		LIBBPF_OPTS(bpf_link_create_opts, drv, .flags = XDP_FLAGS_DRV_MODE);
 		LIBBPF_OPTS(bpf_link_create_opts, skb, .flags = XDP_FLAGS_SKB_MODE);
 
@@ -337,12 +339,15 @@ static int attach_iface(struct fv_point *p, int i, char *err, size_t errlen)
 				return ret;
 			}
 			a->foreign_xdp = true;
+			use_tc = true;
 		}
 	}
-	if (a->foreign_xdp) {
-		fv_info("flowverify: %s%s%s already carries another XDP program; "
-			"left untouched, watching its ingress with tc instead",
-			p->host.netns, *p->host.netns ? ":" : "", p->host.ifname[i]);
+	if (use_tc) {
+		if (a->foreign_xdp)
+			fv_info("flowverify: %s%s%s already carries another XDP program; "
+				"left untouched, watching its ingress with tc instead",
+				p->host.netns, *p->host.netns ? ":" : "",
+				p->host.ifname[i]);
 		ret = attach_tc(ifindex, bpf_program__fd(p->skel->progs.fv_tc_ingress),
 				false, &a->ingress_link, &a->ingress_clsact,
 				&a->ingress_tc, &a->ingress_how);

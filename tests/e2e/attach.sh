@@ -66,6 +66,15 @@ check "requests nobody forwarded stop inside the NAT" \
 	jq_ok "$TMP/v1.json" '.segment == "inside_nat_request"'
 check "verify detached everything on exit" nothing_left
 
+# 1a. --ingress tc: ingress through a tcx link instead of XDP, same counts.
+$FV verify --nat $A:a0 --ingress tc --duration 2 --json \
+	--ready-file "$TMP/ready1a" >"$TMP/v1a.json" 2>/dev/null &
+pid=$!
+wait_file "$TMP/ready1a" && send_ntp 50
+wait $pid
+check "--ingress tc: ingress through tcx, no XDP, 50 of 50 requests counted" \
+	jq_ok "$TMP/v1a.json" '.points[0].interfaces[0].ingress == "tcx-ingress" and .points[0].interfaces[0].foreign_xdp == false and .legs[0].packets == 50'
+
 # 1b. The NAT's own NTP traffic: requests leaving from its own address
 # with no client request behind them are shown apart, never judged.
 $FV verify --nat $A:a0 --duration 2 --json --ready-file "$TMP/ready1b" \
