@@ -121,6 +121,10 @@ start_mode() {
 		$FV watch --nat $NS_NAT:n0,n1 >"$T/watch.out" 2>"$T/watch.err" &
 		WATCH_PIDS+=($!)
 		wait_for "$T/watch.out" 'flowverify watch' 10 ;;
+	flowverify_tc)	# --ingress tc: tcx on both directions, no XDP
+		$FV watch --ingress tc --nat $NS_NAT:n0,n1 >"$T/watch.out" 2>"$T/watch.err" &
+		WATCH_PIDS+=($!)
+		wait_for "$T/watch.out" 'flowverify watch' 10 ;;
 	tcpdump)
 		local ifc
 		for ifc in n0 n1; do
@@ -206,11 +210,11 @@ section_drops() {
 
 section_throughput() {
 	local r mode
-	say "forwarding throughput through the NAT ($TP_ROUNDS rounds x 5 modes x $((TP_MS / 1000)).$((TP_MS % 1000 / 100)) s)"
+	say "forwarding throughput through the NAT ($TP_ROUNDS rounds x 6 modes x $((TP_MS / 1000)).$((TP_MS % 1000 / 100)) s)"
 	: >"$T/tp.jsonl"
 	traffic 9000 1000 "-l 18" "" >/dev/null	# warm up (conntrack, caches)
 	for ((r = 1; r <= TP_ROUNDS; r++)); do
-		for mode in none empty empty_tc flowverify tcpdump; do
+		for mode in none empty empty_tc flowverify flowverify_tc tcpdump; do
 			start_mode $mode
 			traffic 9000 $TP_MS "-l 18" "" |
 				jq -c --arg mode $mode --argjson round $r '. + {mode: $mode, round: $round}' >>"$T/tp.jsonl"
@@ -221,7 +225,7 @@ section_throughput() {
 		(map(select(.mode == "none")) | map({key: (.round | tostring), value: .delivered_pps}) | from_entries) as $none |
 		map(. + {ratio_to_none: (.delivered_pps / $none[.round | tostring])}) as $rows |
 		{ rounds: $rows,
-		  summary: ([ "none", "empty", "empty_tc", "flowverify", "tcpdump" ] | map(. as $m |
+		  summary: ([ "none", "empty", "empty_tc", "flowverify", "flowverify_tc", "tcpdump" ] | map(. as $m |
 			($rows | map(select(.mode == $m))) as $x |
 			{ mode: $m,
 			  pps_median: ($x | map(.delivered_pps) | sort | .[(length - 1) / 2 | floor]),
