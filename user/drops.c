@@ -119,9 +119,21 @@ static int enum_table(const struct btf *btf, const char *name,
 			continue;
 		if (!strncmp(s, prefix, plen))
 			s += plen;
-		(*table)[v] = s;
+		/* Our own copy: the BTF (megabytes) is freed once read. */
+		(*table)[v] = strdup(s);
+		if (!(*table)[v])
+			return -ENOMEM;
 	}
 	return 0;
+}
+
+static void free_table(const char **table, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; table && i < n; i++)
+		free((char *)table[i]);
+	free(table);
 }
 
 static int load_reasons(struct fv_drops *d)
@@ -138,6 +150,8 @@ static int load_reasons(struct fv_drops *d)
 	/* Subsystems (mac80211, openvswitch...) came later: optional. */
 	enum_table(d->btf, "skb_drop_reason_subsys", SUBSYS_PREFIX, REASON_MAX,
 		   &d->subsys, &d->nsubsys);
+	btf__free(d->btf);
+	d->btf = NULL;
 	return 0;
 }
 
@@ -449,8 +463,8 @@ void fv_drops_stop(struct fv_drops *d)
 		return;
 	unload(d);
 	btf__free(d->btf);
-	free(d->reason);
-	free(d->subsys);
+	free_table(d->reason, d->nreason);
+	free_table(d->subsys, d->nsubsys);
 	free(d->syms);
 	free(d->names);
 	free(d);
