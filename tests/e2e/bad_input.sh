@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Bad input: exit status 2, exactly one line on stderr naming the problem,
-# nothing attached.
+# Bad input, table-driven, every command: exit status 2, exactly one line
+# on stderr naming the problem, and nothing attached, pinned, left running
+# or created (no new namespace, no new pin under /sys/fs/bpf/flowverify).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -17,20 +18,57 @@ if ! ip netns list | grep -qE "^$NS( |$)"; then
 	ip -n $NS link set lo up
 fi
 
-# case NAME EXPECTED_STDERR_WORDS -- COMMAND...
+# What a failed command must not leave, compared before and after (others
+# may run flowverify on this machine at the same time): our programs
+# attached in $NS or through links, pins of the default agent instance,
+# new namespaces, and processes of the command (found by a marker in
+# their environment, which a daemon keeps).
+attached() {
+	{
+		ip netns exec $NS bpftool -j net show 2>/dev/null |
+			grep -o '"name":"fv_[a-z_]*"'
+		ip netns exec $NS bpftool -j link show 2>/dev/null |
+			jq -r '.[] | select(.type == "xdp" or .type == "tcx") | .ifindex' 2>/dev/null
+	} | wc -l
+}
+state() {
+	find /sys/fs/bpf/flowverify/default 2>/dev/null
+	ip netns list | awk '{print $1}'
+	attached
+}
+marked() {
+	grep -lz "^FV_BAD_INPUT_CASE=$1\$" /proc/[0-9]*/environ 2>/dev/null |
+		cut -d/ -f3 | grep -vx "$$"
+}
+
+# bad NAME EXPECTED_STDERR_WORDS -- COMMAND...
 bad() {
 	local name=$1 want=$2; shift 3
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	local rc=$? lines
+	local before rc lines left mark="$$-$((TAP_N + 1))"
+	before=$(state | sort)
+	FV_BAD_INPUT_CASE=$mark timeout 60 "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
 	lines=$(wc -l <"$TMP/err")
-	if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$want" "$TMP/err" &&
-	   grep -q '^flowverify: ' "$TMP/err" && nothing_left; then
+	left=$(marked "$mark")
+	# Only what appeared counts: another engineer's lab down is not ours.
+	gained=$(comm -13 <(echo "$before") <(state | sort))
+	if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF -- "$want" "$TMP/err" &&
+	   grep -q '^flowverify: ' "$TMP/err" && [ -z "$left" ] && [ -z "$gained" ]; then
 		ok "$name"
 	else
 		not_ok "$name"
 		diag "exit $rc, $lines stderr lines: $(head -c 300 "$TMP/err")"
+		[ -z "$left" ] || diag "left running: $left"
+		[ -z "$gained" ] || diag "left behind: $(echo $gained)"
 	fi
 }
+
+# Files for the cases below.
+printf '{"NetworkAcls": [' >"$TMP/truncated.json"
+echo 'garbage' >"$TMP/garbage.acl"
+mkdir "$TMP/adir"
+printf 'fv:secret\n' >"$TMP/auth"
+chmod 644 "$TMP/auth"
 
 bad "no command" "no command" -- $FV
 bad "unknown command" "unknown command 'frobnicate'" -- $FV frobnicate
@@ -57,6 +95,65 @@ bad "interface name too long" "bad interface name" -- $FV verify --nat $NS:abcde
 bad "lab: unknown fault" "unknown fault 'no-such-fault'" -- $FV lab up --fault no-such-fault
 bad "lab: unknown shape" "shape" -- $FV lab up --shape three
 bad "lab: unknown subcommand" "frob" -- $FV lab frob
+
+# Conflicting and repeated options.
+bad "same interface as NAT and client" "interface $NS:lo given twice" -- $FV verify --nat $NS:lo --client $NS:lo --duration 1
+bad "--port twice" "--port given twice" -- $FV verify --nat $NS:lo --port 123 --port 124
+bad "--duration twice" "--duration given twice" -- $FV verify --nat $NS:lo --duration 1 --duration 2
+bad "newline in an interface name" "bad interface name 'lo?x'" -- $FV verify --nat "$NS:lo
+x"
+bad "bad --drops" "bad --drops 'sometimes'" -- $FV verify --nat $NS:lo --drops sometimes
+bad "watch: zero window" "bad --window '0'" -- $FV watch --nat $NS:lo --window 0
+bad "watch: window not a number" "bad --window 'abc'" -- $FV watch --nat $NS:lo --window abc
+bad "trace: bad duration" "bad --duration 'x'" -- $FV trace --nat $NS:lo --json --duration x
+bad "trace without --nat" "no NAT point" -- $FV trace
+bad "trace with --acls" "--acls applies to verify and watch" -- $FV trace --nat $NS:lo --acls tests/fixtures/acl/aws-ntp.json
+
+# Files: missing, malformed, a directory, an unknown ACL.
+bad "--acls: no such file" "/nonexistent/acls.json: cannot read" -- $FV verify --nat $NS:lo --acls /nonexistent/acls.json
+bad "--acls: truncated JSON" "truncated.json:1:17: bad JSON" -- $FV verify --nat $NS:lo --acls "$TMP/truncated.json"
+bad "--acls: a directory" "adir: read error" -- $FV acl-check --acls "$TMP/adir"
+bad "--public without --acls" "give --acls too" -- $FV verify --nat $NS:lo --public acl-1
+bad "--public: unknown ACL" "no network ACL or subnet 'acl-nosuch'" -- $FV verify --nat $NS:lo --acls tests/fixtures/acl/aws-ntp.json --public acl-nosuch
+bad "acl-check without --acls" "--acls FILE is needed" -- $FV acl-check
+bad "acl-check: text form garbage" "garbage.acl:1: unknown line 'garbage'" -- $FV acl-check --acls "$TMP/garbage.acl"
+bad "acl-check: CIDR /33" "'10.0.0.0/33' is not an IPv4 CIDR block" -- $FV acl-check --acls tests/fixtures/acl/bad-cidr-33.json
+bad "acl-check: unknown --private" "no network ACL or subnet 'subnet-nosuch'" -- $FV acl-check --acls tests/fixtures/acl/aws-ntp.json --public acl-0a11ce0000000pub --private subnet-nosuch
+
+# rules: addresses, ports and ranges, formats.
+bad "rules: CIDR with host bits" "bad --vpc '10.0.0.1/16'" -- $FV rules --vpc 10.0.0.1/16
+bad "rules: octet 300" "bad --vpc '300.0.0.0/8'" -- $FV rules --vpc 300.0.0.0/8
+bad "rules: client port 0" "bad --client-port '0'" -- $FV rules --client-port 0
+bad "rules: reversed range" "bad --client-port '2000-1000'" -- $FV rules --client-port 2000-1000
+bad "rules: --json and --aws" "--json, --aws and --text exclude each other" -- $FV rules --json --aws
+
+# lab: missing values, unreadable ACLs (nothing is built).
+bad "lab up: --shape without value" "--shape needs a value" -- $FV lab up --shape
+bad "lab fault without a name" "name a fault, or none" -- $FV lab fault
+bad "lab up: --acls missing" "/nonexistent: cannot read" -- $FV lab up --acls /nonexistent
+bad "lab status: stray option" "unexpected argument '--frob'" -- $FV lab status --frob
+
+# verify --agent: URLs and an agent that is not there (our namespace's
+# own loopback: nothing leaves the machine).
+bad "--agent with --nat" "'--nat' does not go with --agent" -- $FV verify --nat $NS:lo --agent http://127.0.0.1:1
+bad "--agent: not http" "bad --agent 'ftp://x'" -- $FV verify --agent ftp://x
+bad "--agent: nobody listening" "agent http://127.0.0.1:1 does not answer" -- ip netns exec $NS $(realpath $FV) verify --agent http://127.0.0.1:1
+
+# agent: every refusal before anything is attached or pinned.
+bad "agent without a point" "no point given" -- $FV agent
+bad "agent: remote listen without --allow-remote" "add --allow-remote" -- $FV agent --nat $NS:lo --listen 0.0.0.0:9123
+bad "agent: listen port 99999" "bad --listen '127.0.0.1:99999'" -- $FV agent --nat $NS:lo --listen 127.0.0.1:99999
+bad "agent: auth file readable by others" "readable by group or others" -- $FV agent --nat $NS:lo --basic-auth-file "$TMP/auth"
+bad "agent: --tls-cert without --tls-key" "--tls-cert and --tls-key go together" -- $FV agent --nat $NS:lo --tls-cert /nonexistent
+bad "agent: zero connections" "bad --max-connections '0'" -- $FV agent --nat $NS:lo --max-connections 0
+bad "agent: instance with a slash" "bad --instance '../x'" -- $FV agent --nat $NS:lo --instance ../x
+bad "agent: unknown --user" "no user 'no-such-user-fv'" -- $FV agent --nat $NS:lo --user no-such-user-fv
+bad "agent: negative window" "bad --window '-5'" -- $FV agent --nat $NS:lo --window -5
+bad "cleanup: instance with a slash" "bad --instance '../../etc'" -- $FV cleanup --instance ../../etc
+bad "cleanup: --all and --instance" "--all or --instance, not both" -- $FV cleanup --all --instance x
+
+# A failure after attaching: everything comes off again.
+bad "ready file in a missing folder" "cannot create ready file /nonexistent/dir/ready" -- $FV verify --nat $NS:lo --ready-file /nonexistent/dir/ready --duration 1
 
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	bad "not root" "needs root" -- setpriv --reuid=nobody --regid=nogroup \
