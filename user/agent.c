@@ -72,7 +72,7 @@ enum {
 	OPT_NAT = 256, OPT_CLIENT, OPT_PORT, OPT_REPLY_TIMEOUT, OPT_WINDOW,
 	OPT_LISTEN, OPT_ALLOW_REMOTE, OPT_INSTANCE, OPT_READY_FILE, OPT_USER,
 	OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH_FILE, OPT_MAX_CONNS, OPT_DROPS,
-	OPT_ACLS, OPT_ACL_PUBLIC, OPT_ACL_PRIVATE,
+	OPT_ACLS, OPT_ACL_PUBLIC, OPT_ACL_PRIVATE, OPT_INGRESS,
 };
 
 static const struct option long_opts[] = {
@@ -91,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "basic-auth-file", required_argument, NULL, OPT_AUTH_FILE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 	{ "drops", required_argument, NULL, OPT_DROPS },
+	{ "ingress", required_argument, NULL, OPT_INGRESS },
 	{ "acls", required_argument, NULL, OPT_ACLS },
 	{ "public", required_argument, NULL, OPT_ACL_PUBLIC },
 	{ "private", required_argument, NULL, OPT_ACL_PRIVATE },
@@ -114,6 +115,7 @@ static const char usage[] =
 "                    newest exchanges by cookie ('verify --agent' joins them)\n"
 "  /healthz          200 while the agent's loop runs\n"
 "\n"
+"  --ingress xdp|tc    as for verify (default xdp)\n"
 "  --nat, --client     as for verify; an agent on a client host may give only\n"
 "                      --client\n"
 "  --listen ADDR:PORT  default " FV_AGENT_LISTEN_DEFAULT "; an address other than\n"
@@ -138,6 +140,7 @@ static const char usage[] =
 
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
+	bool ingress_tc = false;
 	char err[256];
 	uint64_t v;
 	int opt, ret;
@@ -205,6 +208,13 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 			}
 			o->drops = !strcmp(optarg, "on");
 			break;
+		case OPT_INGRESS:
+			if (strcmp(optarg, "xdp") && strcmp(optarg, "tc")) {
+				fv_err("bad --ingress '%s': expected xdp or tc", optarg);
+				return -EINVAL;
+			}
+			ingress_tc = !strcmp(optarg, "tc");
+			break;
 		case OPT_LISTEN: o->listen = optarg; break;
 		case OPT_ALLOW_REMOTE: o->allow_remote = true; break;
 		case OPT_INSTANCE: o->instance = optarg; break;
@@ -241,6 +251,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 		fv_err("no point given: use --nat [NETNS:]IFACE (or --client on a client host)");
 		return -EINVAL;
 	}
+	for (int i = 0; i < o->n_hosts; i++)
+		o->hosts[i].ingress_tc = ingress_tc;
 	if (!!o->tls_cert != !!o->tls_key) {
 		fv_err("--tls-cert and --tls-key go together");
 		return -EINVAL;
