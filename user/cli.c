@@ -354,6 +354,34 @@ static int start(struct fv_session *s, const struct observe_opts *o)
 	return ret;
 }
 
+/* Parse, then load and attach: the common start of verify, watch and
+ * trace. NULL with *status the exit status when it must not go on (help
+ * asked for, bad input, a setup error). */
+static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
+				const char *usage, bool open_ended, int *status)
+{
+	struct fv_session *s;
+	int ret;
+
+	ret = parse_observe(argc, argv, o, usage, open_ended);
+	if (ret) {
+		*status = ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
+		return NULL;
+	}
+	*status = FV_EXIT_USAGE;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		fv_err("out of memory");
+		return NULL;
+	}
+	install_signals();
+	if (start(s, o)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* Poll events until deadline_ns (monotonic) or a signal. */
 static int poll_until(struct fv_session *s, uint64_t deadline_ns)
 {
@@ -387,19 +415,9 @@ int cmd_verify(int argc, char **argv)
 		if (!strcmp(argv[i], "--agent") || !strncmp(argv[i], "--agent=", 8))
 			return fv_remote_verify(argc, argv);
 	}
-	ret = parse_observe(argc, argv, &o, verify_usage, false);
-	if (ret)
-		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		fv_err("out of memory");
-		return FV_EXIT_USAGE;
-	}
-	install_signals();
-	if (start(s, &o)) {
-		free(s);
-		return FV_EXIT_USAGE;
-	}
+	s = begin(argc, argv, &o, verify_usage, false, &ret);
+	if (!s)
+		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
 	end_ns = s->start_ns + (uint64_t)(o.duration * NS_PER_SEC);
 	ret = poll_until(s, end_ns);
@@ -501,19 +519,9 @@ int cmd_watch(int argc, char **argv)
 	bool have_prev = false;
 	int ret;
 
-	ret = parse_observe(argc, argv, &o, watch_usage, true);
-	if (ret)
-		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		fv_err("out of memory");
-		return FV_EXIT_USAGE;
-	}
-	install_signals();
-	if (start(s, &o)) {
-		free(s);
-		return FV_EXIT_USAGE;
-	}
+	s = begin(argc, argv, &o, watch_usage, true, &ret);
+	if (!s)
+		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
 	window_ns = o.window * NS_PER_SEC;
 	if (o.duration)
@@ -586,19 +594,9 @@ int cmd_trace(int argc, char **argv)
 	uint64_t timeout_ns, stop_at = 0;
 	int ret;
 
-	ret = parse_observe(argc, argv, &o, trace_usage, true);
-	if (ret)
-		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		fv_err("out of memory");
-		return FV_EXIT_USAGE;
-	}
-	install_signals();
-	if (start(s, &o)) {
-		free(s);
-		return FV_EXIT_USAGE;
-	}
+	s = begin(argc, argv, &o, trace_usage, true, &ret);
+	if (!s)
+		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
 	if (o.duration)
 		stop_at = s->start_ns + (uint64_t)(o.duration * NS_PER_SEC);
