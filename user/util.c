@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,12 +81,36 @@ int fv_parse_seconds(const char *s, double max, double *out)
 	return 0;
 }
 
+/* A time namespace (unshare -T, a container runtime) shifts the
+ * CLOCK_MONOTONIC we read, not the one bpf_ktime_get_ns() reads: with an
+ * offset every event looked a day old or from the future, and exchanges
+ * were misjudged (tests/e2e/faults.sh). The namespace's offset is in
+ * /proc/self/timens_offsets; no file, no time namespace. Read once, before
+ * main(): a process never changes its time namespace. */
+static int64_t timens_mono_ns;
+
+__attribute__((constructor)) static void timens_offset_init(void)
+{
+	FILE *f = fopen("/proc/self/timens_offsets", "re");
+	char name[32];
+	long long sec;
+	long nsec;
+
+	if (!f)
+		return;
+	while (fscanf(f, "%31s %lld %ld", name, &sec, &nsec) == 3) {
+		if (!strcmp(name, "monotonic"))
+			timens_mono_ns = sec * 1000000000ll + nsec;
+	}
+	fclose(f);
+}
+
 uint64_t fv_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec - timens_mono_ns;
 }
 
 int fv_run(char *const argv[])

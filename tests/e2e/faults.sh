@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Faults survived, on two namespaces of our own (fv-rel-*) joined by a
+# veth pair: kill -9 of verify, watch and the agent at random moments; an
+# interface deleted and re-created while watched; a watched namespace
+# deleted; other tc filters left untouched; the ring buffer full; no
+# bpffs; the clocks shifted (time namespace) and the wall clock stepped
+# (preloaded shim); two instances on one interface. Random moments come
+# from FV_FAULT_SEED (printed), so a failure can be replayed.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
+
+A=fv-rel-a$$ B=fv-rel-b$$ C=fv-rel-c$$
+INST=fv-rel-$$
+made=()
+pids=()
+cleanup() {
+	local ns p
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	$FV cleanup --instance $INST >/dev/null 2>&1
+	for ns in "${made[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+seed=${FV_FAULT_SEED:-$((RANDOM * 32768 + RANDOM))}
+RANDOM=$seed
+diag "FV_FAULT_SEED=$seed"
+
+ip netns add $A && made+=($A)
+ip netns add $B && made+=($B)
+veth() {
+	ip link add a0 netns $A type veth peer name b0 netns $B
+	ip -n $A addr add 10.77.0.1/24 dev a0
+	ip -n $B addr add 10.77.0.2/24 dev b0
+	ip -n $A link set a0 up
+	ip -n $B link set b0 up
+	ip -n $B route add 192.0.2.0/24 via 10.77.0.1
+}
+ip -n $A link set lo up
+ip -n $B link set lo up
+veth
+
+# send_ntp COUNT [GAP_S]: client requests from B (port 1123) through A.
+send_ntp() {
+	ip netns exec $B python3 - "$1" "${2:-0}" <<'PY'
+import os, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.2", 1123))
+pkt = bytearray(48); pkt[0] = 0x23
+for i in range(int(sys.argv[1])):
+    pkt[40:48] = os.urandom(8)
+    while True:
+        try:
+            s.sendto(pkt, ("192.0.2.1", 123))
+            break
+        except BlockingIOError:
+            time.sleep(0.001)
+    if float(sys.argv[2]):
+        time.sleep(float(sys.argv[2]))
+PY
+}
+
+# Programs on a namespace's interfaces: XDP (from netlink, per namespace)
+# and clsact filters of ours by name. tcx links cannot be told per
+# namespace with Debian 12's bpftool (no ifindex, no netns shown); they
+# are created and released with the XDP link by the same process.
+attached_in() {
+	local dev
+	{
+		for dev in $(ip -n "$1" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+			ip -n "$1" -d link show dev "$dev" | grep -o 'prog/xdp id [0-9]*'
+			tc -n "$1" filter show dev "$dev" ingress 2>/dev/null | grep -o 'fv_[a-z_]*'
+			tc -n "$1" filter show dev "$dev" egress 2>/dev/null | grep -o 'fv_[a-z_]*'
+		done
+	} | grep -c .
+}
+clean_in() {
+	local i
+	# Links go when the last fd closes; give the kernel a moment.
+	for i in $(seq 20); do
+		[ "$(attached_in "$1")" -eq 0 ] && return 0
+		sleep 0.1
+	done
+	diag "$(attached_in "$1") flowverify programs still attached in $1"
+	return 1
+}
+
+# ---- kill -9 at random moments ----
+for i in 1 2 3 4; do
+	delay=$(printf '0.%03d' $((RANDOM % 1000)))
+	$FV verify --nat $A:a0 --client $B:b0 --duration 5 >/dev/null 2>&1 &
+	p=$!
+	sleep "$delay"
+	kill -9 $p 2>/dev/null
+	wait $p 2>/dev/null
+	check "kill -9 of verify after ${delay} s: nothing left attached" \
+		clean_in $A
+	check "kill -9 of verify after ${delay} s: nothing left on the client side" \
+		clean_in $B
+done
+for i in 1 2; do
+	delay=$(printf '%d.%03d' $((RANDOM % 2)) $((RANDOM % 1000)))
+	$FV watch --nat $A:a0 >/dev/null 2>&1 &
+	p=$!
+	sleep "$delay"
+	kill -9 $p 2>/dev/null
+	wait $p 2>/dev/null
+	check "kill -9 of watch after ${delay} s: nothing left attached" clean_in $A
+done
+
+# The agent keeps its counters pinned on purpose: after kill -9 nothing
+# stays attached, a restart re-adopts the pins and keeps counting, and
+# `cleanup` removes them.
+port=$((20000 + RANDOM % 10000))
+$FV agent --nat $A:a0 --instance $INST --listen 127.0.0.1:$port \
+	--ready-file "$TMP/agent1" >/dev/null 2>"$TMP/agent1.err" &
+p=$!
+pids+=($p)
+if wait_file "$TMP/agent1"; then
+	send_ntp 20
+	sleep "0.$((RANDOM % 10))"
+	kill -9 $p
+	wait $p 2>/dev/null
+	check "kill -9 of the agent: nothing left attached" clean_in $A
+	check "kill -9 of the agent: its pins stay for a restart" \
+		test -d /sys/fs/bpf/flowverify/$INST
+	$FV agent --nat $A:a0 --instance $INST --listen 127.0.0.1:$port \
+		--ready-file "$TMP/agent2" >/dev/null 2>"$TMP/agent2.err" &
+	p=$!
+	pids+=($p)
+	if wait_file "$TMP/agent2"; then
+		send_ntp 5
+		sleep 0.5
+		curl -s "http://127.0.0.1:$port/api/v1/status" >"$TMP/agent2.json"
+		check "agent restarted on the same pins continues the counters (20 + 5)" \
+			jq_ok "$TMP/agent2.json" '.legs[0].packets == 25'
+	else
+		not_ok "agent restarted on the same pins continues the counters"
+		diag "$(head -c 300 "$TMP/agent2.err")"
+	fi
+	kill -TERM $p
+	wait $p 2>/dev/null
+	check "agent stopped: nothing left attached" clean_in $A
+	$FV cleanup --instance $INST >/dev/null 2>&1
+	check "cleanup removes the agent's pins" test ! -e /sys/fs/bpf/flowverify/$INST
+else
+	kill -9 $p 2>/dev/null
+	not_ok "agent did not start"
+	diag "$(head -c 300 "$TMP/agent1.err")"
+fi
+
+# ---- the interface deleted and re-created while watched ----
+$FV verify --nat $A:a0 --duration 3 --json --ready-file "$TMP/r1" \
+	>"$TMP/v1.json" 2>"$TMP/v1.err" &
+p=$!
+if wait_file "$TMP/r1"; then
+	send_ntp 10
+	ip -n $A link del a0
+	veth
+	send_ntp 10
+fi
+wait $p
+rc=$?
+check "interface re-created under verify: it ends normally (exit $rc), no crash" \
+	test $rc -le 2
+check "interface re-created: the new one carries nothing of ours" clean_in $A
+check "interface re-created: what was seen before is still reported (10)" \
+	jq_ok "$TMP/v1.json" '.legs[0].packets >= 10'
+
+# ---- a watched namespace deleted ----
+ip netns add $C && made+=($C)
+ip -n $C link set lo up
+$FV verify --nat $C:lo --duration 2 --json --ready-file "$TMP/r2" \
+	>"$TMP/v2.json" 2>"$TMP/v2.err" &
+p=$!
+wait_file "$TMP/r2" && ip netns del $C
+wait $p
+rc=$?
+check "namespace deleted under verify: it ends normally (exit $rc), no crash" \
+	test $rc -le 2
+check "namespace deleted under verify: nothing of ours left in other namespaces" \
+	clean_in $A
+
+# ---- other tc filters on the interface: untouched before, during, after ----
+tc -n $A qdisc add dev a0 clsact
+# A bpf classifier: the only one every kernel has built in.
+tc -n $A filter add dev a0 ingress prio 7 bpf obj .output/tests/tc_pass.bpf.o sec tc da
+tc -n $A filter add dev a0 egress prio 7 bpf obj .output/tests/tc_pass.bpf.o sec tc da
+filters() { tc -n $A filter show dev a0 ingress; tc -n $A filter show dev a0 egress; }
+before=$(filters)
+$FV verify --nat $A:a0 --duration 2 --json --ready-file "$TMP/r3" \
+	>"$TMP/v3.json" 2>/dev/null &
+p=$!
+wait_file "$TMP/r3" && { send_ntp 10; during=$(filters); }
+wait $p
+after=$(filters)
+check "other tc filters: present while flowverify runs" \
+	test -n "$before" -a "$before" = "${during:-}"
+check "other tc filters: unchanged after, clsact qdisc kept" \
+	eval 'test "$before" = "$after" && tc -n $A qdisc show dev a0 | grep -q clsact'
+check "other tc filters: flowverify still counted every packet (10)" \
+	jq_ok "$TMP/v3.json" '.legs[0].packets == 10'
+tc -n $A qdisc del dev a0 clsact
+
+# ---- the ring buffer full ----
+# verify is stopped (SIGSTOP) while requests flood in: the 1 MiB ring
+# fills, the kernel counts what it could not queue, and the counters stay
+# exact: every packet is an event, rate-limited or lost.
+$FV verify --nat $A:a0 --duration 8 --json --ready-file "$TMP/r4" \
+	>"$TMP/v4.json" 2>/dev/null &
+p=$!
+if wait_file "$TMP/r4"; then
+	kill -STOP $p
+	# In bursts: each pause refills the per-CPU event budget (2000), so
+	# more than the ring's 8738 events get through however fast we send.
+	for i in $(seq 8); do
+		send_ntp 5000
+		sleep 0.3
+	done
+	kill -CONT $p
+fi
+wait $p
+check "ring full: events lost, and counted" jq_ok "$TMP/v4.json" '.events.lost > 0'
+diag "ring full: events $(jq -c .events "$TMP/v4.json")"
+check "ring full: counters exact (40000 sent, 40000 counted)" \
+	jq_ok "$TMP/v4.json" '.legs[0].packets == 40000 and .points[0].parser.ntp_packets == 40000'
+check "ring full: every packet an event, rate-limited or lost" \
+	jq_ok "$TMP/v4.json" '.points[0].parser.ntp_packets == .events.received + .events.rate_limited + .events.lost'
+
+# ---- /sys/fs/bpf not mounted (a private mount namespace; the host's
+# mount is never touched) ----
+host_bpffs=$(findmnt -n -o FSTYPE /sys/fs/bpf)
+unshare -m --propagation private bash -c "
+	umount /sys/fs/bpf 2>/dev/null
+	findmnt /sys/fs/bpf >/dev/null && exit 99
+	exec $FV verify --nat $A:a0 --duration 2 --json --ready-file $TMP/r5" \
+	>"$TMP/v5.json" 2>"$TMP/v5.err" &
+p=$!
+wait_file "$TMP/r5" && send_ntp 10
+wait $p
+rc=$?
+check "no bpffs: verify needs none, counts 10 of 10 (exit $rc)" \
+	eval 'test $rc -ne 99 && jq -e ".legs[0].packets == 10" "$TMP/v5.json" >/dev/null'
+unshare -m --propagation private bash -c "
+	umount /sys/fs/bpf 2>/dev/null
+	exec $FV agent --nat $A:a0 --instance $INST --listen 127.0.0.1:$port \
+		--ready-file $TMP/r6" >/dev/null 2>"$TMP/a6.err" &
+p=$!
+pids+=($p)
+if wait_file "$TMP/r6"; then
+	kill -TERM $p
+	wait $p
+	rc=$?
+	check "no bpffs: the agent mounts its own, says so, and stops cleanly (exit $rc)" \
+		eval 'test $rc -eq 0 && grep -q "mounted bpffs" "$TMP/a6.err"'
+else
+	kill -9 $p 2>/dev/null
+	not_ok "no bpffs: the agent mounts its own"
+	diag "$(head -c 300 "$TMP/a6.err")"
+fi
+check "no bpffs: the host's /sys/fs/bpf is as it was" \
+	test "$(findmnt -n -o FSTYPE /sys/fs/bpf)" = "$host_bpffs"
+check "no bpffs: no pins of ours appeared on the host" \
+	test ! -e /sys/fs/bpf/flowverify/$INST
+check "no bpffs: nothing left attached" clean_in $A
+
+# ---- clocks ----
+# The real clock is never changed. A time namespace shifts CLOCK_MONOTONIC
+# for flowverify only, by a day forward and by 50 minutes back, while the
+# kernel stamps events with the real one: requests must still be judged
+# lost (not "a day old" nor "from the future"), and last seen a moment
+# ago. Before the fix every exchange vanished (0 unanswered).
+for off in 86400 -3000; do
+	if ! unshare -T -f --monotonic "$off" true 2>/dev/null; then
+		skip "clock offset $off: no time namespaces here (CONFIG_TIME_NS)"
+		continue
+	fi
+	unshare -T -f --monotonic "$off" --boottime "${off#-}" \
+		$FV verify --nat $A:a0 --duration 3 --json --ready-file "$TMP/rt$off" \
+		>"$TMP/vt.json" 2>/dev/null &
+	p=$!
+	wait_file "$TMP/rt$off" && send_ntp 20 0.05
+	wait $p
+	check "monotonic clock shifted by $off s: 20 requests judged unanswered, seen moments ago" \
+		jq_ok "$TMP/vt.json" '.legs[0].packets == 20 and .exchanges.unanswered == 20 and .legs[0].last_seen_seconds_ago < 5'
+done
+
+# The wall clock stepped an hour forward mid-run, for flowverify only (an
+# LD_PRELOAD shim over clock_gettime/time/gettimeofday): judging uses the
+# monotonic clock, so counts and verdict are the same.
+if command -v cc >/dev/null; then
+	cat >"$TMP/step.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+#include <sys/time.h>
+#include <time.h>
+static long step(void)
+{
+	static struct timespec t0;
+	struct timespec now;
+	static int (*real)(clockid_t, struct timespec *);
+
+	if (!real)
+		real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+	real(CLOCK_MONOTONIC, &now);
+	if (!t0.tv_sec)
+		t0 = now;
+	return now.tv_sec - t0.tv_sec >= 1 ? 3600 : 0;
+}
+int clock_gettime(clockid_t c, struct timespec *ts)
+{
+	int (*real)(clockid_t, struct timespec *) =
+		(int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+	int r = real(c, ts);
+
+	if (!r && (c == CLOCK_REALTIME || c == CLOCK_REALTIME_COARSE))
+		ts->tv_sec += step();
+	return r;
+}
+time_t time(time_t *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (t)
+		*t = ts.tv_sec;
+	return ts.tv_sec;
+}
+int gettimeofday(struct timeval *tv, void *tz)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+	return 0;
+}
+EOF
+	cc -shared -fPIC -o "$TMP/step.so" "$TMP/step.c" -ldl
+	LD_PRELOAD=$TMP/step.so python3 -c 'import time; a = time.time(); time.sleep(1.2); b = time.time(); exit(0 if b - a > 3000 else 1)'
+	shim_ok=$?
+	LD_PRELOAD=$TMP/step.so $FV verify --nat $A:a0 --duration 3 --json \
+		--ready-file "$TMP/rs" >"$TMP/vs.json" 2>/dev/null &
+	p=$!
+	wait_file "$TMP/rs" && send_ntp 20 0.05
+	wait $p
+	check "wall clock stepped +1 h mid-run: same counts and verdict (20 unanswered)" \
+		eval 'test $shim_ok -eq 0 && jq -e ".legs[0].packets == 20 and .exchanges.unanswered == 20 and .legs[0].last_seen_seconds_ago < 5" "$TMP/vs.json" >/dev/null'
+else
+	skip "wall clock step: no C compiler for the shim"
+fi
+
+# ---- valgrind over a full verify run: ACLs loaded, a client point,
+# events joined, the JSON report. No leak, no invalid access. (With
+# --drops on under valgrind nothing is counted, an open question: see
+# docs/reliability.md.) (Its "syscall param bpf(attr->...)" notes are libbpf's partly
+# filled bpf_attr, which the kernel reads only as far as the command
+# needs: not counted.)
+if nm "$FV" 2>/dev/null | grep -q __asan_init; then
+	skip "valgrind: $FV is built with ASan, which does its own leak check"
+elif command -v valgrind >/dev/null; then
+	valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
+		$FV verify --nat $A:a0 --client $B:b0 --duration 4 --json \
+		--acls tests/fixtures/acl/aws-ntp.json --public acl-0a11ce0000000pub \
+		--private acl-0b0b000000000prv --ready-file "$TMP/rv" \
+		>"$TMP/vv.json" 2>"$TMP/vv.err" &
+	p=$!
+	pids+=($p)
+	wait_file "$TMP/rv" && send_ntp 20 0.02
+	wait $p
+	check "valgrind: a full verify run frees everything" \
+		grep -q "All heap blocks were freed -- no leaks are possible" "$TMP/vv.err"
+	check "valgrind: no invalid read, write or free" \
+		eval '! grep -qE "Invalid (read|write|free)|(Use of|depends on) uninitialised value|Mismatched free" "$TMP/vv.err"'
+	check "valgrind: the run itself worked (20 requests counted)" \
+		jq_ok "$TMP/vv.json" '.legs[0].packets == 20'
+else
+	skip "valgrind: not installed (make deps installs it)"
+fi
+
+# ---- two instances on one interface ----
+$FV verify --nat $A:a0 --duration 3 --json --ready-file "$TMP/t1" \
+	>"$TMP/t1.json" 2>"$TMP/t1.err" &
+p1=$!
+wait_file "$TMP/t1"
+$FV verify --nat $A:a0 --duration 2 --json --ready-file "$TMP/t2" \
+	>"$TMP/t2.json" 2>"$TMP/t2.err" &
+p2=$!
+wait_file "$TMP/t2" && send_ntp 100
+wait $p1 $p2
+check "two instances: the second says the first's XDP is there, uses tc" \
+	eval 'grep -q "already carries another XDP program" "$TMP/t2.err" && jq -e ".points[0].interfaces[0].ingress == \"tcx-ingress\"" "$TMP/t2.json" >/dev/null'
+check "two instances: each counted all 100" \
+	eval 'jq -e ".legs[0].packets == 100" "$TMP/t1.json" >/dev/null && jq -e ".legs[0].packets == 100" "$TMP/t2.json" >/dev/null'
+check "two instances: nothing left after both" clean_in $A
+
+done_testing
