@@ -137,8 +137,10 @@ static void join_request(struct fv_session *s, const struct fv_event *e,
 	struct fv_exchange *x = fv_xtable_find(&s->xt, cookie);
 
 	if (!x) {
-		/* After the observation window, only finish what began in it. */
-		if (s->accept_until_ns && e->ts_ns > s->accept_until_ns)
+		/* Only exchanges that began once every hook was attached, and
+		 * before the end of the observation window. */
+		if (e->ts_ns < s->start_ns ||
+		    (s->accept_until_ns && e->ts_ns > s->accept_until_ns))
 			return;
 		x = fv_xtable_get(&s->xt, cookie, e->ts_ns);
 	}
@@ -486,7 +488,6 @@ int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
 		snprintf(err, errlen, "out of memory");
 		return ret;
 	}
-	s->start_ns = fv_now_ns();
 	for (i = 0; i < n; i++) {
 		struct fv_point *p = &s->points[i];
 
@@ -507,6 +508,10 @@ int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
 			goto fail;
 		}
 	}
+	/* From here on every hook is in place: a request seen earlier may
+	 * have missed one (leg 2 before tc egress was attached) and would
+	 * look lost or untranslated. */
+	s->start_ns = fv_now_ns();
 	return 0;
 fail:
 	fv_session_stop(s);

@@ -12,7 +12,7 @@ diag() { echo "# $*"; }
 # check NAME COMMAND...: one TAP line from a command's success.
 check() {
 	local name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
+	if "$@"; then ok "$name"; else not_ok "$name"; return 1; fi
 }
 done_testing() { echo "1..$TAP_N"; }
 
