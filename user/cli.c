@@ -428,7 +428,9 @@ int cmd_verify(int argc, char **argv)
 	if (!s)
 		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
-	end_ns = s->start_ns + (uint64_t)(o.duration * NS_PER_SEC);
+	/* The window runs from ready (the drop tracer may take a while to
+	 * load), and judges every exchange since the hooks were attached. */
+	end_ns = fv_now_ns() + (uint64_t)(o.duration * NS_PER_SEC);
 	ret = poll_until(s, end_ns);
 	/* Requests sent in the window get their reply timeout to finish;
 	 * nothing new starts. */
@@ -537,7 +539,7 @@ int cmd_watch(int argc, char **argv)
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
 	window_ns = o.window * NS_PER_SEC;
 	if (o.duration)
-		stop_at = s->start_ns + (uint64_t)(o.duration * NS_PER_SEC);
+		stop_at = fv_now_ns() + (uint64_t)(o.duration * NS_PER_SEC);
 	while (!stop_requested) {
 		uint64_t now = fv_now_ns(), since;
 		struct fv_report r;
@@ -612,7 +614,7 @@ int cmd_trace(int argc, char **argv)
 		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
 	if (o.duration)
-		stop_at = s->start_ns + (uint64_t)(o.duration * NS_PER_SEC);
+		stop_at = fv_now_ns() + (uint64_t)(o.duration * NS_PER_SEC);
 	if (!o.json)
 		fprintf(stderr, "flowverify: tracing; one line per exchange (Ctrl-C to stop)\n");
 	while (!stop_requested) {

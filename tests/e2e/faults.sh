@@ -354,17 +354,16 @@ else
 	skip "wall clock step: no C compiler for the shim"
 fi
 
-# ---- valgrind over a full verify run: ACLs loaded, a client point,
-# events joined, the JSON report. No leak, no invalid access. (With
-# --drops on under valgrind nothing is counted, an open question: see
-# docs/reliability.md.) (Its "syscall param bpf(attr->...)" notes are libbpf's partly
-# filled bpf_attr, which the kernel reads only as far as the command
-# needs: not counted.)
+# ---- valgrind over a full verify run: ACLs loaded, a client point, the
+# drop tracer, events joined, the JSON report. No leak, no invalid access.
+# (Its "syscall param bpf(attr->...)" notes are libbpf's partly filled
+# bpf_attr, which the kernel reads only as far as the command needs, and
+# the NULL key that asks for a map's first key: not counted.)
 if nm "$FV" 2>/dev/null | grep -q __asan_init; then
 	skip "valgrind: $FV is built with ASan, which does its own leak check"
 elif command -v valgrind >/dev/null; then
 	valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
-		$FV verify --nat $A:a0 --client $B:b0 --duration 4 --json \
+		$FV verify --nat $A:a0 --client $B:b0 --duration 4 --json --drops on \
 		--acls tests/fixtures/acl/aws-ntp.json --public acl-0a11ce0000000pub \
 		--private acl-0b0b000000000prv --ready-file "$TMP/rv" \
 		>"$TMP/vv.json" 2>"$TMP/vv.err" &
@@ -378,6 +377,8 @@ elif command -v valgrind >/dev/null; then
 		eval '! grep -qE "Invalid (read|write|free)|(Use of|depends on) uninitialised value|Mismatched free" "$TMP/vv.err"'
 	check "valgrind: the run itself worked (20 requests counted)" \
 		jq_ok "$TMP/vv.json" '.legs[0].packets == 20'
+	check "valgrind: the drop tracer ran too (20 dropped by routing on A)" \
+		jq_ok "$TMP/vv.json" '([.drops[] | select(.hook == "routing") | .count] | add) == 20'
 else
 	skip "valgrind: not installed (make deps installs it)"
 fi
