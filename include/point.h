@@ -11,6 +11,7 @@
 #define FV_MAX_IFACES	8
 #define FV_MAX_ADDRS	64
 #define FV_NETNS_MAX	64
+#define FV_MAX_POINTS	8
 
 enum fv_role {
 	FV_ROLE_NAT,
@@ -36,6 +37,23 @@ const char *fv_role_name(enum fv_role role);
  * err (one line). */
 int fv_host_parse(const char *spec, enum fv_role role, struct fv_host *host,
 		  char *err, size_t errlen);
+
+/* The points named on a command line (--nat once, --client any number of
+ * times), shared by verify, watch, trace and the agent. */
+struct fv_points {
+	struct fv_host hosts[FV_MAX_POINTS];
+	int n;
+	bool have_nat;
+};
+
+/* One --nat or --client value. 0, or -EINVAL with a message in err. */
+int fv_points_add(struct fv_points *p, enum fv_role role, const char *spec,
+		  char *err, size_t errlen);
+
+/* After the last option: an interface may be in one point only; every
+ * point watches ingress the same way. 0, or -EINVAL with a message. */
+int fv_points_finish(struct fv_points *p, bool ingress_tc, char *err,
+		     size_t errlen);
 
 /* Resolve interface indexes and the host's own addresses inside its
  * namespace. Returns 0 or -errno with a message in err. */

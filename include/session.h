@@ -10,7 +10,6 @@
 #include "legs.h"
 #include "point.h"
 
-#define FV_MAX_POINTS		8
 #define FV_XTABLE_CAPACITY	65536	/* exchanges remembered, oldest out */
 #define FV_ENDPOINTS_MAX	1024
 

@@ -22,6 +22,13 @@ int fv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Seconds with an optional fraction ("3", "0.5"), within (0, max]. */
 int fv_parse_seconds(const char *s, double max, double *out);
 
+/* A value option given twice is a conflict, not "the last one wins"
+ * (--port 123 --port 124 judged silently on 124). Call for each option
+ * getopt_long() returns; seen starts at 0. Returns 0, or -EINVAL having
+ * said so on stderr. */
+struct option;
+int fv_opt_once(const struct option *opts, int opt, uint64_t *seen);
+
 /* CLOCK_MONOTONIC in ns, the clock bpf_ktime_get_ns() uses. */
 uint64_t fv_now_ns(void);
 

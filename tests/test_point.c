@@ -12,6 +12,7 @@
 #include <string.h>
 #include <errno.h>
 #include <arpa/inet.h>
+#include <getopt.h>
 #include <cmocka.h>
 
 #include "point.h"
@@ -334,6 +335,64 @@ static void test_parse_null_numbers(void **state)
 	assert_true(d == 5);
 }
 
+/* The points of one command line: --nat once, clients up to the limit,
+ * no interface in two points. */
+static void test_points_add(void **state)
+{
+	struct fv_points p = { 0 };
+	char err[128];
+	int i;
+
+	(void)state;
+	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns1:eth0,eth1", err, sizeof(err)), 0);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns2:eth0", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--nat given twice"));
+	for (i = 1; i < FV_MAX_POINTS; i++)
+		assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "c:eth0", err, sizeof(err)), 0);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "d:eth0", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too many points"));
+	assert_int_equal(p.n, FV_MAX_POINTS);
+	assert_true(p.have_nat);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "bad:", err, sizeof(err)), -EINVAL);
+}
+
+static void test_points_finish(void **state)
+{
+	struct fv_points p = { 0 };
+	char err[128];
+
+	(void)state;
+	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns1:eth0,eth1", err, sizeof(err)), 0);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "ns2:eth1", err, sizeof(err)), 0);
+	assert_int_equal(fv_points_finish(&p, true, err, sizeof(err)), 0);
+	assert_true(p.hosts[0].ingress_tc && p.hosts[1].ingress_tc);
+	/* Same name, same namespace: refused, naming both options. */
+	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "ns1:eth1", err, sizeof(err)), 0);
+	assert_int_equal(fv_points_finish(&p, false, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "interface ns1:eth1 given twice (in --nat and --client)");
+}
+
+static void test_opt_once(void **state)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 1 },
+		{ "json", no_argument, NULL, 2 },
+		{ "window", required_argument, NULL, 3 },
+		{},
+	};
+	uint64_t seen = 0;
+
+	(void)state;
+	assert_int_equal(fv_opt_once(opts, 1, &seen), 0);
+	assert_int_equal(fv_opt_once(opts, 3, &seen), 0);
+	/* A flag may repeat; an unknown option is getopt's to report. */
+	assert_int_equal(fv_opt_once(opts, 2, &seen), 0);
+	assert_int_equal(fv_opt_once(opts, 2, &seen), 0);
+	assert_int_equal(fv_opt_once(opts, '?', &seen), 0);
+	assert_int_equal(fv_opt_once(opts, 1, &seen), -EINVAL);
+	assert_int_equal(fv_opt_once(opts, 3, &seen), -EINVAL);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -344,6 +403,9 @@ int main(void)
 		cmocka_unit_test(test_endpoint_v6),
 		cmocka_unit_test(test_endpoint_truncates),
 		cmocka_unit_test(test_parse_null_numbers),
+		cmocka_unit_test(test_points_add),
+		cmocka_unit_test(test_points_finish),
+		cmocka_unit_test(test_opt_once),
 	};
 	size_t n = ARRAY_SIZE(fixed) + ARRAY_SIZE(parse_cases) +
 		   ARRAY_SIZE(u64_cases) + ARRAY_SIZE(sec_cases);

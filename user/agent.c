@@ -25,6 +25,7 @@
 #include "acl.h"
 #include "agent.h"
 #include "agent_http.h"
+#include "options.h"
 #include "pin.h"
 #include "report.h"
 #include "util.h"
@@ -35,16 +36,12 @@
 #define FILE_MAX	(64 * 1024)	/* TLS and auth files */
 
 struct agent_opts {
-	struct fv_host hosts[FV_MAX_POINTS];
-	int n_hosts;
-	bool have_nat;
-	uint16_t port;
+	struct fv_observe_args args;	/* points, port, ingress, ACLs */
 	double reply_timeout, window;
 	const char *listen, *instance, *ready_file, *user;
 	const char *tls_cert, *tls_key, *auth_file;
 	bool allow_remote, drops;
 	uint64_t max_conns;
-	const char *acls, *acl_public, *acl_private;
 };
 
 struct agent {
@@ -69,16 +66,13 @@ static void on_signal(int sig)
 }
 
 enum {
-	OPT_NAT = 256, OPT_CLIENT, OPT_PORT, OPT_REPLY_TIMEOUT, OPT_WINDOW,
-	OPT_LISTEN, OPT_ALLOW_REMOTE, OPT_INSTANCE, OPT_READY_FILE, OPT_USER,
-	OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH_FILE, OPT_MAX_CONNS, OPT_DROPS,
-	OPT_ACLS, OPT_ACL_PUBLIC, OPT_ACL_PRIVATE, OPT_INGRESS,
+	OPT_REPLY_TIMEOUT = FV_OPT_OWN, OPT_WINDOW, OPT_LISTEN, OPT_ALLOW_REMOTE,
+	OPT_INSTANCE, OPT_READY_FILE, OPT_USER, OPT_TLS_CERT, OPT_TLS_KEY,
+	OPT_AUTH_FILE, OPT_MAX_CONNS, OPT_DROPS,
 };
 
 static const struct option long_opts[] = {
-	{ "nat", required_argument, NULL, OPT_NAT },
-	{ "client", required_argument, NULL, OPT_CLIENT },
-	{ "port", required_argument, NULL, OPT_PORT },
+	FV_OBSERVE_LONG_OPTS,
 	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -91,10 +85,6 @@ static const struct option long_opts[] = {
 	{ "basic-auth-file", required_argument, NULL, OPT_AUTH_FILE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 	{ "drops", required_argument, NULL, OPT_DROPS },
-	{ "ingress", required_argument, NULL, OPT_INGRESS },
-	{ "acls", required_argument, NULL, OPT_ACLS },
-	{ "public", required_argument, NULL, OPT_ACL_PUBLIC },
-	{ "private", required_argument, NULL, OPT_ACL_PRIVATE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -140,13 +130,10 @@ static const char usage[] =
 
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
-	bool ingress_tc = false;
-	char err[256];
-	uint64_t v;
 	int opt, ret;
 
 	memset(o, 0, sizeof(*o));
-	o->port = FV_NTP_PORT_DEFAULT;
+	fv_observe_args_init(&o->args);
 	o->reply_timeout = 1;
 	o->window = 60;
 	o->listen = FV_AGENT_LISTEN_DEFAULT;
@@ -156,35 +143,12 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+vh", long_opts, NULL)) != -1) {
+		ret = fv_observe_option(&o->args, long_opts, opt, optarg);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
 		switch (opt) {
-		case OPT_NAT:
-		case OPT_CLIENT:
-			if (opt == OPT_NAT && o->have_nat) {
-				fv_err("--nat given twice; list a NAT's interfaces as "
-				       "NETNS:IFACE,IFACE");
-				return -EINVAL;
-			}
-			if (o->n_hosts == FV_MAX_POINTS) {
-				fv_err("too many points (at most %d)", FV_MAX_POINTS);
-				return -EINVAL;
-			}
-			ret = fv_host_parse(optarg, opt == OPT_NAT ? FV_ROLE_NAT :
-					    FV_ROLE_CLIENT, &o->hosts[o->n_hosts],
-					    err, sizeof(err));
-			if (ret) {
-				fv_err("%s", err);
-				return ret;
-			}
-			o->n_hosts++;
-			o->have_nat |= opt == OPT_NAT;
-			break;
-		case OPT_PORT:
-			if (fv_parse_u64(optarg, 1, 65535, &v)) {
-				fv_err("bad --port '%s': expected 1-65535", optarg);
-				return -EINVAL;
-			}
-			o->port = v;
-			break;
 		case OPT_REPLY_TIMEOUT:
 		case OPT_WINDOW:
 			if (fv_parse_seconds(optarg, MAX_SECONDS, opt == OPT_WINDOW ?
@@ -208,13 +172,6 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 			}
 			o->drops = !strcmp(optarg, "on");
 			break;
-		case OPT_INGRESS:
-			if (strcmp(optarg, "xdp") && strcmp(optarg, "tc")) {
-				fv_err("bad --ingress '%s': expected xdp or tc", optarg);
-				return -EINVAL;
-			}
-			ingress_tc = !strcmp(optarg, "tc");
-			break;
 		case OPT_LISTEN: o->listen = optarg; break;
 		case OPT_ALLOW_REMOTE: o->allow_remote = true; break;
 		case OPT_INSTANCE: o->instance = optarg; break;
@@ -223,9 +180,6 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 		case OPT_TLS_CERT: o->tls_cert = optarg; break;
 		case OPT_TLS_KEY: o->tls_key = optarg; break;
 		case OPT_AUTH_FILE: o->auth_file = optarg; break;
-		case OPT_ACLS: o->acls = optarg; break;
-		case OPT_ACL_PUBLIC: o->acl_public = optarg; break;
-		case OPT_ACL_PRIVATE: o->acl_private = optarg; break;
 		case 'v':
 			fv_verbose = true;
 			break;
@@ -233,26 +187,14 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 			fputs(usage, stdout);
 			return 1;
 		default:
-			if (optopt)
-				fv_err("unknown option '-%c'; see 'flowverify agent --help'",
-				       optopt);
-			else
-				fv_err("unknown option '%s'; see 'flowverify agent --help'",
-				       argv[optind - 1]);
+			fv_unknown_option(argc, argv, "agent");
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		fv_err("unexpected argument '%s'; see 'flowverify agent --help'",
-		       argv[optind]);
+	if (fv_extra_argument(argc, argv, "agent"))
 		return -EINVAL;
-	}
-	if (!o->n_hosts) {
-		fv_err("no point given: use --nat [NETNS:]IFACE (or --client on a client host)");
+	if (fv_observe_finish(&o->args, false))
 		return -EINVAL;
-	}
-	for (int i = 0; i < o->n_hosts; i++)
-		o->hosts[i].ingress_tc = ingress_tc;
 	if (!!o->tls_cert != !!o->tls_key) {
 		fv_err("--tls-cert and --tls-key go together");
 		return -EINVAL;
@@ -261,10 +203,6 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 	 * pins of a failed start behind (tests/e2e/bad_input.sh). */
 	if (o->user && !getpwnam(o->user)) {
 		fv_err("no user '%s'", o->user);
-		return -EINVAL;
-	}
-	if (!o->acls && (o->acl_public || o->acl_private)) {
-		fv_err("--public and --private name ACLs of --acls FILE; give --acls too");
 		return -EINVAL;
 	}
 	return 0;
@@ -390,9 +328,9 @@ static void make_spec(const struct agent_opts *o, char *buf, size_t len)
 	size_t off;
 	int i, j;
 
-	off = snprintf(buf, len, "port=%u", o->port);
-	for (i = 0; i < o->n_hosts && off < len; i++) {
-		const struct fv_host *h = &o->hosts[i];
+	off = snprintf(buf, len, "port=%u", o->args.port);
+	for (i = 0; i < o->args.points.n && off < len; i++) {
+		const struct fv_host *h = &o->args.points.hosts[i];
 
 		off += snprintf(buf + off, len - off, " %s=%s%s",
 				fv_role_name(h->role), h->netns, *h->netns ? ":" : "");
@@ -648,7 +586,7 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 		return;
 	}
 	j = fv_report_json(s, &r);
-	acl_explain(&r, a->o.acls ? &a->live : NULL, &blocking);
+	acl_explain(&r, a->o.args.acls ? &a->live : NULL, &blocking);
 	acl_blocking_json_add(j, &blocking);
 	json_object_set_new(j, "agent", json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}",
 		"version", FV_VERSION, "api", FV_AGENT_API, "instance", a->o.instance,
@@ -889,8 +827,8 @@ int cmd_agent(int argc, char **argv)
 		hc.user = user;
 		hc.pass = pass;
 	}
-	if (a->o.acls && acl_live_load(&a->live, a->o.acls, a->o.acl_public,
-				       a->o.acl_private))
+	if (a->o.args.acls && acl_live_load(&a->live, a->o.args.acls,
+					    a->o.args.acl_public, a->o.args.acl_private))
 		goto out;
 	hc.listen_fd = listen_socket(&a->o);
 	if (hc.listen_fd < 0)
@@ -903,7 +841,7 @@ int cmd_agent(int argc, char **argv)
 	if (mounted)
 		fv_info("flowverify: mounted bpffs on " FV_BPFFS " (it was not mounted)");
 	make_spec(&a->o, spec, sizeof(spec));
-	ret = fv_pin_adopt(a->pin_dir, spec, a->o.n_hosts, &a->state_fd, &a->st,
+	ret = fv_pin_adopt(a->pin_dir, spec, a->o.args.points.n, &a->state_fd, &a->st,
 			   &adopted, err, sizeof(err));
 	if (ret) {
 		fv_err("%s", err);
@@ -915,7 +853,7 @@ int cmd_agent(int argc, char **argv)
 		fv_err("out of memory");
 		goto unpin;
 	}
-	ret = fv_session_start_pinned(a->s, a->o.hosts, a->o.n_hosts, a->o.port,
+	ret = fv_session_start_pinned(a->s, a->o.args.points.hosts, a->o.args.points.n, a->o.args.port,
 				      a->pin_dir, err, sizeof(err));
 	if (ret) {
 		fv_err("%s", err);

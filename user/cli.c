@@ -12,6 +12,7 @@
 #include "acl.h"
 #include "agent.h"
 #include "cli.h"
+#include "options.h"
 #include "report.h"
 #include "util.h"
 
@@ -36,56 +37,33 @@ static void install_signals(void)
 }
 
 struct observe_opts {
-	struct fv_host hosts[FV_MAX_POINTS];
-	int n_hosts;
-	bool have_nat;
-	uint16_t port;
+	struct fv_observe_args args;	/* points, port, ingress, ACLs */
 	double duration;	/* 0 = until interrupted (watch) */
 	double reply_timeout;
 	double window;
 	bool json;
 	const char *ready_file;
 	enum fv_drops_mode drops;
-	bool ingress_tc;
-	const char *acls, *acl_public, *acl_private;	/* --acls FILE ... */
 	struct acl_live live;	/* loaded when acls is set */
 };
 
 enum {
-	OPT_NAT = 256, OPT_CLIENT, OPT_PORT, OPT_DURATION, OPT_JSON,
-	OPT_REPLY_TIMEOUT, OPT_WINDOW, OPT_READY_FILE, OPT_ACLS, OPT_ACL_PUBLIC,
-	OPT_ACL_PRIVATE, OPT_DROPS, OPT_INGRESS,
+	OPT_DURATION = FV_OPT_OWN, OPT_JSON, OPT_REPLY_TIMEOUT, OPT_WINDOW,
+	OPT_READY_FILE, OPT_DROPS,
 };
 
 static const struct option long_opts[] = {
-	{ "nat", required_argument, NULL, OPT_NAT },
-	{ "client", required_argument, NULL, OPT_CLIENT },
-	{ "port", required_argument, NULL, OPT_PORT },
+	FV_OBSERVE_LONG_OPTS,
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
-	{ "acls", required_argument, NULL, OPT_ACLS },
-	{ "public", required_argument, NULL, OPT_ACL_PUBLIC },
-	{ "private", required_argument, NULL, OPT_ACL_PRIVATE },
 	{ "drops", required_argument, NULL, OPT_DROPS },
-	{ "ingress", required_argument, NULL, OPT_INGRESS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
-
-static const char *opt_name(int val)
-{
-	const struct option *o;
-
-	for (o = long_opts; o->name; o++) {
-		if (o->val == val)
-			return o->name;
-	}
-	return "?";
-}
 
 static const char verify_usage[] =
 "Usage: flowverify verify --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
@@ -153,57 +131,22 @@ static const char watch_usage[] =
 static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			 const char *usage, bool watch)
 {
-	char err[256];
-	uint64_t port;
-	uint32_t seen = 0;
 	int opt, ret;
 
 	memset(o, 0, sizeof(*o));
-	o->port = FV_NTP_PORT_DEFAULT;
+	fv_observe_args_init(&o->args);
 	o->duration = watch ? 0 : 10;
 	o->reply_timeout = 1;
 	o->window = 10;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+vh", long_opts, NULL)) != -1) {
-		/* A value given twice is a conflict, not "the last one wins"
-		 * (--port 123 --port 124 judged silently on 124). */
-		if (opt > OPT_CLIENT && opt != OPT_JSON && opt < OPT_NAT + 32) {
-			if (seen & (1u << (opt - OPT_NAT))) {
-				fv_err("--%s given twice", opt_name(opt));
-				return -EINVAL;
-			}
-			seen |= 1u << (opt - OPT_NAT);
-		}
+		ret = fv_observe_option(&o->args, long_opts, opt, optarg);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
 		switch (opt) {
-		case OPT_NAT:
-		case OPT_CLIENT:
-			if (opt == OPT_NAT && o->have_nat) {
-				fv_err("--nat given twice; list a NAT's interfaces as "
-				       "NETNS:IFACE,IFACE");
-				return -EINVAL;
-			}
-			if (o->n_hosts == FV_MAX_POINTS) {
-				fv_err("too many points (at most %d)", FV_MAX_POINTS);
-				return -EINVAL;
-			}
-			ret = fv_host_parse(optarg, opt == OPT_NAT ? FV_ROLE_NAT :
-					    FV_ROLE_CLIENT, &o->hosts[o->n_hosts],
-					    err, sizeof(err));
-			if (ret) {
-				fv_err("%s", err);
-				return ret;
-			}
-			o->n_hosts++;
-			o->have_nat |= opt == OPT_NAT;
-			break;
-		case OPT_PORT:
-			if (fv_parse_u64(optarg, 1, 65535, &port)) {
-				fv_err("bad --port '%s': expected 1-65535", optarg);
-				return -EINVAL;
-			}
-			o->port = port;
-			break;
 		case OPT_DURATION:
 		case OPT_REPLY_TIMEOUT:
 		case OPT_WINDOW: {
@@ -225,22 +168,6 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		case OPT_READY_FILE:
 			o->ready_file = optarg;
 			break;
-		case OPT_ACLS:
-			o->acls = optarg;
-			break;
-		case OPT_ACL_PUBLIC:
-			o->acl_public = optarg;
-			break;
-		case OPT_ACL_PRIVATE:
-			o->acl_private = optarg;
-			break;
-		case OPT_INGRESS:
-			if (strcmp(optarg, "xdp") && strcmp(optarg, "tc")) {
-				fv_err("bad --ingress '%s': expected xdp or tc", optarg);
-				return -EINVAL;
-			}
-			o->ingress_tc = !strcmp(optarg, "tc");
-			break;
 		case OPT_DROPS:
 			if (!strcmp(optarg, "auto"))
 				o->drops = FV_DROPS_AUTO;
@@ -260,54 +187,22 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			fputs(usage, stdout);
 			return 1;
 		default:
-			if (optopt)
-				fv_err("unknown option '-%c'; see '%s --help'", optopt, argv[0]);
-			else
-				fv_err("unknown option '%s'; see '%s --help'",
-				       argv[optind - 1], argv[0]);
+			fv_unknown_option(argc, argv, argv[0]);
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		fv_err("unexpected argument '%s'; see '%s --help'", argv[optind], argv[0]);
+	if (fv_extra_argument(argc, argv, argv[0]))
 		return -EINVAL;
-	}
-	if (!o->have_nat) {
-		fv_err("no NAT point given: use --nat [NETNS:]IFACE");
+	if (fv_observe_finish(&o->args, true))
 		return -EINVAL;
-	}
-	for (int i = 0; i < o->n_hosts; i++)
-		o->hosts[i].ingress_tc = o->ingress_tc;
-	/* One interface in two points would meet our own XDP program there
-	 * and be judged as someone else's. */
-	for (int i = 0; i < o->n_hosts; i++) {
-		for (int j = 0; j < i; j++) {
-			const struct fv_host *a = &o->hosts[i], *b = &o->hosts[j];
-
-			if (strcmp(a->netns, b->netns))
-				continue;
-			for (int k = 0; k < a->n_ifaces; k++) {
-				for (int m = 0; m < b->n_ifaces; m++) {
-					if (strcmp(a->ifname[k], b->ifname[m]))
-						continue;
-					fv_err("interface %s%s%s given twice (in --%s and --%s)",
-					       a->netns, *a->netns ? ":" : "", a->ifname[k],
-					       fv_role_name(b->role), fv_role_name(a->role));
-					return -EINVAL;
-				}
-			}
-		}
-	}
-	if (!o->acls && (o->acl_public || o->acl_private)) {
-		fv_err("--public and --private name ACLs of --acls FILE; give --acls too");
-		return -EINVAL;
-	}
-	if (o->acls && usage != verify_usage && usage != watch_usage) {
-		fv_err("--acls applies to verify and watch; see '%s --help'", argv[0]);
+	if (o->args.acls && usage != verify_usage && usage != watch_usage) {
+		fv_err("--acls applies to verify and watch; see 'flowverify %s --help'",
+		       argv[0]);
 		return -EINVAL;
 	}
 	/* Before anything is attached: bad input costs nothing. */
-	if (o->acls && acl_live_load(&o->live, o->acls, o->acl_public, o->acl_private))
+	if (o->args.acls && acl_live_load(&o->live, o->args.acls, o->args.acl_public,
+					  o->args.acl_private))
 		return -EINVAL;
 	return 0;
 }
@@ -333,7 +228,7 @@ static int start(struct fv_session *s, const struct observe_opts *o)
 	char err[256];
 	int ret;
 
-	ret = fv_session_start(s, o->hosts, o->n_hosts, o->port, err, sizeof(err));
+	ret = fv_session_start(s, o->args.points.hosts, o->args.points.n, o->args.port, err, sizeof(err));
 	if (ret) {
 		fv_err("%s", err);
 		return ret;
@@ -452,14 +347,14 @@ int cmd_verify(int argc, char **argv)
 
 		if (stop_requested)
 			json_object_set_new(j, "interrupted", json_true());
-		acl_explain(&r, o.acls ? &o.live : NULL, &blocking);
+		acl_explain(&r, o.args.acls ? &o.live : NULL, &blocking);
 		acl_blocking_json_add(j, &blocking);
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
 		fv_report_text(stdout, s, &r);
-		acl_explain(&r, o.acls ? &o.live : NULL, &blocking);
+		acl_explain(&r, o.args.acls ? &o.live : NULL, &blocking);
 		acl_blocking_text(stdout, &blocking);
 	}
 	status = r.verdict.status == FV_STATUS_OK ? FV_EXIT_OK : FV_EXIT_FAULT;
@@ -512,11 +407,11 @@ static void draw_watch(struct fv_session *s, const struct fv_report *r,
 	/* Home and clear: one frame a second, no curses needed. */
 	fputs("\033[H\033[2J", stdout);
 	printf("flowverify watch   NTP port %u   window %.0f s   %s   (Ctrl-C to stop)\n\n",
-	       o->port, o->window, clock);
+	       o->args.port, o->window, clock);
 	fv_report_diagram(stdout, s, r, prev);
 	printf("\n");
 	fv_report_text(stdout, s, r);
-	acl_explain(r, o->acls ? &o->live : NULL, &blocking);
+	acl_explain(r, o->args.acls ? &o->live : NULL, &blocking);
 	acl_blocking_text(stdout, &blocking);
 	if (v->status == FV_STATUS_FAULT)
 		printf("\nBREAKS AT: %s\n", v->kod ? "the server (Kiss-o'-Death)" :

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "acl.h"
+#include "options.h"
 #include "util.h"
 
 static const char rules_usage[] =
@@ -106,7 +107,7 @@ static int parse_cidr_opt(const char *name, const char *val, struct acl_cidr *c)
 static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usage,
 		      bool check)
 {
-	uint64_t v;
+	uint64_t seen = 0;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
@@ -114,6 +115,8 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+		if (fv_opt_once(long_opts, opt, &seen))
+			return -EINVAL;
 		switch (opt) {
 		case OPT_VPC:
 			if (parse_cidr_opt("vpc", optarg, &o->p.vpc))
@@ -152,11 +155,8 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 			}
 			break;
 		case OPT_PORT:
-			if (fv_parse_u64(optarg, 1, 65535, &v)) {
-				fv_err("bad --port '%s': expected 1-65535", optarg);
+			if (fv_parse_port_option("port", optarg, &o->p.server_port))
 				return -EINVAL;
-			}
-			o->p.server_port = v;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -164,8 +164,7 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 		case OPT_AWS:
 		case OPT_TEXT:
 			if (check) {
-				fv_err("unknown option '%s'; see '%s --help'", argv[optind - 1],
-				       argv[0]);
+				fv_unknown_option(argc, argv, argv[0]);
 				return -EINVAL;
 			}
 			if (opt == OPT_AWS)
@@ -190,18 +189,12 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 			fputs(usage, stdout);
 			return 1;
 		default:
-			if (optopt)
-				fv_err("unknown option '-%c'; see '%s --help'", optopt, argv[0]);
-			else
-				fv_err("unknown option '%s'; see '%s --help'", argv[optind - 1],
-				       argv[0]);
+			fv_unknown_option(argc, argv, argv[0]);
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		fv_err("unexpected argument '%s'; see '%s --help'", argv[optind], argv[0]);
+	if (fv_extra_argument(argc, argv, argv[0]))
 		return -EINVAL;
-	}
 	if (o->json + o->aws + o->text > 1) {
 		fv_err("--json, --aws and --text exclude each other");
 		return -EINVAL;

@@ -99,6 +99,64 @@ int fv_host_parse(const char *spec, enum fv_role role, struct fv_host *host,
 	return 0;
 }
 
+int fv_points_add(struct fv_points *p, enum fv_role role, const char *spec,
+		  char *err, size_t errlen)
+{
+	int ret;
+
+	if (role == FV_ROLE_NAT && p->have_nat) {
+		snprintf(err, errlen, "--nat given twice; list a NAT's interfaces "
+			 "as NETNS:IFACE,IFACE");
+		return -EINVAL;
+	}
+	if (p->n == FV_MAX_POINTS) {
+		snprintf(err, errlen, "too many points (at most %d)", FV_MAX_POINTS);
+		return -EINVAL;
+	}
+	ret = fv_host_parse(spec, role, &p->hosts[p->n], err, errlen);
+	if (ret)
+		return ret;
+	p->n++;
+	p->have_nat |= role == FV_ROLE_NAT;
+	return 0;
+}
+
+/* The same interface in two points would meet our own XDP program there
+ * and take it for someone else's. */
+static int find_repeated_iface(const struct fv_points *p, char *err,
+			       size_t errlen)
+{
+	for (int i = 0; i < p->n; i++) {
+		for (int j = 0; j < i; j++) {
+			const struct fv_host *a = &p->hosts[i], *b = &p->hosts[j];
+
+			if (strcmp(a->netns, b->netns))
+				continue;
+			for (int k = 0; k < a->n_ifaces; k++) {
+				for (int m = 0; m < b->n_ifaces; m++) {
+					if (strcmp(a->ifname[k], b->ifname[m]))
+						continue;
+					snprintf(err, errlen,
+						 "interface %s%s%s given twice (in --%s and --%s)",
+						 a->netns, *a->netns ? ":" : "",
+						 a->ifname[k], fv_role_name(b->role),
+						 fv_role_name(a->role));
+					return -EINVAL;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int fv_points_finish(struct fv_points *p, bool ingress_tc, char *err,
+		     size_t errlen)
+{
+	for (int i = 0; i < p->n; i++)
+		p->hosts[i].ingress_tc = ingress_tc;
+	return find_repeated_iface(p, err, errlen);
+}
+
 int fv_netns_enter(const char *name, int *saved)
 {
 	char path[sizeof(NETNS_RUN_DIR) + FV_NETNS_MAX + 1];

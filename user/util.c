@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -141,4 +142,23 @@ int fv_run(char *const argv[])
 	if (!WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
+}
+
+int fv_opt_once(const struct option *opts, int opt, uint64_t *seen)
+{
+	int i;
+
+	for (i = 0; opts[i].name && i < 64; i++) {
+		if (opts[i].val != opt)
+			continue;
+		if (opts[i].has_arg != required_argument)
+			return 0;
+		if (*seen & (1ull << i)) {
+			fv_err("--%s given twice", opts[i].name);
+			return -EINVAL;
+		}
+		*seen |= 1ull << i;
+		return 0;
+	}
+	return 0;
 }
