@@ -210,6 +210,85 @@ check "after all that the agent still serves /healthz and /metrics" \
 	bash -c "kill -0 $A1 && [ \"\$(curl -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:$P1/healthz)\" = 200 ] &&
 		 curl -s -m 5 http://127.0.0.1:$P1/metrics | grep -q '^flowverify_build_info'"
 
+# 5b. The agent's real routes fuzzed live: seeded mutations of good
+# requests (methods, paths, query values: huge, negative, NaN, repeated,
+# percent-encoded, control bytes). Every reply is well-formed HTTP, 200
+# only for GET or HEAD of a known route, a 200 status body is JSON, and
+# the agent keeps serving. FV_HTTP_SEED replays a run.
+http_seed=${FV_HTTP_SEED:-$((RANDOM * 32768 + RANDOM))}
+diag "FV_HTTP_SEED=$http_seed"
+python3 - $P1 $http_seed 1500 >"$TMP/httpfuzz" 2>&1 <<'PY'
+import json, random, socket, sys, urllib.parse
+port, seed, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(seed)
+paths = ["/metrics", "/api/v1/status", "/healthz", "/", "/api/v1/", "/api/v1/status/x",
+         "//metrics", "/metrics/", "/METRICS", "/api/v1/../metrics", "/%6detrics"]
+known = {"/metrics", "/api/v1/status", "/healthz", "/"}    # "/" lists the routes
+values = ["1", "2", "0", "-1", "0.5", "1e309", "nan", "inf", "-inf", "", "60", "604801",
+          "99999999999999999999", "%00", "%ff", "1%20", "abc", "65536", "65535", "3x",
+          "0x10", " 5", "5 ", "1,2", "\u0001", "+3"]
+keys = ["window", "exchanges", "window", "exchanges", "x", "", "window[]"]
+methods = ["GET"] * 6 + ["HEAD", "POST", "PUT", "DELETE", "OPTIONS", "GARBAGE", "get"]
+bad = []
+for i in range(n):
+    m = rng.choice(methods)
+    p = rng.choice(paths)
+    q = "&".join("%s=%s" % (rng.choice(keys), rng.choice(values))
+                 for _ in range(rng.randint(0, 4)))
+    target = p + ("?" + q if q else "")
+    if rng.random() < 0.1:
+        b = bytearray(target.encode())
+        for _ in range(rng.randint(1, 3)):
+            b[rng.randrange(len(b))] = rng.randrange(33, 127)
+        target = b.decode("latin-1")
+    ver = rng.choice(["HTTP/1.1"] * 8 + ["HTTP/1.0", "HTTP/2.0", "HTTP/9", ""])
+    req = "%s %s %s\r\nHost: x\r\nConnection: close\r\n\r\n" % (m, target, ver)
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        s.sendall(req.encode("latin-1"))
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        bad.append("no answer in 5 s: %r" % req)
+        continue
+    except ConnectionResetError:
+        continue
+    finally:
+        s.close()
+    if not data:
+        continue        # the server may hang up on what it cannot parse
+    head, _, body = data.partition(b"\r\n\r\n")
+    line = head.split(b"\r\n")[0].split()
+    if len(line) < 2 or not line[0].startswith(b"HTTP/1.") or not line[1].isdigit():
+        bad.append("malformed reply %r to %r" % (head[:80], req))
+        continue
+    code = int(line[1])
+    # Percent-encoding of unreserved characters means the same path.
+    path = urllib.parse.unquote(target.split("?")[0])
+    if code == 200 and (m not in ("GET", "HEAD") or path not in known or ver not in ("HTTP/1.1", "HTTP/1.0")):
+        bad.append("200 for %r" % req)
+    if code == 200 and m == "GET" and path == "/api/v1/status":
+        try:
+            json.loads(body)
+        except ValueError:
+            bad.append("status 200 but not JSON for %r" % req)
+    # 505 is the right answer to HTTP/2.0 or HTTP/9 in plain text.
+    if code >= 500 and not (code == 505 and ver not in ("HTTP/1.1", "HTTP/1.0")):
+        bad.append("%d for %r" % (code, req))
+print("%d requests, %d bad" % (n, len(bad)))
+for b in bad[:10]:
+    print(b)
+PY
+check "live HTTP fuzz of the agent's routes (1500 requests): every reply well-formed and right" \
+	grep -q '^1500 requests, 0 bad$' "$TMP/httpfuzz"
+[ -s "$TMP/httpfuzz" ] && diag "$(head -5 "$TMP/httpfuzz")"
+check "after the fuzz the agent still serves /metrics" \
+	bash -c "kill -0 $A1 && curl -s -m 5 http://127.0.0.1:$P1/metrics | grep -q '^flowverify_build_info'"
+
 # 6. A second agent on the same pins is refused while the first runs.
 check "a second agent on the same instance is refused (exit 2)" \
 	one_line_exit2 "$TMP/second" $FV agent --nat $NAT --client $CLIENT --listen 127.0.0.1:$P2 --instance $I1
