@@ -63,7 +63,8 @@ struct fv_drop_row {
 	char reason_name[48];		/* from kernel BTF, without "SKB_DROP_REASON_" */
 	uint64_t location;
 	char location_sym[128];		/* "symbol+0xoff", or "unknown" */
-	char route_sym[64];		/* the route's input function or "" */
+	uint64_t route_input;		/* the route's input function, 0 if none */
+	char route_sym[64];		/* its name, or "" */
 	const char *hook;		/* static string, see fv_drops_read() */
 	uint32_t netns_inum;
 	uint32_t ifindex;		/* device the skb was on, 0 if none */
@@ -114,8 +115,8 @@ const char *fv_drops_attach_kind(const struct fv_drops *d);
  * as long as d. */
 const char *fv_drops_reason_name(struct fv_drops *d, uint32_t reason);
 
-/* "symbol+0xoff" of a kernel address from /proc/kallsyms (loaded once at
- * start), or "unknown" when the addresses are hidden (kptr_restrict) or
+/* "symbol+0xoff" of a kernel address from /proc/kallsyms (read when an
+ * address is first asked for, then cached), or "unknown" when the addresses are hidden (kptr_restrict) or
  * outside the kernel's text. Returns buf. */
 const char *fv_drops_symbolize(struct fv_drops *d, uint64_t addr, char *buf,
 			       size_t len);

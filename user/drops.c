@@ -28,10 +28,16 @@
 /* Beyond this from the nearest text symbol an address is not in a function
  * we know (module gaps, data): say "unknown" rather than a wrong name. */
 #define SYM_MAX_OFF	0x100000
+#define SYM_NAME_LEN	128
+#define SYM_CACHE_MAX	1024	/* distinct addresses; then start afresh */
 
+/* A resolved address: the nearest text symbol at or below it. Kept in a
+ * small cache; the whole symbol table is never held (it was 5 MB of the
+ * agent's memory for the few addresses drops ever name). */
 struct ksym {
-	uint64_t addr;
-	uint32_t name;		/* offset into names */
+	uint64_t addr;		/* the address asked for */
+	uint64_t base;		/* the symbol's start; 0 = not found */
+	char name[SYM_NAME_LEN];	/* "name" or "name [module]" */
 };
 
 struct fv_drops {
@@ -45,9 +51,9 @@ struct fv_drops {
 	const char **subsys;	/* [subsystem id] -> name without prefix */
 	uint32_t nsubsys;
 	char reason_buf[64];
-	struct ksym *syms;
+	struct ksym *syms;	/* the cache, unsorted */
 	size_t nsyms;
-	char *names;
+	bool syms_hidden;	/* kptr_restrict: every address reads 0 */
 };
 
 /* The measured faster order is the default; see docs/drops.md. */
@@ -171,130 +177,120 @@ const char *fv_drops_reason_name(struct fv_drops *d, uint32_t reason)
 
 /* ---- kernel symbols ---- */
 
-static int ksym_cmp(const void *a, const void *b)
+static struct ksym *ksym_cached(const struct fv_drops *d, uint64_t addr)
 {
-	const struct ksym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	for (size_t i = 0; i < d->nsyms; i++) {
+		if (d->syms[i].addr == addr)
+			return &d->syms[i];
+	}
+	return NULL;
 }
 
-/* Text symbols only, sorted. Leaves nsyms 0 when addresses are hidden. */
-static int load_kallsyms(struct fv_drops *d)
+/* Resolve every address of want[] not yet cached, in one pass over
+ * /proc/kallsyms (about 50 ms for 120,000 text symbols). */
+static void ksym_resolve(struct fv_drops *d, const uint64_t *want, int n)
 {
-	size_t cap = 0, ncap = 0, nlen = 0;
 	char line[512], type, sym[256], mod[128];
 	unsigned long long addr;
 	bool nonzero = false;
+	size_t first;
 	FILE *f;
+	int i, k;
 
+	if (d->syms_hidden)
+		return;
+	first = d->nsyms;
+	for (i = 0; i < n; i++) {
+		struct ksym *s;
+
+		if (!want[i] || ksym_cached(d, want[i]))
+			continue;
+		if (d->nsyms == SYM_CACHE_MAX) {
+			if (!first)
+				break;	/* this batch alone fills it: the rest stay unknown */
+			/* Start afresh with this batch only: every answer
+			 * it needs must be in the cache after the pass. */
+			d->nsyms = first = 0;
+			i = -1;
+			continue;
+		}
+		s = &d->syms[d->nsyms++];
+		memset(s, 0, sizeof(*s));
+		s->addr = want[i];
+	}
+	if (d->nsyms == first)
+		return;
 	f = fopen("/proc/kallsyms", "r");
 	if (!f)
-		return -errno;
+		return;		/* left unresolved: "unknown", asked again */
 	while (fgets(line, sizeof(line), f)) {
-		size_t len;
-		int n;
-
 		mod[0] = '\0';
-		n = sscanf(line, "%llx %c %255s %127s", &addr, &type, sym, mod);
-		if (n < 3 || (type != 't' && type != 'T'))
+		k = sscanf(line, "%llx %c %255s %127s", &addr, &type, sym, mod);
+		if (k < 3 || (type != 't' && type != 'T'))
 			continue;
-		if (addr)
-			nonzero = true;
-		if (d->nsyms == cap) {
-			struct ksym *s;
+		nonzero |= addr != 0;
+		for (size_t j = first; j < d->nsyms; j++) {
+			struct ksym *s = &d->syms[j];
 
-			cap = cap ? cap * 2 : 65536;
-			s = realloc(d->syms, cap * sizeof(*s));
-			if (!s)
-				goto nomem;
-			d->syms = s;
+			if (!addr || addr > s->addr || addr <= s->base)
+				continue;
+			s->base = addr;
+			/* "name [module]" for module symbols, as the kernel prints. */
+			if (k == 4)
+				snprintf(s->name, sizeof(s->name), "%.90s %.36s", sym, mod);
+			else
+				snprintf(s->name, sizeof(s->name), "%.127s", sym);
 		}
-		/* "name [module]" for module symbols, as the kernel prints. */
-		len = strlen(sym) + (n == 4 ? strlen(mod) + 1 : 0) + 1;
-		if (nlen + len > ncap) {
-			char *p;
-
-			ncap = ncap ? ncap * 2 : 1 << 20;
-			while (nlen + len > ncap)
-				ncap *= 2;
-			p = realloc(d->names, ncap);
-			if (!p)
-				goto nomem;
-			d->names = p;
-		}
-		d->syms[d->nsyms].addr = addr;
-		d->syms[d->nsyms].name = nlen;
-		if (n == 4)
-			snprintf(d->names + nlen, len, "%s %s", sym, mod);
-		else
-			memcpy(d->names + nlen, sym, len);
-		nlen += len;
-		d->nsyms++;
 	}
 	fclose(f);
-	if (!nonzero)
-		d->nsyms = 0;	/* kptr_restrict: every address reads 0 */
-	qsort(d->syms, d->nsyms, sizeof(*d->syms), ksym_cmp);
-	return 0;
-nomem:
-	fclose(f);
-	d->nsyms = 0;
-	return -ENOMEM;
+	d->syms_hidden = !nonzero;
+	for (size_t j = first; j < d->nsyms; j++) {
+		if (d->syms[j].base && d->syms[j].addr - d->syms[j].base >= SYM_MAX_OFF)
+			d->syms[j].base = 0;
+	}
 }
 
-static const struct ksym *ksym_find(const struct fv_drops *d, uint64_t addr)
+/* A cached answer, or NULL: not asked yet, or no symbol there. */
+static const struct ksym *ksym_hit(const struct fv_drops *d, uint64_t addr)
 {
-	size_t lo = 0, hi = d->nsyms;
+	const struct ksym *s = addr ? ksym_cached(d, addr) : NULL;
 
-	if (!d->nsyms || !addr || addr < d->syms[0].addr)
-		return NULL;
-	while (hi - lo > 1) {	/* last symbol with sym->addr <= addr */
-		size_t mid = lo + (hi - lo) / 2;
+	return s && s->base ? s : NULL;
+}
 
-		if (d->syms[mid].addr <= addr)
-			lo = mid;
-		else
-			hi = mid;
+/* "symbol+0xoff [module]" (the offset belongs to the symbol) or "unknown". */
+static void format_location(const struct ksym *s, uint64_t addr, char *buf,
+			    size_t len)
+{
+	const char *mod;
+
+	if (!s) {
+		snprintf(buf, len, "unknown");
+		return;
 	}
-	if (addr - d->syms[lo].addr >= SYM_MAX_OFF)
-		return NULL;
-	return &d->syms[lo];
+	mod = strchr(s->name, ' ');
+	if (mod)
+		snprintf(buf, len, "%.*s+0x%llx%s", (int)(mod - s->name), s->name,
+			 (unsigned long long)(addr - s->base), mod);
+	else
+		snprintf(buf, len, "%s+0x%llx", s->name,
+			 (unsigned long long)(addr - s->base));
+}
+
+/* The function name only (a route's input function), "" if unknown. */
+static void format_function(const struct ksym *s, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (s)
+		snprintf(buf, len, "%.*s", (int)strcspn(s->name, " "), s->name);
 }
 
 const char *fv_drops_symbolize(struct fv_drops *d, uint64_t addr, char *buf,
 			       size_t len)
 {
-	const struct ksym *s = ksym_find(d, addr);
-	const char *name, *mod;
-
-	if (!s) {
-		snprintf(buf, len, "unknown");
-		return buf;
-	}
-	/* symbol+0xoff [module]: the offset belongs to the symbol. */
-	name = d->names + s->name;
-	mod = strchr(name, ' ');
-	if (mod)
-		snprintf(buf, len, "%.*s+0x%llx%s", (int)(mod - name), name,
-			 (unsigned long long)(addr - s->addr), mod);
-	else
-		snprintf(buf, len, "%s+0x%llx", name,
-			 (unsigned long long)(addr - s->addr));
+	ksym_resolve(d, &addr, 1);
+	format_location(ksym_hit(d, addr), addr, buf, len);
 	return buf;
-}
-
-/* Function name only (a route's input function pointer), "" if unknown. */
-static void symbol_name(struct fv_drops *d, uint64_t addr, char *buf,
-			size_t len)
-{
-	const struct ksym *s = ksym_find(d, addr);
-	const char *name;
-
-	buf[0] = '\0';
-	if (!s)
-		return;
-	name = d->names + s->name;
-	snprintf(buf, len, "%.*s", (int)strcspn(name, " "), name);
 }
 
 /* ---- the hook, where the facts tell it ---- */
@@ -436,8 +432,12 @@ int fv_drops_start(struct fv_drops **out, const uint32_t *netns_inums, int n,
 			strerror(-ret));
 		goto fail;
 	}
-	/* Without symbols locations read "unknown"; not fatal. */
-	load_kallsyms(d);
+	d->syms = calloc(SYM_CACHE_MAX, sizeof(*d->syms));
+	if (!d->syms) {
+		ret = -ENOMEM;
+		set_err(err, errlen, "out of memory");
+		goto fail;
+	}
 
 	ret = -EOPNOTSUPP;
 	if (!force_raw_tp)
@@ -466,13 +466,37 @@ void fv_drops_stop(struct fv_drops *d)
 	free_table(d->reason, d->nreason);
 	free_table(d->subsys, d->nsubsys);
 	free(d->syms);
-	free(d->names);
 	free(d);
 }
 
 const char *fv_drops_attach_kind(const struct fv_drops *d)
 {
 	return d->kind;
+}
+
+/* Names the rows' locations and route functions, resolved in one pass
+ * over the kernel's symbols, then guesses each hook from them. */
+static void symbolize_rows(struct fv_drops *d, struct fv_drop_row *rows, int n)
+{
+	uint64_t *want = calloc(2 * (size_t)n + 1, sizeof(*want));
+	int i;
+
+	for (i = 0; want && i < n; i++) {
+		want[2 * i] = rows[i].location;
+		want[2 * i + 1] = rows[i].route_input;
+	}
+	if (want)
+		ksym_resolve(d, want, 2 * n);
+	free(want);
+	for (i = 0; i < n; i++) {
+		struct fv_drop_row *r = &rows[i];
+
+		format_location(ksym_hit(d, r->location), r->location,
+				r->location_sym, sizeof(r->location_sym));
+		format_function(ksym_hit(d, r->route_input), r->route_sym,
+				sizeof(r->route_sym));
+		r->hook = guess_hook(r);
+	}
 }
 
 int fv_drops_read(struct fv_drops *d, struct fv_drop_row **rows, int *n)
@@ -513,9 +537,7 @@ int fv_drops_read(struct fv_drops *d, struct fv_drop_row **rows, int *n)
 		snprintf(r->reason_name, sizeof(r->reason_name), "%s",
 			 fv_drops_reason_name(d, key.reason));
 		r->location = key.location;
-		fv_drops_symbolize(d, key.location, r->location_sym,
-				   sizeof(r->location_sym));
-		symbol_name(d, key.dst_input, r->route_sym, sizeof(r->route_sym));
+		r->route_input = key.dst_input;	/* named after the walk */
 		r->netns_inum = key.netns;
 		r->ifindex = key.ifindex;
 		r->iif = key.iif;
@@ -527,8 +549,8 @@ int fv_drops_read(struct fv_drops *d, struct fv_drop_row **rows, int *n)
 		r->mode = key.mode == FV_DROP_MODE_NONE ? -1 : key.mode;
 		r->count = val.count;
 		r->last_ns = val.last_ns;
-		r->hook = guess_hook(r);
 	}
+	symbolize_rows(d, out, cnt);
 	*rows = out;
 	*n = cnt;
 	return 0;
