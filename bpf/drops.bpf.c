@@ -21,11 +21,8 @@
 #include <bpf/bpf_tracing.h>
 #include "kernel_types.h"
 #include "drops.h"
+#include "common.bpf.h"
 
-#define ETH_P_IP_BE		bpf_htons(0x0800)
-#define ETH_P_IPV6_BE		bpf_htons(0x86DD)
-#define IP_MF_OFFSET_BE		bpf_htons(0x3FFF)
-#define FV_IPV6_EXT_MAX		6
 #define FV_NH_UNSET		0xffff
 #define SKB_DST_PTRMASK		~1UL
 
@@ -57,30 +54,9 @@ struct {
 	__type(value, __u64);
 } drop_stats SEC(".maps");
 
-struct ipv6_ext {
-	__u8 nexthdr;
-	__u8 hdrlen;
-};
-
 /* A field through the BTF pointer (tp_btf) or a probe read (raw_tp).
  * btf is a constant in each caller: the other branch is compiled out. */
 #define RD(btf, p, f)	((btf) ? (p)->f : BPF_CORE_READ(p, f))
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *cnt = bpf_map_lookup_elem(&drop_stats, &idx);
-
-	if (cnt)
-		*cnt += 1;
-}
-
-static __always_inline void v4_mapped(__u8 *dst, __be32 addr)
-{
-	__builtin_memset(dst, 0, 10);
-	dst[10] = 0xff;
-	dst[11] = 0xff;
-	__builtin_memcpy(dst + 12, &addr, 4);
-}
 
 /* The skb's netns: its device's, or its socket's when it has no device
  * (locally generated, before the output device is set). 0 if neither. */
@@ -178,19 +154,14 @@ static __always_inline int parse(struct sk_buff *skb, bool btf,
 		/* Extension headers are not on the way of a plain UDP packet;
 		 * a bounded walk so that they do not hide one either. */
 		for (i = 0; i < FV_IPV6_EXT_MAX; i++) {
-			if (nexthdr != IPPROTO_HOPOPTS &&
-			    nexthdr != IPPROTO_ROUTING &&
-			    nexthdr != IPPROTO_DSTOPTS &&
-			    nexthdr != IPPROTO_AH &&
-			    nexthdr != IPPROTO_FRAGMENT)
+			if (!ipv6_is_ext(nexthdr))
 				break;
 			if (nexthdr == IPPROTO_FRAGMENT)
 				return -FV_DROP_STAT_FRAGMENT;
 			if (l4 + sizeof(ext) > tail ||
 			    bpf_probe_read_kernel(&ext, sizeof(ext), head + l4))
 				return -FV_DROP_STAT_TRUNCATED;
-			l4 += nexthdr == IPPROTO_AH ? (ext.hdrlen + 2) * 4 :
-						      (ext.hdrlen + 1) * 8;
+			l4 += ipv6_ext_len(nexthdr, ext.hdrlen);
 			nexthdr = ext.nexthdr;
 		}
 		if (nexthdr != IPPROTO_UDP)
@@ -224,7 +195,7 @@ static __always_inline void count(struct fv_drop_key *key)
 	struct fv_drop_val *val, init = { .count = 1 };
 	__u64 now = bpf_ktime_get_ns();
 
-	stat_inc(FV_DROP_STAT_MATCHED);
+	stat_inc(&drop_stats, FV_DROP_STAT_MATCHED);
 	val = bpf_map_lookup_elem(&drops, key);
 	if (!val) {
 		init.last_ns = now;
@@ -233,7 +204,7 @@ static __always_inline void count(struct fv_drop_key *key)
 		/* Another CPU inserted it meanwhile, or the table is full. */
 		val = bpf_map_lookup_elem(&drops, key);
 		if (!val) {
-			stat_inc(FV_DROP_STAT_TABLE_FULL);
+			stat_inc(&drop_stats, FV_DROP_STAT_TABLE_FULL);
 			return;
 		}
 	}
@@ -266,7 +237,7 @@ static __always_inline int on_drop(struct sk_buff *skb, __u64 location,
 			return 0;
 	}
 	if (ret < 0) {
-		stat_inc(-ret);
+		stat_inc(&drop_stats, -ret);
 		return 0;
 	}
 

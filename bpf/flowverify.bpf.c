@@ -13,14 +13,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "flowverify.h"
+#include "common.bpf.h"
 
 #define ETH_P_8021Q_BE	bpf_htons(0x8100)
 #define ETH_P_8021AD_BE	bpf_htons(0x88A8)
-#define ETH_P_IP_BE	bpf_htons(0x0800)
-#define ETH_P_IPV6_BE	bpf_htons(0x86DD)
-#define IP_MF_OFFSET_BE	bpf_htons(0x3FFF)	/* MF flag and fragment offset */
 #define FV_VLAN_MAX	2
-#define FV_IPV6_EXT_MAX	6
 
 /* Set by user space between open and load, in network byte order. */
 const volatile __be16 ntp_port_be = bpf_htons(FV_NTP_PORT_DEFAULT);
@@ -58,29 +55,8 @@ struct vlan_hdr {
 	__be16 proto;
 };
 
-struct ipv6_ext {
-	__u8 nexthdr;
-	__u8 hdrlen;
-};
-
 /* Returned by fv_observe when tc must pull more bytes into the linear area. */
 #define FV_NEED_PULL	1
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *cnt = bpf_map_lookup_elem(&stats, &idx);
-
-	if (cnt)
-		*cnt += 1;
-}
-
-static __always_inline void v4_mapped(__u8 *dst, __be32 addr)
-{
-	__builtin_memset(dst, 0, 10);
-	dst[10] = 0xff;
-	dst[11] = 0xff;
-	__builtin_memcpy(dst + 12, &addr, 4);
-}
 
 static __always_inline void count_flow(const struct fv_flow_key *key,
 				       __u32 l3_len, __u64 now)
@@ -98,7 +74,7 @@ static __always_inline void count_flow(const struct fv_flow_key *key,
 		/* Another CPU created it first: count into our slot. */
 		val = bpf_map_lookup_elem(&flows, key);
 		if (!val) {
-			stat_inc(FV_STAT_FLOW_TABLE_FULL);
+			stat_inc(&stats, FV_STAT_FLOW_TABLE_FULL);
 			return;
 		}
 	}
@@ -152,7 +128,7 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 	int i;
 
 	if ((void *)(eth + 1) > data_end) {
-		stat_inc(FV_STAT_ETH_TRUNCATED);
+		stat_inc(&stats, FV_STAT_ETH_TRUNCATED);
 		return 0;
 	}
 	proto = eth->h_proto;
@@ -165,14 +141,14 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
 			break;
 		if ((void *)(vh + 1) > data_end) {
-			stat_inc(FV_STAT_ETH_TRUNCATED);
+			stat_inc(&stats, FV_STAT_ETH_TRUNCATED);
 			return 0;
 		}
 		proto = vh->proto;
 		cur = (void *)(vh + 1);
 	}
 	if (proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE) {
-		stat_inc(FV_STAT_VLAN_TOO_DEEP);
+		stat_inc(&stats, FV_STAT_VLAN_TOO_DEEP);
 		return 0;
 	}
 	l3 = cur;
@@ -182,19 +158,19 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 		__u32 ihl_bytes;
 
 		if ((void *)(ip + 1) > data_end) {
-			stat_inc(FV_STAT_IPV4_TRUNCATED);
+			stat_inc(&stats, FV_STAT_IPV4_TRUNCATED);
 			return 0;
 		}
 		/* The fast exit for almost everything a NAT forwards. */
 		if (ip->protocol != IPPROTO_UDP)
 			return 0;
 		if (ip->frag_off & IP_MF_OFFSET_BE) {
-			stat_inc(FV_STAT_IPV4_FRAGMENT);
+			stat_inc(&stats, FV_STAT_IPV4_FRAGMENT);
 			return 0;
 		}
 		ihl_bytes = ip->ihl * 4;
 		if (ip->version != 4 || ihl_bytes < sizeof(*ip)) {
-			stat_inc(FV_STAT_IPV4_TRUNCATED);
+			stat_inc(&stats, FV_STAT_IPV4_TRUNCATED);
 			return 0;
 		}
 		udp = (void *)cur + ihl_bytes;
@@ -211,12 +187,12 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 		__u8 nexthdr;
 
 		if ((void *)(ip6 + 1) > data_end) {
-			stat_inc(FV_STAT_IPV6_TRUNCATED);
+			stat_inc(&stats, FV_STAT_IPV6_TRUNCATED);
 			return 0;
 		}
 		/* Found by tests/test_bpf_fuzz.c: version 0 was read as v6. */
 		if (ip6->version != 6) {
-			stat_inc(FV_STAT_IPV6_TRUNCATED);
+			stat_inc(&stats, FV_STAT_IPV6_TRUNCATED);
 			return 0;
 		}
 		nexthdr = ip6->nexthdr;
@@ -225,24 +201,17 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 		for (i = 0; i < FV_IPV6_EXT_MAX; i++) {
 			struct ipv6_ext *ext = (void *)cur;
 
-			if (nexthdr != IPPROTO_HOPOPTS &&
-			    nexthdr != IPPROTO_ROUTING &&
-			    nexthdr != IPPROTO_DSTOPTS &&
-			    nexthdr != IPPROTO_AH &&
-			    nexthdr != IPPROTO_FRAGMENT)
+			if (!ipv6_is_ext(nexthdr))
 				break;
 			if (nexthdr == IPPROTO_FRAGMENT) {
-				stat_inc(FV_STAT_IPV6_FRAGMENT);
+				stat_inc(&stats, FV_STAT_IPV6_FRAGMENT);
 				return 0;
 			}
 			if ((void *)(ext + 1) > data_end) {
-				stat_inc(FV_STAT_IPV6_TRUNCATED);
+				stat_inc(&stats, FV_STAT_IPV6_TRUNCATED);
 				return 0;
 			}
-			if (nexthdr == IPPROTO_AH)
-				cur += ((__u32)ext->hdrlen + 2) * 4;
-			else
-				cur += ((__u32)ext->hdrlen + 1) * 8;
+			cur += ipv6_ext_len(nexthdr, ext->hdrlen);
 			nexthdr = ext->nexthdr;
 		}
 		if (nexthdr != IPPROTO_UDP) {
@@ -250,9 +219,9 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 			    nexthdr == IPPROTO_ROUTING ||
 			    nexthdr == IPPROTO_DSTOPTS ||
 			    nexthdr == IPPROTO_AH)
-				stat_inc(FV_STAT_IPV6_EXT_TOO_DEEP);
+				stat_inc(&stats, FV_STAT_IPV6_EXT_TOO_DEEP);
 			else if (nexthdr == IPPROTO_FRAGMENT)
-				stat_inc(FV_STAT_IPV6_FRAGMENT);
+				stat_inc(&stats, FV_STAT_IPV6_FRAGMENT);
 			return 0;
 		}
 		udp = (void *)cur;
@@ -270,7 +239,7 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 
 	ntp = (void *)(udp + 1);
 	if (bpf_ntohs(udp->len) < sizeof(*udp) + FV_NTP_HDR_LEN) {
-		stat_inc(FV_STAT_NTP_SHORT);
+		stat_inc(&stats, FV_STAT_NTP_SHORT);
 		return 0;
 	}
 	if ((void *)(ntp + FV_NTP_HDR_LEN) > data_end)
@@ -281,18 +250,18 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 	 * delivered. wire_len covers non-linear skb data too. */
 	l3_avail = wire_len - (__u32)((void *)l3 - data);
 	if (l3_len > l3_avail) {
-		stat_inc(proto == ETH_P_IP_BE ? FV_STAT_IPV4_TRUNCATED :
-						FV_STAT_IPV6_TRUNCATED);
+		stat_inc(&stats, proto == ETH_P_IP_BE ?
+			 FV_STAT_IPV4_TRUNCATED : FV_STAT_IPV6_TRUNCATED);
 		return 0;
 	}
 	if (bpf_ntohs(udp->len) > udp_room || udp_room > l3_len) {
-		stat_inc(FV_STAT_UDP_TRUNCATED);
+		stat_inc(&stats, FV_STAT_UDP_TRUNCATED);
 		return 0;
 	}
 
 	mode = ntp[0] & 7;
 	if (mode != FV_NTP_MODE_REQUEST && mode != FV_NTP_MODE_REPLY)
-		stat_inc(FV_STAT_NTP_OTHER_MODE);
+		stat_inc(&stats, FV_STAT_NTP_OTHER_MODE);
 
 	if (hook == FV_HOOK_XDP)
 		key.ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
@@ -306,16 +275,16 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 	key.pad[1] = 0;
 
 	now = bpf_ktime_get_ns();
-	stat_inc(FV_STAT_NTP_PACKETS);
+	stat_inc(&stats, FV_STAT_NTP_PACKETS);
 	count_flow(&key, l3_len, now);
 
 	if (!event_allowed(now)) {
-		stat_inc(FV_STAT_EVENTS_LIMITED);
+		stat_inc(&stats, FV_STAT_EVENTS_LIMITED);
 		return 0;
 	}
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
-		stat_inc(FV_STAT_EVENTS_LOST);
+		stat_inc(&stats, FV_STAT_EVENTS_LOST);
 		return 0;
 	}
 	ev->ts_ns = now;
@@ -330,7 +299,7 @@ static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
 truncated:
 	if (can_pull)
 		return FV_NEED_PULL;
-	stat_inc(FV_STAT_UDP_TRUNCATED);
+	stat_inc(&stats, FV_STAT_UDP_TRUNCATED);
 	return 0;
 }
 
@@ -354,7 +323,7 @@ static __always_inline void fv_observe_skb(struct __sk_buff *skb, __u8 hook)
 	/* UDP or NTP header beyond the linear area: make it linear (contents
 	 * unchanged) and look once more; a really short packet is counted. */
 	if (skb->len > data_end - data) {
-		stat_inc(FV_STAT_TC_NONLINEAR);
+		stat_inc(&stats, FV_STAT_TC_NONLINEAR);
 		if (bpf_skb_pull_data(skb, skb->len))
 			return;
 		data = (void *)(long)skb->data;
