@@ -28,6 +28,8 @@ LIB       := $(OUTPUT)/libflowverify.a
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
 TEST_BPF  := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+# Helpers the e2e suites run (not tests: tests/run.sh runs only test_*).
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/%,$(wildcard tests/tools/*.c))
 
 ifeq ($(V),1)
 Q =
@@ -79,6 +81,11 @@ $(OUTPUT)/tests/%: tests/%.c $(LIB) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
+# A static pattern rule: for these it wins over the tests/%.c rule above.
+$(TEST_TOOLS): $(OUTPUT)/tests/%: tests/tools/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@
+
 $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -89,7 +96,7 @@ deps:
 
 test:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_BPF) fuzz-build
+	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF) fuzz-build
 	$(Q)tests/run.sh
 
 # ---- fuzzing (fuzz/README.md) and sanitizers ----
@@ -140,7 +147,7 @@ check-asan:
 	$(Q)$(MAKE) --no-print-directory $(TEST_BPF) fuzz-build
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan CC=clang MULTIARCH=$(MULTIARCH) \
 		SAN_CFLAGS="$(ASAN_FLAGS)" $(OUTPUT)/asan/flowverify \
-		$(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(TEST_BINS) $(TEST_BPF))
+		$(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF))
 	$(Q)FV=$(OUTPUT)/asan/flowverify FV_TEST_BINDIR=$(OUTPUT)/asan/tests \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87 \

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Attach and detach on two namespaces of our own joined by a veth pair:
 # exact counters, several namespaces from one process, someone else's XDP
-# program left alone, kill -9 and Ctrl-C leave nothing behind.
+# program left alone, kill -9 and Ctrl-C leave nothing behind, per
+# namespace too (XDP and tcx through tests/tools/fv_attached).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -53,6 +54,9 @@ $FV verify --nat $A:a0 --client $B:b0 --duration 3 --json \
 	--ready-file "$TMP/ready1" >"$TMP/v1.json" 2>"$TMP/v1.err" &
 pid=$!
 if wait_file "$TMP/ready1"; then
+	# What is attached, per namespace, while verify runs.
+	"$FV_ATTACHED" --ours $A >"$TMP/at1a" 2>&1
+	"$FV_ATTACHED" --ours $B >"$TMP/at1b" 2>&1
 	send_ntp 300
 fi
 wait $pid
@@ -65,15 +69,34 @@ check "ingress through native XDP, egress through tcx" \
 check "requests nobody forwarded stop inside the NAT" \
 	jq_ok "$TMP/v1.json" '.segment == "inside_nat_request"'
 check "verify detached everything on exit" nothing_left
+# fv_attached sees tcx links in their own namespace, and only there.
+check "fv_attached: NAT side, XDP and fv_tc_egress on a tcx link in $A" \
+	eval 'grep -qx "a0 xdp-native [0-9]* fv_xdp_ingress" "$TMP/at1a" &&
+	      grep -qx "a0 tcx-egress [0-9]* fv_tc_egress" "$TMP/at1a" &&
+	      [ "$(wc -l <"$TMP/at1a")" -eq 2 ]' ||
+	diag "$A: $(paste -sd';' "$TMP/at1a")"
+check "fv_attached: client side, XDP and fv_tc_egress on a tcx link in $B" \
+	eval 'grep -qx "b0 xdp-native [0-9]* fv_xdp_ingress" "$TMP/at1b" &&
+	      grep -qx "b0 tcx-egress [0-9]* fv_tc_egress" "$TMP/at1b" &&
+	      [ "$(wc -l <"$TMP/at1b")" -eq 2 ]' ||
+	diag "$B: $(paste -sd';' "$TMP/at1b")"
+check "after verify: nothing of ours in $A (XDP, tcx, clsact)" clean_in $A
+check "after verify: nothing of ours in $B (XDP, tcx, clsact)" clean_in $B
 
 # 1a. --ingress tc: ingress through a tcx link instead of XDP, same counts.
 $FV verify --nat $A:a0 --ingress tc --duration 2 --json \
 	--ready-file "$TMP/ready1a" >"$TMP/v1a.json" 2>/dev/null &
 pid=$!
-wait_file "$TMP/ready1a" && send_ntp 50
+wait_file "$TMP/ready1a" && { "$FV_ATTACHED" --ours $A >"$TMP/at1x" 2>&1; send_ntp 50; }
 wait $pid
 check "--ingress tc: ingress through tcx, no XDP, 50 of 50 requests counted" \
 	jq_ok "$TMP/v1a.json" '.points[0].interfaces[0].ingress == "tcx-ingress" and .points[0].interfaces[0].foreign_xdp == false and .legs[0].packets == 50'
+check "--ingress tc: fv_attached shows tcx-ingress and tcx-egress in $A, no XDP" \
+	eval 'grep -qx "a0 tcx-ingress [0-9]* fv_tc_ingress" "$TMP/at1x" &&
+	      grep -qx "a0 tcx-egress [0-9]* fv_tc_egress" "$TMP/at1x" &&
+	      [ "$(wc -l <"$TMP/at1x")" -eq 2 ]' ||
+	diag "$A: $(paste -sd';' "$TMP/at1x")"
+check "--ingress tc: nothing of ours left in $A" clean_in $A
 
 # 1b. The NAT's own NTP traffic: requests leaving from its own address
 # with no client request behind them are shown apart, never judged.
@@ -124,7 +147,11 @@ before=$(ip -n $A -d link show a0 | grep -o 'prog/xdp id [0-9]*')
 $FV verify --nat $A:a0 --duration 2 --json --ready-file "$TMP/ready2" \
 	>"$TMP/v2.json" 2>"$TMP/v2.err" &
 pid=$!
-wait_file "$TMP/ready2" && send_ntp 10
+if wait_file "$TMP/ready2"; then
+	"$FV_ATTACHED" $A >"$TMP/at2" 2>&1
+	"$FV_ATTACHED" --ours $A >"$TMP/at2ours" 2>&1
+	send_ntp 10
+fi
 wait $pid
 after=$(ip -n $A -d link show a0 | grep -o 'prog/xdp id [0-9]*')
 check "foreign XDP: said so on stderr" grep -q "already carries another XDP program" "$TMP/v2.err"
@@ -134,8 +161,14 @@ check "foreign XDP: its packets still counted (10 sent)" \
 	jq_ok "$TMP/v2.json" '.legs[0].packets == 10'
 check "foreign XDP: the other program is still attached, same id" \
 	test -n "$before" -a "$before" = "$after"
+check "foreign XDP: fv_attached lists it, --ours leaves it out" \
+	eval 'grep -qx "a0 xdp-generic [0-9]* other_xdp" "$TMP/at2" &&
+	      grep -qx "a0 tcx-ingress [0-9]* fv_tc_ingress" "$TMP/at2ours" &&
+	      ! grep -q other_xdp "$TMP/at2ours"' ||
+	diag "all: $(paste -sd';' "$TMP/at2"); ours: $(paste -sd';' "$TMP/at2ours")"
 ip -n $A link set dev a0 xdpgeneric off
 check "foreign XDP: nothing of ours left" nothing_left
+check "foreign XDP: nothing of ours left in $A" clean_in $A
 
 # 3. kill -9 leaves nothing attached: links die with the process.
 $FV verify --nat $A:a0 --client $B:b0 --duration 60 --ready-file "$TMP/ready3" \
@@ -149,6 +182,8 @@ if wait_file "$TMP/ready3"; then
 	check "kill -9: nothing left attached" nothing_left
 	check "kill -9: no XDP left on the interface" \
 		bash -c "! ip -n $A -d link show a0 | grep -q xdp"
+	check "kill -9: nothing of ours in $A (XDP, tcx, clsact)" clean_in $A
+	check "kill -9: nothing of ours in $B (XDP, tcx, clsact)" clean_in $B
 else
 	not_ok "verify did not become ready"
 fi
@@ -165,6 +200,7 @@ if wait_file "$TMP/ready4"; then
 	check "watch exits 0 on Ctrl-C" test $rc -eq 0
 	check "watch drew the legs diagram" grep -q "(1)" "$TMP/watch.out"
 	check "watch: nothing left after Ctrl-C" nothing_left
+	check "watch: nothing of ours in $A after Ctrl-C" clean_in $A
 else
 	not_ok "watch did not become ready"
 	kill $pid 2>/dev/null

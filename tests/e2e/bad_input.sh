@@ -23,14 +23,11 @@ fi
 # attached in $NS, pins of the default agent instance,
 # new namespaces, and processes of the command (found by a marker in
 # their environment, which a daemon keeps).
-# (XDP on $NS's lo from netlink, per namespace; verify always puts one
-# there. bpftool's link list shows no namespace, so tcx is not read.)
-attached() {
-	{
-		ip -n $NS -d link show dev lo | grep -o 'prog/xdp id [0-9]*'
-		tc -n $NS filter show dev lo egress 2>/dev/null | grep -o 'fv_[a-z_]*'
-	} | grep -c .
-}
+# (ours_in, lib.sh: XDP and tcx per namespace through fv_attached, and
+# clsact filters; verify puts XDP and tcx on $NS's lo.)
+attached() { ours_in $NS | grep -c .; }
+# Without the tool, before and after would compare equal and pass.
+[ -x "$FV_ATTACHED" ] || not_ok "$FV_ATTACHED is not built (make test builds it)"
 state() {
 	find /sys/fs/bpf/flowverify/default 2>/dev/null
 	ip netns list | awk '{print $1}'

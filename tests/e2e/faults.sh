@@ -63,31 +63,6 @@ for i in range(int(sys.argv[1])):
 PY
 }
 
-# Programs on a namespace's interfaces: XDP (from netlink, per namespace)
-# and clsact filters of ours by name. tcx links cannot be told per
-# namespace with Debian 12's bpftool (no ifindex, no netns shown); they
-# are created and released with the XDP link by the same process.
-attached_in() {
-	local dev
-	{
-		for dev in $(ip -n "$1" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-			ip -n "$1" -d link show dev "$dev" | grep -o 'prog/xdp id [0-9]*'
-			tc -n "$1" filter show dev "$dev" ingress 2>/dev/null | grep -o 'fv_[a-z_]*'
-			tc -n "$1" filter show dev "$dev" egress 2>/dev/null | grep -o 'fv_[a-z_]*'
-		done
-	} | grep -c .
-}
-clean_in() {
-	local i
-	# Links go when the last fd closes; give the kernel a moment.
-	for i in $(seq 20); do
-		[ "$(attached_in "$1")" -eq 0 ] && return 0
-		sleep 0.1
-	done
-	diag "$(attached_in "$1") flowverify programs still attached in $1"
-	return 1
-}
-
 # ---- kill -9 at random moments ----
 for i in 1 2 3 4; do
 	delay=$(printf '0.%03d' $((RANDOM % 1000)))

@@ -34,6 +34,40 @@ our_progs() {
 	echo $n
 }
 
+# fv_attached (tests/tools/fv_attached.c) lists the XDP and tcx programs on
+# every interface of one namespace. Beside the unit tests when
+# FV_TEST_BINDIR names a build (check-asan), else the normal build's.
+FV_ATTACHED=${FV_TEST_BINDIR:-.output/tests}/fv_attached
+[ -x "$FV_ATTACHED" ] || FV_ATTACHED=.output/tests/fv_attached
+
+# ours_in NS: one line per flowverify program in namespace NS, wherever it
+# is attached: XDP and tcx (fv_attached), clsact filters (tc). A failure
+# to look is a line too, so it never passes for "nothing attached".
+ours_in() {
+	local dev
+	if [ -x "$FV_ATTACHED" ]; then
+		"$FV_ATTACHED" --ours "$1" 2>&1 || echo "fv_attached failed on $1"
+	else
+		echo "$FV_ATTACHED not built (make test builds it)"
+	fi
+	for dev in $(ip -n "$1" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+		tc -n "$1" filter show dev "$dev" ingress 2>/dev/null | grep -o 'fv_[a-z_]*' | sed "s/^/$dev clsact-ingress /"
+		tc -n "$1" filter show dev "$dev" egress 2>/dev/null | grep -o 'fv_[a-z_]*' | sed "s/^/$dev clsact-egress /"
+	done
+}
+
+# clean_in NS: fails if a program of ours is still attached in NS.
+clean_in() {
+	local i
+	# Links go when the last fd closes; give the kernel a moment.
+	for i in $(seq 20); do
+		[ -z "$(ours_in "$1")" ] && return 0
+		sleep 0.1
+	done
+	diag "flowverify programs still attached in $1: $(ours_in "$1" | paste -sd';')"
+	return 1
+}
+
 # Fails if any flowverify program is still attached somewhere.
 nothing_left() {
 	local n
