@@ -332,18 +332,22 @@ static __always_inline void fv_observe_skb(struct __sk_buff *skb, __u8 hook)
 	fv_observe(skb, data, data_end, skb->len, hook, false);
 }
 
+/* TC_ACT_UNSPEC (TCX_NEXT): no verdict of ours. The tcx programs and
+ * clsact filters after this one still run and decide, and with none the
+ * packet passes. TC_ACT_OK would end the chain and skip them: someone
+ * else's drop filter would let packets through (tests/e2e/faults.sh). */
 SEC("tc")
 int fv_tc_egress(struct __sk_buff *skb)
 {
 	fv_observe_skb(skb, FV_HOOK_TC_EGRESS);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
 int fv_tc_ingress(struct __sk_buff *skb)
 {
 	fv_observe_skb(skb, FV_HOOK_TC_INGRESS);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -36,4 +36,8 @@ uint64_t fv_now_ns(void);
  * or -1 when it could not run. Output goes to /dev/null unless verbose. */
 int fv_run(char *const argv[]);
 
+/* The same, with its standard output read into *out (malloc'd, NUL
+ * terminated, at most max bytes kept); stderr to /dev/null. */
+int fv_run_capture(char *const argv[], char **out, size_t max);
+
 #endif

@@ -2,7 +2,8 @@
 /* Fuzzes the kernel parser: random and mutated frames through the XDP and
  * tc programs with BPF_PROG_TEST_RUN, each judged against a reference model
  * written from the parser's contract (a second, independent reading of the
- * headers). Every run must return PASS / TC_ACT_OK and hand the frame back
+ * headers). Every run must return XDP_PASS / TC_ACT_UNSPEC (no verdict: the next
+ * tc program or filter decides, else the packet passes) and hand the frame back
  * unchanged; the maps must hold exactly what the model predicts, so nothing
  * malformed is ever counted as NTP and nothing well-formed is missed.
  *
@@ -503,7 +504,7 @@ static int run_one(struct flowverify *skel, int hook, const struct fz_frame *f,
 		why("hook %d: test run failed: %s", hook, strerror(-err));
 		return -1;
 	}
-	if (opts.retval != (hook == FV_HOOK_XDP ? XDP_PASS : TC_ACT_OK)) {
+	if (opts.retval != (hook == FV_HOOK_XDP ? XDP_PASS : (__u32)TC_ACT_UNSPEC)) {
 		why("hook %d: returned %u", hook, opts.retval);
 		return -1;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* flowverify cleanup: remove what agents pinned. Their programs are held
- * by links the process owns, so nothing else outlives an agent. */
+/* flowverify cleanup: remove what agents pinned (their programs are held
+ * by links the process owns, so nothing else outlives an agent), and with
+ * --filters the tc filters a killed run left on a kernel without tcx. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -8,20 +9,30 @@
 #include <string.h>
 #include <unistd.h>
 #include "agent.h"
+#include "cleanup.h"
 #include "pin.h"
 #include "util.h"
 
 static const char usage[] =
-"Usage: flowverify cleanup [--instance NAME | --all]\n"
+"Usage: flowverify cleanup [--instance NAME | --all] [--filters]\n"
 "\n"
 "Remove the pinned counters of a stopped agent (" FV_PIN_ROOT "/NAME,\n"
 "default '" FV_INSTANCE_DEFAULT "'), or of every agent with --all. Refuses pins that\n"
 "are not a flowverify agent's and those of an agent still running.\n"
+"\n"
+"--filters removes instead flowverify's tc filters (fv_tc_*) that a run\n"
+"killed with -9 left in clsact qdiscs, in this namespace and every named one\n"
+"(/run/netns): only kernels without tcx (before 6.6) use such filters.\n"
+"Filters of a run still going, and everyone else's, are left alone; the\n"
+"qdiscs are never removed. Needs tc (iproute2). With --instance or --all,\n"
+"pins are removed too.\n"
+"\n"
 "Exit status: 0 removed or nothing to remove, 2 refused or bad input.\n";
 
 static const struct option long_opts[] = {
 	{ "instance", required_argument, NULL, 'i' },
 	{ "all", no_argument, NULL, 'a' },
+	{ "filters", no_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -45,7 +56,7 @@ int cmd_cleanup(int argc, char **argv)
 {
 	const char *instance = FV_INSTANCE_DEFAULT;
 	char dir[256];
-	bool all = false, named = false;
+	bool all = false, named = false, filters = false;
 	int opt, removed = 0, failed = 0;
 
 	optind = 1;
@@ -58,6 +69,9 @@ int cmd_cleanup(int argc, char **argv)
 			break;
 		case 'a':
 			all = true;
+			break;
+		case 'f':
+			filters = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -72,6 +86,18 @@ int cmd_cleanup(int argc, char **argv)
 		fv_err("%s; see 'flowverify cleanup --help'", optind < argc ?
 		       "unexpected argument" : "--all or --instance, not both");
 		return FV_EXIT_USAGE;
+	}
+	if (filters) {
+		struct fv_filter_tally t;
+
+		fv_cleanup_filters(&t);
+		removed += t.removed;
+		failed += t.failed + t.no_tc;
+		if (!named && !all) {
+			if (!removed && !failed)
+				printf("nothing to remove\n");
+			return failed ? FV_EXIT_USAGE : FV_EXIT_OK;
+		}
 	}
 	if (all) {
 		struct dirent *de;

@@ -261,7 +261,9 @@ static void att_init(struct fv_iface_att *a)
 
 /* tc through the netlink clsact qdisc, for kernels without tcx. The
  * qdisc may be someone else's: we add our filter and later remove only
- * it, never the qdisc. */
+ * it, never the qdisc. Ours goes first (priority 1) when that is free: a
+ * filter before it that ends the chain would hide packets from us, and
+ * ours passes every packet on to the next (TC_ACT_UNSPEC). */
 static int attach_clsact(int ifindex, int prog_fd, enum bpf_tc_attach_point where,
 			 struct bpf_tc_opts *opts)
 {
@@ -271,6 +273,14 @@ static int attach_clsact(int ifindex, int prog_fd, enum bpf_tc_attach_point wher
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		return err;
+	memset(opts, 0, sizeof(*opts));
+	opts->sz = sizeof(*opts);
+	opts->prog_fd = prog_fd;
+	opts->priority = 1;
+	err = bpf_tc_attach(&hook, opts);
+	if (!err)
+		return 0;
+	/* Priority 1 is someone else's: the kernel picks a free one. */
 	memset(opts, 0, sizeof(*opts));
 	opts->sz = sizeof(*opts);
 	opts->prog_fd = prog_fd;
@@ -287,13 +297,23 @@ static void detach_clsact(int ifindex, enum bpf_tc_attach_point where,
 	bpf_tc_detach(&hook, &del);
 }
 
+/* FV_TC=clsact takes the path of kernels without tcx (before 6.6, e.g.
+ * Debian 12's own 6.1) on one that has it, so that path is tested. */
+static bool force_clsact(void)
+{
+	const char *v = getenv("FV_TC");
+
+	return v && !strcmp(v, "clsact");
+}
+
 static int attach_tc(int ifindex, int prog_fd, bool egress, int *link,
 		     bool *clsact, struct bpf_tc_opts *opts, const char **how)
 {
-	int fd, err;
+	int fd = -1, err;
 
-	fd = bpf_link_create(prog_fd, ifindex,
-			     egress ? FV_BPF_TCX_EGRESS : FV_BPF_TCX_INGRESS, NULL);
+	if (!force_clsact())
+		fd = bpf_link_create(prog_fd, ifindex, egress ? FV_BPF_TCX_EGRESS :
+				     FV_BPF_TCX_INGRESS, NULL);
 	if (fd >= 0) {
 		*link = fd;
 		*how = egress ? "tcx-egress" : "tcx-ingress";

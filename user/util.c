@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -139,6 +140,73 @@ int fv_run(char *const argv[])
 		if (errno != EINTR)
 			return -1;
 	}
+	if (!WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
+}
+
+int fv_run_capture(char *const argv[], char **out, size_t max)
+{
+	size_t len = 0, cap = 4096;
+	int pipefd[2], status;
+	char *buf;
+	pid_t pid;
+	ssize_t n;
+
+	*out = NULL;
+	buf = malloc(cap);
+	if (!buf || pipe2(pipefd, O_CLOEXEC)) {
+		free(buf);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		free(buf);
+		return -1;
+	}
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(pipefd[1], STDOUT_FILENO);
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	/* Read to the end whatever it writes, or it would block on a full
+	 * pipe: beyond max (or memory) the rest is read and dropped. */
+	for (;;) {
+		char sink[4096], *p = NULL;
+
+		if (len + 1 == cap && cap <= max) {
+			p = realloc(buf, cap * 2);
+			if (p) {
+				buf = p;
+				cap *= 2;
+			}
+		}
+		if (len + 1 < cap) {
+			n = read(pipefd[0], buf + len, cap - 1 - len);
+			if (n > 0)
+				len += n;
+		} else {
+			n = read(pipefd[0], sink, sizeof(sink));
+		}
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+	}
+	close(pipefd[0]);
+	buf[len] = '\0';
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			free(buf);
+			return -1;
+		}
+	}
+	*out = buf;
 	if (!WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);

@@ -147,6 +147,11 @@ bad "agent: zero connections" "bad --max-connections '0'" -- $FV agent --nat $NS
 bad "agent: instance with a slash" "bad --instance '../x'" -- $FV agent --nat $NS:lo --instance ../x
 bad "agent: unknown --user" "no user 'no-such-user-fv'" -- $FV agent --nat $NS:lo --user no-such-user-fv
 bad "agent: negative window" "bad --window '-5'" -- $FV agent --nat $NS:lo --window -5
+bad "agent: --port twice" "--port given twice" -- $FV agent --nat $NS:lo --port 123 --port 124
+bad "agent: same interface as NAT and client" "interface $NS:lo given twice" -- $FV agent --nat $NS:lo --client $NS:lo
+bad "agent: --nat twice" "--nat given twice" -- $FV agent --nat $NS:lo --nat $NS:lo
+bad "agent: --public without --acls" "give --acls too" -- $FV agent --nat $NS:lo --public acl-1
+bad "rules: --vpc twice" "--vpc given twice" -- $FV rules --vpc 10.0.0.0/16 --vpc 10.1.0.0/16
 bad "cleanup: instance with a slash" "bad --instance '../../etc'" -- $FV cleanup --instance ../../etc
 bad "cleanup: --all and --instance" "--all or --instance, not both" -- $FV cleanup --all --instance x
 

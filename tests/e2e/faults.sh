@@ -178,7 +178,67 @@ check "other tc filters: unchanged after, clsact qdisc kept" \
 	eval 'test "$before" = "$after" && tc -n $A qdisc show dev a0 | grep -q clsact'
 check "other tc filters: flowverify still counted every packet (10)" \
 	jq_ok "$TMP/v3.json" '.legs[0].packets == 10'
+
+# Someone else's filter that drops everything leaving B: with our tcx
+# egress program before it, it must still drop (a program that returns
+# TC_ACT_OK ends the tc chain and would let the packets out).
+tc -n $B qdisc add dev b0 clsact
+tc -n $B filter add dev b0 egress prio 7 bpf obj .output/tests/tc_drop.bpf.o sec tc da
+$FV verify --nat $A:a0 --client $B:b0 --duration 2 --json --ready-file "$TMP/rd" \
+	>"$TMP/vd.json" 2>/dev/null &
+p=$!
+wait_file "$TMP/rd" && send_ntp 10
+wait $p
+check "someone else's drop filter after ours still drops: 10 left B's socket, none reached A" \
+	jq_ok "$TMP/vd.json" '.clients[0].legs[0].packets == 10 and .legs[0].packets == 0'
+tc -n $B qdisc del dev b0 clsact
+
+# ---- kernels without tcx: the clsact path (FV_TC=clsact takes it here) ----
+# Next to someone else's filters (still there from above): our filters go
+# on exit; after kill -9 they stay, and `cleanup --filters` removes them
+# but not those of a run still going, nor anyone else's.
+FV_TC=clsact $FV verify --nat $A:a0 --ingress tc --duration 2 --json \
+	--ready-file "$TMP/rc1" >"$TMP/vc1.json" 2>/dev/null &
+p=$!
+wait_file "$TMP/rc1" && { send_ntp 10; during=$(ours_in $A); }
+wait $p
+check "clsact: both hooks are clsact filters, 10 of 10 counted" \
+	jq_ok "$TMP/vc1.json" '.points[0].interfaces[0].ingress == "clsact-ingress" and .points[0].interfaces[0].egress == "clsact-egress" and .legs[0].packets == 10'
+check "clsact: our two filters were there during the run" \
+	test "$(echo "${during:-}" | grep -c 'clsact-')" -eq 2
+check "clsact: removed on exit, by their exact handles" clean_in $A
+check "clsact: other filters unchanged" eval 'test "$before" = "$(filters)"'
+
+FV_TC=clsact $FV verify --nat $A:a0 --ingress tc --duration 30 --json \
+	--ready-file "$TMP/rc2" >/dev/null 2>&1 &
+p2=$!
+pids+=($p2)
+FV_TC=clsact $FV verify --nat $B:b0 --ingress tc --duration 30 --json \
+	--ready-file "$TMP/rc3" >/dev/null 2>&1 &
+p3=$!
+pids+=($p3)
+if wait_file "$TMP/rc2" && wait_file "$TMP/rc3"; then
+	kill -9 $p2
+	wait $p2 2>/dev/null
+	check "clsact: kill -9 leaves our two filters behind (documented)" \
+		test "$(ours_in $A | grep -c 'clsact-')" -eq 2
+	$FV cleanup --filters >"$TMP/cf.out" 2>"$TMP/cf.err"
+	rc=$?
+	check "cleanup --filters: exit 0, names the two it removed in $A" \
+		eval '[ $rc -eq 0 ] && [ "$(grep -c "^removed fv_tc_.* from $A:a0 " "$TMP/cf.out")" -eq 2 ]'
+	check "cleanup --filters: nothing of ours left in $A" clean_in $A
+	check "cleanup --filters: someone else's filters untouched" \
+		eval 'test "$before" = "$(filters)"'
+	check "cleanup --filters: the filters of the run still going are kept" \
+		eval 'grep -q "^kept fv_tc_egress .* on $B:b0 egress" "$TMP/cf.out" && [ "$(ours_in $B | grep -c clsact-)" -eq 2 ]'
+	kill $p3
+	wait $p3
+	check "clsact: the run still going ends normally and removes its own" clean_in $B
+else
+	not_ok "clsact: verify did not become ready"
+fi
 tc -n $A qdisc del dev a0 clsact
+tc -n $B qdisc del dev b0 clsact 2>/dev/null
 
 # ---- the ring buffer full ----
 # verify is stopped (SIGSTOP) while requests flood in: the 1 MiB ring

@@ -51,8 +51,9 @@ ours_in() {
 		echo "$FV_ATTACHED not built (make test builds it)"
 	fi
 	for dev in $(ip -n "$1" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
-		tc -n "$1" filter show dev "$dev" ingress 2>/dev/null | grep -o 'fv_[a-z_]*' | sed "s/^/$dev clsact-ingress /"
-		tc -n "$1" filter show dev "$dev" egress 2>/dev/null | grep -o 'fv_[a-z_]*' | sed "s/^/$dev clsact-egress /"
+		# "... id N name fv_tc_egress tag ...": the program's name, once.
+		tc -n "$1" filter show dev "$dev" ingress 2>/dev/null | grep -o ' name fv_[a-z_]*' | sed "s/^ name /$dev clsact-ingress /"
+		tc -n "$1" filter show dev "$dev" egress 2>/dev/null | grep -o ' name fv_[a-z_]*' | sed "s/^ name /$dev clsact-egress /"
 	done
 }
 
