@@ -306,14 +306,45 @@ static bool force_clsact(void)
 	return v && !strcmp(v, "clsact");
 }
 
+/* BPF_LINK_CREATE's attributes as kernels with tcx (6.6) read them; the
+ * uapi headers of Debian 12 and libbpf 1.1 predate the tcx fields. */
+struct fv_tcx_link_attr {
+	__u32 prog_fd;
+	__u32 target_ifindex;
+	__u32 attach_type;
+	__u32 flags;
+	__u32 relative_fd;	/* 0 with BPF_F_BEFORE: the very front */
+	__u32 pad;
+	__u64 expected_revision;
+};
+#define FV_BPF_F_BEFORE	(1U << 3)
+
+/* A tcx link first in the interface's chain. Programs before ours that
+ * end the chain (a TCX_PASS, as most return) would hide every packet
+ * from us; ours ends nothing (TC_ACT_UNSPEC), so going first costs the
+ * others nothing. Falls back to the end where the flag is refused. */
+static int tcx_link_first(int prog_fd, int ifindex, bool egress)
+{
+	struct fv_tcx_link_attr attr = {
+		.prog_fd = prog_fd,
+		.target_ifindex = ifindex,
+		.attach_type = egress ? FV_BPF_TCX_EGRESS : FV_BPF_TCX_INGRESS,
+		.flags = FV_BPF_F_BEFORE,
+	};
+	int fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	return bpf_link_create(prog_fd, ifindex, attr.attach_type, NULL);
+}
+
 static int attach_tc(int ifindex, int prog_fd, bool egress, int *link,
 		     bool *clsact, struct bpf_tc_opts *opts, const char **how)
 {
 	int fd = -1, err;
 
 	if (!force_clsact())
-		fd = bpf_link_create(prog_fd, ifindex, egress ? FV_BPF_TCX_EGRESS :
-				     FV_BPF_TCX_INGRESS, NULL);
+		fd = tcx_link_first(prog_fd, ifindex, egress);
 	if (fd >= 0) {
 		*link = fd;
 		*how = egress ? "tcx-egress" : "tcx-ingress";

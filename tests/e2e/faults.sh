@@ -193,6 +193,53 @@ check "someone else's drop filter after ours still drops: 10 left B's socket, no
 	jq_ok "$TMP/vd.json" '.clients[0].legs[0].packets == 10 and .legs[0].packets == 0'
 tc -n $B qdisc del dev b0 clsact
 
+# Someone else's tcx programs, appended before ours came: one that ends
+# the chain (TCX_PASS, what most return) on A's ingress, one that drops
+# everything on B's egress. Ours go first, so they see every packet, and
+# pass on: the others still run and decide.
+TCX_OTHER=${FV_TEST_BINDIR:-.output/tests}/fv_tcx_other
+[ -x "$TCX_OTHER" ] || TCX_OTHER=.output/tests/fv_tcx_other
+other_tcx() {	# NETNS IFACE DIR PROGRAM: started, its pid in $other_pid
+	"$TCX_OTHER" "$1" "$2" "$3" ".output/tests/$4.bpf.o" "other_$4" >"$TMP/other.$1" 2>&1 &
+	other_pid=$!
+	pids+=($other_pid)
+	for _ in $(seq 50); do
+		grep -q ready "$TMP/other.$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+if other_tcx $A a0 ingress tc_pass; then
+	o1=$other_pid
+	$FV verify --nat $A:a0 --ingress tc --duration 2 --json --ready-file "$TMP/rx1" \
+		>"$TMP/vx1.json" 2>/dev/null &
+	p=$!
+	wait_file "$TMP/rx1" && { send_ntp 10; during=$("$FV_ATTACHED" $A | grep tcx-ingress); }
+	wait $p
+	check "a tcx program that ends the chain, attached before us: ours goes first, 10 of 10 counted" \
+		eval 'jq -e ".legs[0].packets == 10" "$TMP/vx1.json" >/dev/null && [ "$(echo "${during:-}" | head -1 | awk "{print \$4}")" = fv_tc_ingress ]'
+	check "the other tcx program is still attached, ours is gone" \
+		eval '[ "$("$FV_ATTACHED" $A | grep -c other_tc_pass)" -eq 1 ] && [ -z "$("$FV_ATTACHED" --ours $A)" ]'
+	kill $o1
+	wait $o1 2>/dev/null
+else
+	not_ok "fv_tcx_other did not attach: $(cat "$TMP/other.$A")"
+fi
+if other_tcx $B b0 egress tc_drop; then
+	o2=$other_pid
+	$FV verify --nat $A:a0 --client $B:b0 --duration 2 --json --ready-file "$TMP/rx2" \
+		>"$TMP/vx2.json" 2>/dev/null &
+	p=$!
+	wait_file "$TMP/rx2" && send_ntp 10
+	wait $p
+	check "a tcx program that drops, attached before us: ours sees 10 leave, the drop still holds (A saw 0)" \
+		jq_ok "$TMP/vx2.json" '.clients[0].legs[0].packets == 10 and .legs[0].packets == 0'
+	kill $o2
+	wait $o2 2>/dev/null
+else
+	not_ok "fv_tcx_other did not attach: $(cat "$TMP/other.$B")"
+fi
+
 # ---- kernels without tcx: the clsact path (FV_TC=clsact takes it here) ----
 # Next to someone else's filters (still there from above): our filters go
 # on exit; after kill -9 they stay, and `cleanup --filters` removes them
