@@ -147,7 +147,7 @@ int fv_run(char *const argv[])
 
 int fv_run_capture(char *const argv[], char **out, size_t max)
 {
-	size_t len = 0, cap = 4096;
+	size_t len = 0, cap = max < 4096 ? max + 1 : 4096;
 	int pipefd[2], status;
 	char *buf;
 	pid_t pid;
@@ -182,10 +182,12 @@ int fv_run_capture(char *const argv[], char **out, size_t max)
 		char sink[4096], *p = NULL;
 
 		if (len + 1 == cap && cap <= max) {
-			p = realloc(buf, cap * 2);
+			size_t grown = cap * 2 > max + 1 ? max + 1 : cap * 2;
+
+			p = realloc(buf, grown);
 			if (p) {
 				buf = p;
-				cap *= 2;
+				cap = grown;
 			}
 		}
 		if (len + 1 < cap) {
