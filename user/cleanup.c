@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "agent.h"
 #include "cleanup.h"
+#include "options.h"
 #include "pin.h"
 #include "util.h"
 
@@ -77,14 +78,20 @@ int cmd_cleanup(int argc, char **argv)
 			fputs(usage, stdout);
 			return FV_EXIT_OK;
 		default:
-			fv_err("unknown option '%s'; see 'flowverify cleanup --help'",
-			       argv[optind - 1]);
+			fv_unknown_option(argc, argv, "cleanup");
 			return FV_EXIT_USAGE;
 		}
 	}
-	if (optind < argc || (all && named)) {
-		fv_err("%s; see 'flowverify cleanup --help'", optind < argc ?
-		       "unexpected argument" : "--all or --instance, not both");
+	if (fv_extra_argument(argc, argv, "cleanup"))
+		return FV_EXIT_USAGE;
+	if (all && named) {
+		fv_err("--all or --instance, not both; see 'flowverify cleanup --help'");
+		return FV_EXIT_USAGE;
+	}
+	/* Checked before anything is removed: bad input costs nothing. */
+	if (!all && fv_pin_dir(instance, dir, sizeof(dir))) {
+		fv_err("bad --instance '%s': letters, digits, '-' and '_', at most %d",
+		       instance, FV_INSTANCE_MAX);
 		return FV_EXIT_USAGE;
 	}
 	if (filters) {
@@ -117,11 +124,6 @@ int cmd_cleanup(int argc, char **argv)
 		if (d)
 			closedir(d);
 	} else {
-		if (fv_pin_dir(instance, dir, sizeof(dir))) {
-			fv_err("bad --instance '%s': letters, digits, '-' and '_', at most %d",
-			       instance, FV_INSTANCE_MAX);
-			return FV_EXIT_USAGE;
-		}
 		failed += remove_one(dir, &removed) != 0;
 	}
 	/* The parent goes when it is empty (rmdir refuses otherwise). */

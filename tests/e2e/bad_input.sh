@@ -154,6 +154,7 @@ bad "agent: --public without --acls" "give --acls too" -- $FV agent --nat $NS:lo
 bad "rules: --vpc twice" "--vpc given twice" -- $FV rules --vpc 10.0.0.0/16 --vpc 10.1.0.0/16
 bad "cleanup: instance with a slash" "bad --instance '../../etc'" -- $FV cleanup --instance ../../etc
 bad "cleanup: --all and --instance" "--all or --instance, not both" -- $FV cleanup --all --instance x
+bad "cleanup --filters with a bad instance" "bad --instance '../x'" -- $FV cleanup --filters --instance ../x
 
 # A failure after attaching: everything comes off again.
 bad "ready file in a missing folder" "cannot create ready file /nonexistent/dir/ready" -- $FV verify --nat $NS:lo --ready-file /nonexistent/dir/ready --duration 1
