@@ -36,6 +36,9 @@ struct fv_iface_att {
 	const char *ingress_how;	/* "xdp-native", "xdp-generic", "tcx-ingress", ... */
 	const char *egress_how;
 	bool foreign_xdp;	/* someone else's XDP program is there */
+	bool gone;		/* the interface went away: nothing watched */
+	uint32_t reattached;	/* times watched again on a re-created one */
+	int refused_ifindex;	/* a re-created one we could not attach to */
 };
 
 struct fv_point {
@@ -78,6 +81,9 @@ struct fv_session {
 	struct fv_drops *drops;		/* NULL until attached */
 	const char *pin_dir;		/* agent: counter maps pinned here */
 	char drops_error[160];		/* why it could not be attached */
+	uint64_t ifaces_checked_ns;
+	int ifaces_gone;		/* at the last check */
+	bool no_reattach;		/* the agent: no privileges left to attach */
 };
 
 /* One counted flow read back from a point's map. */
@@ -99,6 +105,13 @@ int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
 			    int n, uint16_t port, const char *pin_dir, char *err,
 			    size_t errlen);
 /* Wait up to timeout_ms for events and join them. */
+/* Interfaces deleted under us: their links went with them. Each one is
+ * marked gone and, unless no_reattach, watched again once an interface of
+ * the same name is back (deleted and re-created, as a container restart or
+ * a driver reset does). Returns how many are not watched now. fv_session_
+ * poll() runs it once a second. */
+int fv_session_check_ifaces(struct fv_session *s);
+
 int fv_session_poll(struct fv_session *s, int timeout_ms);
 /* Join one event seen at a point; what the ring buffer callback does.
  * Exposed so the joiner can be tested without the kernel. */

@@ -9,6 +9,7 @@
 #define FV_EXIT_OK	0
 #define FV_EXIT_FAULT	1	/* a fault was found, or no traffic */
 #define FV_EXIT_USAGE	2	/* bad input or setup error */
+#define FV_EXIT_IFACE_GONE 3	/* agent: a watched interface went away */
 
 extern bool fv_verbose;
 

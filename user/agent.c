@@ -124,6 +124,10 @@ static const char usage[] =
 "After attaching, the agent drops every capability (and the bounding set)\n"
 "and serves HTTP unprivileged. 'flowverify cleanup' removes its pins.\n"
 "\n"
+"Exit status: 0 on SIGTERM, 2 bad input or setup error, 3 a watched interface\n"
+"went away (deleted or re-created): restarted (systemd does), it watches the\n"
+"new one and its counters continue.\n"
+"\n"
 "Examples:\n"
 "  flowverify agent --nat eth0\n"
 "  flowverify agent --nat fv-nat:eth0 --client fv-client:eth0 --listen 127.0.0.1:9123\n";
@@ -731,7 +735,7 @@ static int serve(struct agent *a, struct fv_http_conf *hc)
 	struct fv_http *http;
 	sigset_t block, old;
 	char err[256];
-	int epfd;
+	int epfd, gone = 0;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -770,10 +774,19 @@ static int serve(struct agent *a, struct fv_http_conf *hc)
 		now = fv_now_ns();
 		if (now - a->last_tick_ns >= TICK_NS)
 			tick(a, now);
+		gone = a->s->ifaces_gone;
 		pthread_mutex_unlock(&a->lock);
+		/* Without privileges it cannot attach to the new interface:
+		 * a restart (systemd's Restart=on-failure) does, and the
+		 * pinned counters carry on. */
+		if (gone) {
+			fv_err("a watched interface went away; exiting (status %d) so "
+			       "that a restart watches its successor", FV_EXIT_IFACE_GONE);
+			break;
+		}
 	}
 	fv_http_stop(http);
-	return 0;
+	return gone ? FV_EXIT_IFACE_GONE : 0;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -872,6 +885,7 @@ int cmd_agent(int argc, char **argv)
 	fv_info("flowverify: agent %s counters in %s; serving http%s://%s",
 		adopted ? "continues the" : "keeps its", a->pin_dir,
 		hc.tls_cert ? "s" : "", a->o.listen);
+	a->s->no_reattach = true;	/* no privilege left for it */
 	if (drop_privileges(a->o.user))
 		goto stop;
 	pthread_mutex_init(&a->lock, NULL);
@@ -880,8 +894,9 @@ int cmd_agent(int argc, char **argv)
 	hc.max_conns = a->o.max_conns;
 	hc.route = route;
 	hc.ctx = a;
-	if (!serve(a, &hc))
-		status = FV_EXIT_OK;
+	status = serve(a, &hc);
+	if (status < 0)
+		status = FV_EXIT_USAGE;
 	pthread_mutex_lock(&a->lock);
 	tick(a, fv_now_ns());
 	pthread_mutex_unlock(&a->lock);

@@ -463,10 +463,14 @@ static json_t *point_json(const struct fv_session *s, const struct fv_report *r,
 	int i;
 
 	for (i = 0; i < p->host.n_ifaces; i++)
-		json_array_append_new(ifaces, json_pack("{s:s, s:i, s:s?, s:s?, s:b}",
+		json_array_append_new(ifaces, json_pack("{s:s, s:i, s:s?, s:s?, s:b, s:s, s:i}",
 			"name", p->host.ifname[i], "ifindex", p->host.ifindex[i],
-			"ingress", p->att[i].ingress_how, "egress", p->att[i].egress_how,
-			"foreign_xdp", p->att[i].foreign_xdp));
+			"ingress", p->att[i].gone ? NULL : p->att[i].ingress_how,
+			"egress", p->att[i].gone ? NULL : p->att[i].egress_how,
+			"foreign_xdp", p->att[i].foreign_xdp,
+			/* "gone": deleted under us, not watched until it is back */
+			"state", p->att[i].gone ? "gone" : "watched",
+			"reattached", (int)p->att[i].reattached));
 	return json_pack("{s:s, s:s, s:o, s:o}", "role", fv_role_name(p->host.role),
 			 "netns", p->host.netns, "interfaces", ifaces,
 			 "parser", stats_json(r->stats[point]));
@@ -752,10 +756,19 @@ void fv_report_text(FILE *out, const struct fv_session *s,
 
 		fprintf(out, "%s %s%s", fv_role_name(p->host.role),
 			*p->host.netns ? p->host.netns : "(this namespace)", ":");
-		for (int j = 0; j < p->host.n_ifaces; j++)
-			fprintf(out, " %s [%s, %s]", p->host.ifname[j],
-				p->att[j].ingress_how ? p->att[j].ingress_how : "-",
-				p->att[j].egress_how ? p->att[j].egress_how : "-");
+		for (int j = 0; j < p->host.n_ifaces; j++) {
+			const struct fv_iface_att *a = &p->att[j];
+
+			if (a->gone)
+				fprintf(out, " %s [gone: not watched]", p->host.ifname[j]);
+			else
+				fprintf(out, " %s [%s, %s]", p->host.ifname[j],
+					a->ingress_how ? a->ingress_how : "-",
+					a->egress_how ? a->egress_how : "-");
+			if (a->reattached)
+				fprintf(out, " (re-created, watched again %u time%s)",
+					a->reattached, a->reattached == 1 ? "" : "s");
+		}
 		fputc('\n', out);
 		if (p->host.role == FV_ROLE_NAT) {
 			leg_line(out, s, r, i, FV_LEG_1, "leg 1 request client->NAT");

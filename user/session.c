@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,6 +593,97 @@ void fv_session_drops_update(struct fv_session *s, uint64_t timeout_ns)
 		s->drops = NULL;
 }
 
+/* The interface a link is attached to, 0 once that interface is gone
+ * (the kernel detaches the link then). xdp and tcx link info both start
+ * with the ifindex; Debian 12's headers know only the xdp one. Needs no
+ * privilege: we hold the fd. */
+static bool link_detached(int link_fd)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
+		return false;	/* cannot tell: assume it holds */
+	return info.xdp.ifindex == 0;
+}
+
+static bool iface_lost(const struct fv_iface_att *a)
+{
+	if (a->gone)
+		return true;
+	return (a->xdp_link >= 0 && link_detached(a->xdp_link)) ||
+	       (a->ingress_link >= 0 && link_detached(a->ingress_link)) ||
+	       (a->egress_link >= 0 && link_detached(a->egress_link));
+}
+
+/* The interface named as before, if it is back: attach anew. */
+static void reattach_iface(struct fv_point *p, int i)
+{
+	struct fv_iface_att *a = &p->att[i];
+	struct fv_host fresh = p->host;
+	char err[256];
+	int saved, idx, ret;
+
+	if (fv_netns_enter(p->host.netns, &saved))
+		return;		/* the namespace itself is gone */
+	idx = if_nametoindex(p->host.ifname[i]);
+	if (idx && idx != a->refused_ifindex) {
+		uint32_t reattached = a->reattached;
+
+		detach_iface(p, i);
+		p->host.ifindex[i] = idx;
+		ret = attach_iface(p, i, err, sizeof(err));
+		if (ret) {
+			detach_iface(p, i);
+			a->gone = true;
+			a->refused_ifindex = idx;	/* said once, not every second */
+			fv_info("flowverify: %s%s%s is back but cannot be watched: %s",
+				p->host.netns, *p->host.netns ? ":" : "",
+				p->host.ifname[i], err);
+		} else {
+			a->reattached = reattached + 1;
+			fv_info("flowverify: %s%s%s is back (ifindex %d): watching it again",
+				p->host.netns, *p->host.netns ? ":" : "",
+				p->host.ifname[i], idx);
+		}
+	}
+	fv_netns_leave(saved);
+	/* Its addresses may be new too: legs are judged against them. */
+	if (!a->gone && !fv_host_resolve(&fresh, err, sizeof(err))) {
+		p->host.n_addrs = fresh.n_addrs;
+		memcpy(p->host.addrs, fresh.addrs, sizeof(fresh.addrs));
+	}
+}
+
+int fv_session_check_ifaces(struct fv_session *s)
+{
+	int lost = 0;
+
+	for (int k = 0; k < s->n_points; k++) {
+		struct fv_point *p = &s->points[k];
+
+		for (int i = 0; i < p->host.n_ifaces; i++) {
+			struct fv_iface_att *a = &p->att[i];
+
+			if (!iface_lost(a))
+				continue;
+			if (!a->gone)
+				fv_info("flowverify: %s%s%s went away; %s",
+					p->host.netns, *p->host.netns ? ":" : "",
+					p->host.ifname[i], s->no_reattach ?
+					"it is no longer watched" :
+					"watching it again when it is back");
+			a->gone = true;
+			if (!s->no_reattach)
+				reattach_iface(p, i);
+			lost += a->gone;
+		}
+	}
+	s->ifaces_gone = lost;
+	return lost;
+}
+
 int fv_session_poll(struct fv_session *s, int timeout_ms)
 {
 	int ret = ring_buffer__poll(s->rb, timeout_ms);
@@ -600,6 +692,10 @@ int fv_session_poll(struct fv_session *s, int timeout_ms)
 	if (!s->drops && now - s->drops_checked_ns > 250000000ull) {
 		s->drops_checked_ns = now;
 		fv_session_drops_update(s, s->reply_timeout_ns);
+	}
+	if (now - s->ifaces_checked_ns > 1000000000ull) {
+		s->ifaces_checked_ns = now;
+		fv_session_check_ifaces(s);
 	}
 
 	return ret == -EINTR ? 0 : ret;

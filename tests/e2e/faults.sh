@@ -20,6 +20,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	$FV cleanup --instance $INST >/dev/null 2>&1
+	$FV cleanup --instance $INST-if >/dev/null 2>&1
 	for ns in "${made[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$TMP"
 }
@@ -128,22 +129,76 @@ else
 fi
 
 # ---- the interface deleted and re-created while watched ----
-$FV verify --nat $A:a0 --duration 3 --json --ready-file "$TMP/r1" \
+# verify notices within a second (its links went with the interface) and
+# attaches to the new one of the same name: both halves are counted.
+$FV verify --nat $A:a0 --duration 6 --json --ready-file "$TMP/r1" \
 	>"$TMP/v1.json" 2>"$TMP/v1.err" &
 p=$!
 if wait_file "$TMP/r1"; then
 	send_ntp 10
 	ip -n $A link del a0
 	veth
+	for _ in $(seq 40); do
+		grep -q 'is back' "$TMP/v1.err" && break
+		sleep 0.1
+	done
 	send_ntp 10
 fi
 wait $p
 rc=$?
 check "interface re-created under verify: it ends normally (exit $rc), no crash" \
 	test $rc -le 2
-check "interface re-created: the new one carries nothing of ours" clean_in $A
-check "interface re-created: what was seen before is still reported (10)" \
-	jq_ok "$TMP/v1.json" '.legs[0].packets >= 10'
+check "interface re-created: verify said it went away and is watched again" \
+	eval 'grep -q "$A:a0 went away" "$TMP/v1.err" && grep -q "$A:a0 is back" "$TMP/v1.err"'
+check "interface re-created: watched again, both halves counted (10 + 10)" \
+	jq_ok "$TMP/v1.json" '.legs[0].packets == 20 and .points[0].interfaces[0].state == "watched" and .points[0].interfaces[0].reattached == 1'
+check "interface re-created: nothing of ours left after verify" clean_in $A
+
+# The agent has no privilege left to attach: it exits 3, so its service
+# manager restarts it; the restart watches the new interface and the
+# pinned counters carry on.
+port=$((30000 + RANDOM % 10000))
+$FV agent --nat $A:a0 --instance $INST-if --listen 127.0.0.1:$port \
+	--ready-file "$TMP/agent3" >/dev/null 2>"$TMP/agent3.err" &
+p=$!
+pids+=($p)
+if wait_file "$TMP/agent3"; then
+	send_ntp 5
+	sleep 0.3
+	ip -n $A link del a0
+	veth
+	for _ in $(seq 50); do
+		kill -0 $p 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 $p 2>/dev/null && diag "the agent was still running 5 s later"
+	wait $p
+	rc=$?
+	check "interface gone under the agent: it exits 3 and says why in one line" \
+		eval '[ $rc -eq 3 ] && [ "$(grep -c "a watched interface went away" "$TMP/agent3.err")" -eq 1 ]'
+	check "interface gone under the agent: nothing of ours left" clean_in $A
+	$FV agent --nat $A:a0 --instance $INST-if --listen 127.0.0.1:$port \
+		--ready-file "$TMP/agent4" >/dev/null 2>"$TMP/agent4.err" &
+	p=$!
+	pids+=($p)
+	if wait_file "$TMP/agent4"; then
+		send_ntp 5
+		sleep 0.5
+		curl -s "http://127.0.0.1:$port/api/v1/status" >"$TMP/agent4.json"
+		check "restarted, the agent watches the new interface, counters continue (5 + 5)" \
+			jq_ok "$TMP/agent4.json" '.legs[0].packets == 10'
+	else
+		not_ok "the agent did not restart on the new interface"
+		diag "$(head -c 300 "$TMP/agent4.err")"
+	fi
+	kill -TERM $p
+	wait $p 2>/dev/null
+else
+	kill -9 $p 2>/dev/null
+	not_ok "agent did not start"
+	diag "$(head -c 300 "$TMP/agent3.err")"
+fi
+$FV cleanup --instance $INST-if >/dev/null 2>&1
 
 # ---- a watched namespace deleted ----
 ip netns add $C && made+=($C)
