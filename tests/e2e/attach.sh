@@ -69,16 +69,22 @@ check "ingress through native XDP, egress through tcx" \
 check "requests nobody forwarded stop inside the NAT" \
 	jq_ok "$TMP/v1.json" '.segment == "inside_nat_request"'
 check "verify detached everything on exit" nothing_left
+# holds_exactly FILE LINE...: FILE has these lines (whole-line regexps)
+# and no others.
+holds_exactly() {
+	local f=$1 l
+	shift
+	for l in "$@"; do
+		grep -qx "$l" "$f" || return 1
+	done
+	[ "$(wc -l <"$f")" -eq $# ]
+}
 # fv_attached sees tcx links in their own namespace, and only there.
 check "fv_attached: NAT side, XDP and fv_tc_egress on a tcx link in $A" \
-	eval 'grep -qx "a0 xdp-native [0-9]* fv_xdp_ingress" "$TMP/at1a" &&
-	      grep -qx "a0 tcx-egress [0-9]* fv_tc_egress" "$TMP/at1a" &&
-	      [ "$(wc -l <"$TMP/at1a")" -eq 2 ]' ||
+	holds_exactly "$TMP/at1a" "a0 xdp-native [0-9]* fv_xdp_ingress" "a0 tcx-egress [0-9]* fv_tc_egress" ||
 	diag "$A: $(paste -sd';' "$TMP/at1a")"
 check "fv_attached: client side, XDP and fv_tc_egress on a tcx link in $B" \
-	eval 'grep -qx "b0 xdp-native [0-9]* fv_xdp_ingress" "$TMP/at1b" &&
-	      grep -qx "b0 tcx-egress [0-9]* fv_tc_egress" "$TMP/at1b" &&
-	      [ "$(wc -l <"$TMP/at1b")" -eq 2 ]' ||
+	holds_exactly "$TMP/at1b" "b0 xdp-native [0-9]* fv_xdp_ingress" "b0 tcx-egress [0-9]* fv_tc_egress" ||
 	diag "$B: $(paste -sd';' "$TMP/at1b")"
 check "after verify: nothing of ours in $A (XDP, tcx, clsact)" clean_in $A
 check "after verify: nothing of ours in $B (XDP, tcx, clsact)" clean_in $B
@@ -92,9 +98,7 @@ wait $pid
 check "--ingress tc: ingress through tcx, no XDP, 50 of 50 requests counted" \
 	jq_ok "$TMP/v1a.json" '.points[0].interfaces[0].ingress == "tcx-ingress" and .points[0].interfaces[0].foreign_xdp == false and .legs[0].packets == 50'
 check "--ingress tc: fv_attached shows tcx-ingress and tcx-egress in $A, no XDP" \
-	eval 'grep -qx "a0 tcx-ingress [0-9]* fv_tc_ingress" "$TMP/at1x" &&
-	      grep -qx "a0 tcx-egress [0-9]* fv_tc_egress" "$TMP/at1x" &&
-	      [ "$(wc -l <"$TMP/at1x")" -eq 2 ]' ||
+	holds_exactly "$TMP/at1x" "a0 tcx-ingress [0-9]* fv_tc_ingress" "a0 tcx-egress [0-9]* fv_tc_egress" ||
 	diag "$A: $(paste -sd';' "$TMP/at1x")"
 check "--ingress tc: nothing of ours left in $A" clean_in $A
 

@@ -64,6 +64,28 @@ for i in range(int(sys.argv[1])):
 PY
 }
 
+# agent_counts NAME INSTANCE WANT WHAT: the agent started (again) on A
+# with INSTANCE's pins; after 5 more requests its status must count WANT
+# packets on leg 1. Stopped with SIGTERM after.
+agent_counts() {
+	local ap
+	$FV agent --nat $A:a0 --instance "$2" --listen 127.0.0.1:$port \
+		--ready-file "$TMP/$1" >/dev/null 2>"$TMP/$1.err" &
+	ap=$!
+	pids+=($ap)
+	if wait_file "$TMP/$1"; then
+		send_ntp 5
+		sleep 0.5
+		curl -s "http://127.0.0.1:$port/api/v1/status" >"$TMP/$1.json"
+		check "$4" jq_ok "$TMP/$1.json" ".legs[0].packets == $3"
+	else
+		not_ok "$4"
+		diag "$(head -c 300 "$TMP/$1.err")"
+	fi
+	kill -TERM $ap
+	wait $ap 2>/dev/null
+}
+
 # ---- kill -9 at random moments ----
 for i in 1 2 3 4; do
 	delay=$(printf '0.%03d' $((RANDOM % 1000)))
@@ -103,22 +125,7 @@ if wait_file "$TMP/agent1"; then
 	check "kill -9 of the agent: nothing left attached" clean_in $A
 	check "kill -9 of the agent: its pins stay for a restart" \
 		test -d /sys/fs/bpf/flowverify/$INST
-	$FV agent --nat $A:a0 --instance $INST --listen 127.0.0.1:$port \
-		--ready-file "$TMP/agent2" >/dev/null 2>"$TMP/agent2.err" &
-	p=$!
-	pids+=($p)
-	if wait_file "$TMP/agent2"; then
-		send_ntp 5
-		sleep 0.5
-		curl -s "http://127.0.0.1:$port/api/v1/status" >"$TMP/agent2.json"
-		check "agent restarted on the same pins continues the counters (20 + 5)" \
-			jq_ok "$TMP/agent2.json" '.legs[0].packets == 25'
-	else
-		not_ok "agent restarted on the same pins continues the counters"
-		diag "$(head -c 300 "$TMP/agent2.err")"
-	fi
-	kill -TERM $p
-	wait $p 2>/dev/null
+	agent_counts agent2 $INST 25 "agent restarted on the same pins continues the counters (20 + 5)"
 	check "agent stopped: nothing left attached" clean_in $A
 	$FV cleanup --instance $INST >/dev/null 2>&1
 	check "cleanup removes the agent's pins" test ! -e /sys/fs/bpf/flowverify/$INST
@@ -177,22 +184,7 @@ if wait_file "$TMP/agent3"; then
 	check "interface gone under the agent: it exits 3 and says why in one line" \
 		eval '[ $rc -eq 3 ] && [ "$(grep -c "a watched interface went away" "$TMP/agent3.err")" -eq 1 ]'
 	check "interface gone under the agent: nothing of ours left" clean_in $A
-	$FV agent --nat $A:a0 --instance $INST-if --listen 127.0.0.1:$port \
-		--ready-file "$TMP/agent4" >/dev/null 2>"$TMP/agent4.err" &
-	p=$!
-	pids+=($p)
-	if wait_file "$TMP/agent4"; then
-		send_ntp 5
-		sleep 0.5
-		curl -s "http://127.0.0.1:$port/api/v1/status" >"$TMP/agent4.json"
-		check "restarted, the agent watches the new interface, counters continue (5 + 5)" \
-			jq_ok "$TMP/agent4.json" '.legs[0].packets == 10'
-	else
-		not_ok "the agent did not restart on the new interface"
-		diag "$(head -c 300 "$TMP/agent4.err")"
-	fi
-	kill -TERM $p
-	wait $p 2>/dev/null
+	agent_counts agent4 $INST-if 10 "restarted, the agent watches the new interface, counters continue (5 + 5)"
 else
 	kill -9 $p 2>/dev/null
 	not_ok "agent did not start"
