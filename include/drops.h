@@ -141,6 +141,10 @@ void fv_drops_force_raw_tp(int on);
 
 /* Inode number of network namespace NAME (/run/netns/NAME), or of the
  * caller's own for "" or NULL. 0 or -errno. */
+/* Watch one more namespace (a watched one deleted and made again under
+ * the same name). 0 or -errno. */
+int fv_drops_add_netns(struct fv_drops *d, uint32_t inum);
+
 int fv_netns_inum(const char *netns_name, uint32_t *inum);
 
 #endif /* !__bpf__ */

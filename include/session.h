@@ -45,6 +45,9 @@ struct fv_point {
 	struct fv_session *sess;
 	struct fv_host host;
 	uint32_t netns_inum;	/* identifies the host in drop records */
+	/* Earlier ones, when the namespace was made again under its name:
+	 * their drop records are still this host's. */
+	uint32_t netns_before[4];
 	struct flowverify *skel;
 	struct fv_iface_att att[FV_MAX_IFACES];
 };
@@ -111,6 +114,10 @@ int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
  * a driver reset does). Returns how many are not watched now. fv_session_
  * poll() runs it once a second. */
 int fv_session_check_ifaces(struct fv_session *s);
+
+/* Whether drop records of namespace inum belong to point p (now or
+ * before it was made again). */
+bool fv_point_has_netns(const struct fv_point *p, uint32_t inum);
 
 int fv_session_poll(struct fv_session *s, int timeout_ms);
 /* Join one event seen at a point; what the ring buffer callback does.

@@ -602,6 +602,16 @@ int fv_drops_prog_stats(struct fv_drops *d, uint64_t *run_cnt,
 	return 0;
 }
 
+int fv_drops_add_netns(struct fv_drops *d, uint32_t inum)
+{
+	uint8_t one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.drop_netns), &inum, &one,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int fv_netns_inum(const char *netns_name, uint32_t *inum)
 {
 	char path[4096];

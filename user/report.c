@@ -255,7 +255,7 @@ static void build_drops(struct fv_session *s, struct fv_report *r)
 	for (i = 0; i < r->n_drops; i++) {
 		r->drop_point[i] = -1;
 		for (p = 0; p < s->n_points; p++) {
-			if (s->points[p].netns_inum != r->drops[i].netns_inum)
+			if (!fv_point_has_netns(&s->points[p], r->drops[i].netns_inum))
 				continue;
 			r->drop_point[i] = p;
 			r->drop_leg[i] = drop_leg(&s->points[p].host, &r->drops[i]);

@@ -624,6 +624,7 @@ static void reattach_iface(struct fv_point *p, int i)
 	struct fv_host fresh = p->host;
 	char err[256];
 	int saved, idx, ret;
+	uint32_t inum;
 
 	if (fv_netns_enter(p->host.netns, &saved))
 		return;		/* the namespace itself is gone */
@@ -649,11 +650,34 @@ static void reattach_iface(struct fv_point *p, int i)
 		}
 	}
 	fv_netns_leave(saved);
+	if (a->gone)
+		return;
 	/* Its addresses may be new too: legs are judged against them. */
-	if (!a->gone && !fv_host_resolve(&fresh, err, sizeof(err))) {
+	if (!fv_host_resolve(&fresh, err, sizeof(err))) {
 		p->host.n_addrs = fresh.n_addrs;
 		memcpy(p->host.addrs, fresh.addrs, sizeof(fresh.addrs));
 	}
+	/* So may the namespace, made again under its name: drops there are
+	 * told by its inode. */
+	if (!fv_netns_inum(p->host.netns, &inum) && inum != p->netns_inum) {
+		memmove(p->netns_before + 1, p->netns_before,
+			sizeof(p->netns_before) - sizeof(p->netns_before[0]));
+		p->netns_before[0] = p->netns_inum;
+		p->netns_inum = inum;
+		if (p->sess->drops)
+			fv_drops_add_netns(p->sess->drops, inum);
+	}
+}
+
+bool fv_point_has_netns(const struct fv_point *p, uint32_t inum)
+{
+	if (inum == p->netns_inum)
+		return true;
+	for (size_t i = 0; i < sizeof(p->netns_before) / sizeof(p->netns_before[0]); i++) {
+		if (p->netns_before[i] && p->netns_before[i] == inum)
+			return true;
+	}
+	return false;
 }
 
 int fv_session_check_ifaces(struct fv_session *s)

@@ -206,6 +206,31 @@ check "namespace deleted under verify: it ends normally (exit $rc), no crash" \
 check "namespace deleted under verify: nothing of ours left in other namespaces" \
 	clean_in $A
 
+# The watched namespace deleted and made again under its name (a lab torn
+# down and rebuilt, a container restarted): verify watches the new one,
+# and the drop tracer follows it to its new inode.
+$FV verify --nat $A:a0 --drops on --duration 6 --json --ready-file "$TMP/r2b" \
+	>"$TMP/v2b.json" 2>"$TMP/v2b.err" &
+p=$!
+if wait_file "$TMP/r2b"; then
+	send_ntp 10
+	ip netns del $A
+	ip netns add $A
+	ip -n $A link set lo up
+	veth
+	for _ in $(seq 40); do
+		grep -q 'is back' "$TMP/v2b.err" && break
+		sleep 0.1
+	done
+	send_ntp 7
+fi
+wait $p
+check "namespace re-created under verify: watched again, 10 + 7 counted" \
+	jq_ok "$TMP/v2b.json" '.legs[0].packets == 17 and .points[0].interfaces[0].reattached == 1'
+check "namespace re-created: drops in the old and the new one are the NAT's (10 + 7 by routing)" \
+	jq_ok "$TMP/v2b.json" '([.drops[] | select(.hook == "routing" and .host == "nat") | .count] | add) == 17'
+check "namespace re-created: nothing of ours left" clean_in $A
+
 # ---- other tc filters on the interface: untouched before, during, after ----
 tc -n $A qdisc add dev a0 clsact
 # A bpf classifier: the only one every kernel has built in.
