@@ -866,8 +866,8 @@ int cmd_agent(int argc, char **argv)
 		fv_err("out of memory");
 		goto unpin;
 	}
-	ret = fv_session_start_pinned(a->s, a->o.args.points.hosts, a->o.args.points.n, a->o.args.port,
-				      a->pin_dir, err, sizeof(err));
+	ret = fv_session_start_pinned(a->s, a->o.args.points.hosts, a->o.args.points.n,
+				      a->o.args.port, a->pin_dir, err, sizeof(err));
 	if (ret) {
 		fv_err("%s", err);
 		free(a->s);

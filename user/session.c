@@ -638,6 +638,7 @@ static void reattach_iface(struct fv_point *p, int i)
 		if (ret) {
 			detach_iface(p, i);
 			a->gone = true;
+			a->reattached = reattached;
 			a->refused_ifindex = idx;	/* said once, not every second */
 			fv_info("flowverify: %s%s%s is back but cannot be watched: %s",
 				p->host.netns, *p->host.netns ? ":" : "",
