@@ -111,18 +111,7 @@ else
 	ip netns del $TNS 2>/dev/null
 fi
 
-if $FV lab status 2>/dev/null | grep -q '^up'; then
-	skip "a lab is already up that this test did not make; left alone"
-	done_testing
-	exit 0
-fi
-if ! $FV lab up >"$TMP/up" 2>&1; then
-	not_ok "lab up"
-	sed 's/^/# /' "$TMP/up"
-	done_testing
-	exit 1
-fi
-we_made_lab=1
+lab_up_or_leave
 
 # 3. Someone else's pins: refused, and left alone by the agent and cleanup.
 mkdir -p $PINS/$IF

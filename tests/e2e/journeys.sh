@@ -16,18 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if $FV lab status 2>/dev/null | grep -q '^up'; then
-	skip "a lab is already up that this test did not make; left alone"
-	done_testing
-	exit 0
-fi
-if ! $FV lab up >"$TMP/up" 2>&1; then
-	not_ok "lab up"
-	sed 's/^/# /' "$TMP/up"
-	done_testing
-	exit 1
-fi
-we_made_lab=1
+lab_up_or_leave
 
 # 1. Healthy: every exchange answered, with the mapping and latencies.
 out=$TMP/healthy.json

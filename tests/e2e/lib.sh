@@ -88,3 +88,21 @@ wait_file() {
 
 # jq -e over a JSON file, quietly.
 jq_ok() { jq -e "$2" "$1" >/dev/null 2>&1; }
+
+# lab_up_or_leave: brings the lab up for the calling suite (we_made_lab=1,
+# for its trap to take it down). A lab someone else made is left alone:
+# the suite skips and exits 0. A failed `lab up` fails it (exit 1).
+lab_up_or_leave() {
+	if $FV lab status 2>/dev/null | grep -q '^up'; then
+		skip "a lab is already up that this test did not make; left alone"
+		done_testing
+		exit 0
+	fi
+	if ! $FV lab up >"$TMP/up" 2>&1; then
+		not_ok "lab up"
+		sed 's/^/# /' "$TMP/up"
+		done_testing
+		exit 1
+	fi
+	we_made_lab=1
+}

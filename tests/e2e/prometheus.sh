@@ -39,18 +39,7 @@ if ! command -v prometheus >/dev/null; then
 	done_testing
 	exit 0
 fi
-if $FV lab status 2>/dev/null | grep -q '^up'; then
-	skip "a lab is already up that this test did not make; left alone"
-	done_testing
-	exit 0
-fi
-if ! $FV lab up >"$TMP/up" 2>&1; then
-	not_ok "lab up"
-	sed 's/^/# /' "$TMP/up"
-	done_testing
-	exit 1
-fi
-we_made_lab=1
+lab_up_or_leave
 
 $FV agent --nat $NAT --client $CLIENT --listen 127.0.0.1:$PA --instance $INST \
 	--window 5 --ready-file "$TMP/ready" >"$TMP/agent.out" 2>&1 &
