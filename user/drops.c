@@ -221,8 +221,10 @@ static void ksym_resolve(struct fv_drops *d, const uint64_t *want, int n)
 	if (d->nsyms == first)
 		return;
 	f = fopen("/proc/kallsyms", "r");
-	if (!f)
-		return;		/* left unresolved: "unknown", asked again */
+	if (!f) {
+		d->nsyms = first;	/* not cached: "unknown" now, asked again */
+		return;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		mod[0] = '\0';
 		k = sscanf(line, "%llx %c %255s %127s", &addr, &type, sym, mod);

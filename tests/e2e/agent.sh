@@ -18,16 +18,6 @@ TNS=fv-e2e-tls-$$
 we_made_lab=0
 pids=()
 
-# Nothing of ours left in the lab we made: no XDP program on its
-# interfaces (tcx links die with the process, checked gone). The global
-# nothing_left of lib.sh also counts other suites running at the same time.
-lab_clean() {
-	local ns
-	for ns in fv-nat fv-client; do
-		ip -n $ns -d link show eth0 2>/dev/null | grep -q 'prog/xdp' && return 1
-	done
-	return 0
-}
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done

@@ -64,6 +64,16 @@ for i in range(int(sys.argv[1])):
 PY
 }
 
+# wait_back ERRFILE: until flowverify says (on stderr, in ERRFILE) that a
+# re-created interface is watched again; at most 4 s.
+wait_back() {
+	for _ in $(seq 40); do
+		grep -q 'is back' "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # agent_counts NAME INSTANCE WANT WHAT: the agent started (again) on A
 # with INSTANCE's pins; after 5 more requests its status must count WANT
 # packets on leg 1. Stopped with SIGTERM after.
@@ -145,10 +155,7 @@ if wait_file "$TMP/r1"; then
 	send_ntp 10
 	ip -n $A link del a0
 	veth
-	for _ in $(seq 40); do
-		grep -q 'is back' "$TMP/v1.err" && break
-		sleep 0.1
-	done
+	wait_back "$TMP/v1.err"
 	send_ntp 10
 fi
 wait $p
@@ -218,10 +225,7 @@ if wait_file "$TMP/r2b"; then
 	ip netns add $A
 	ip -n $A link set lo up
 	veth
-	for _ in $(seq 40); do
-		grep -q 'is back' "$TMP/v2b.err" && break
-		sleep 0.1
-	done
+	wait_back "$TMP/v2b.err"
 	send_ntp 7
 fi
 wait $p

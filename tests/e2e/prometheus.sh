@@ -15,16 +15,6 @@ PA=$BASE PP=$((BASE + 1))
 INST=e2e-prom-$$
 we_made_lab=0 agent= prom=
 
-# Nothing of ours left in the lab we made: no XDP program on its
-# interfaces (tcx links die with the process, checked gone). The global
-# nothing_left of lib.sh also counts other suites running at the same time.
-lab_clean() {
-	local ns
-	for ns in fv-nat fv-client; do
-		ip -n $ns -d link show eth0 2>/dev/null | grep -q 'prog/xdp' && return 1
-	done
-	return 0
-}
 cleanup() {
 	[ -n "$prom" ] && kill "$prom" 2>/dev/null && wait "$prom" 2>/dev/null
 	[ -n "$agent" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
