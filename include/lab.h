@@ -11,15 +11,43 @@
 /* `flowverify lab ...`; argv[0] is "lab". Returns an exit status. */
 int lab_main(int argc, char **argv);
 
-/* Namespaces the lab makes; nothing else is ever touched. */
-#define LAB_NS_CLIENT	"fv-client"
-#define LAB_NS_ROUTER	"fv-router"
-#define LAB_NS_NAT	"fv-nat"
-#define LAB_NS_SERVER	"fv-server"
+/* Every lab has an instance name: the default lab ("") makes fv-client,
+ * fv-router, fv-nat and fv-server and keeps its files in LAB_RUN_DIR/lab;
+ * instance NAME makes fv-NAME-client, ... and keeps LAB_RUN_DIR/lab-NAME,
+ * so labs (a user's and the tests') live side by side. Nothing outside
+ * an instance's own names is ever touched. */
+#define LAB_RUN_DIR		"/run/flowverify"
+#define LAB_INSTANCE_MAX	12
 
-/* Where the lab keeps its configs, pidfiles, sockets and state. */
-#define LAB_RUN_DIR	"/run/flowverify"
-#define LAB_DIR		LAB_RUN_DIR "/lab"
+enum lab_ns {
+	LAB_NS_CLIENT,
+	LAB_NS_ROUTER,
+	LAB_NS_NAT,
+	LAB_NS_SERVER,
+	LAB_NS_COUNT,		/* in creation order; teardown goes back */
+};
+
+/* The current instance's names and files, set by lab_set_instance(). */
+struct lab_names {
+	char instance[LAB_INSTANCE_MAX + 1];
+	char ns[LAB_NS_COUNT][32];
+	char dir[64];		/* configs, pidfiles, state (0700) */
+	char sock_dir[80];	/* chronyd command sockets (0700) */
+	char state[80], state_tmp[80];
+	char cmd_out[80];
+	char acl_file[80];	/* `lab up --acls`: the chosen pair, text form */
+	char acl_nft[80], igw_nft[80], nat_nft[80];	/* fed to nft */
+};
+extern struct lab_names lab_names;
+
+/* Select instance name ("" or NULL: the default lab). Letters and digits,
+ * at most LAB_INSTANCE_MAX; returns 0 or -EINVAL. */
+int lab_set_instance(const char *name);
+/* The namespace of role ns in the current instance. */
+static inline const char *lab_ns(enum lab_ns ns)
+{
+	return lab_names.ns[ns];
+}
 
 enum lab_shape {
 	LAB_SHAPE_ONE = 1,	/* NAT instance with one interface (AWS) */
@@ -29,9 +57,6 @@ enum lab_shape {
 /* The lab's network ACLs are the ACL model of include/acl.h. Built in:
  * the table of DESIGN.md in the text form (docs/acl.md). */
 extern const char lab_acl_text[];
-
-/* `lab up --acls FILE` keeps the chosen pair here, in the text form. */
-#define LAB_ACL_FILE	LAB_DIR "/acls"
 
 /* Read FILE and pick the public and private ACLs (ids, subnet ids, or NULL
  * for the file's public/private tags); on success *text is the pair in the
@@ -47,7 +72,7 @@ struct lab_fault;
  * the row fault f removes (NULL: none). Returns 0 or -errno. */
 int lab_acl_nft(FILE *out, const struct acl *pub, const struct acl *priv,
 		enum lab_shape shape, const struct lab_fault *f);
-/* The lab's ACLs: LAB_ACL_FILE when present, else the built-in ones. */
+/* The lab's ACLs: lab_names.acl_file when present, else the built-in ones. */
 int lab_acl_load(struct acl_set *set, const struct acl **pub,
 		 const struct acl **priv);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* `flowverify lab`: the AWS VPC emulation the demo and the e2e tests run on.
  * See docs/lab.md for the topology, the ACL emulation and the faults. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +27,45 @@ struct lab_state {
 	pid_t kod_pid;			/* the Kiss-o'-Death responder */
 };
 
+struct lab_names lab_names;
+
+int lab_set_instance(const char *name)
+{
+	static const char *const role[LAB_NS_COUNT] = {
+		[LAB_NS_CLIENT] = "client", [LAB_NS_ROUTER] = "router",
+		[LAB_NS_NAT] = "nat", [LAB_NS_SERVER] = "server",
+	};
+	struct lab_names *n = &lab_names;
+	char dir[sizeof(n->dir)];
+	size_t i, len;
+
+	name = name ? name : "";
+	len = strlen(name);
+	if (len > LAB_INSTANCE_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]))
+			return -EINVAL;
+	memset(n, 0, sizeof(*n));
+	memcpy(n->instance, name, len);
+	for (i = 0; i < LAB_NS_COUNT; i++)
+		snprintf(n->ns[i], sizeof(n->ns[i]), "fv-%s%s%s", name,
+			 len ? "-" : "", role[i]);
+	snprintf(dir, sizeof(dir), LAB_RUN_DIR "/lab%s%s", len ? "-" : "", name);
+	memcpy(n->dir, dir, sizeof(dir));
+	snprintf(n->sock_dir, sizeof(n->sock_dir), "%s/sock", dir);
+	snprintf(n->state, sizeof(n->state), "%s/state", dir);
+	snprintf(n->state_tmp, sizeof(n->state_tmp), "%s/state.tmp", dir);
+	snprintf(n->cmd_out, sizeof(n->cmd_out), "%s/cmd.out", dir);
+	snprintf(n->acl_file, sizeof(n->acl_file), "%s/acls", dir);
+	snprintf(n->acl_nft, sizeof(n->acl_nft), "%s/acl.nft", dir);
+	snprintf(n->igw_nft, sizeof(n->igw_nft), "%s/igw.nft", dir);
+	snprintf(n->nat_nft, sizeof(n->nat_nft), "%s/nat.nft", dir);
+	return 0;
+}
+
 static const char usage_lab[] =
-"Usage: flowverify lab COMMAND [OPTIONS]\n"
+"Usage: flowverify lab [--instance NAME] COMMAND [OPTIONS]\n"
 "\n"
 "An AWS VPC on this machine, in network namespaces: a client in a private\n"
 "subnet, a NAT instance in a public subnet, a VPC router enforcing stateless\n"
@@ -41,6 +79,10 @@ static const char usage_lab[] =
 "  status [--json]                       up or down, shape, fault, chronyd\n"
 "  faults [--json]                       fault names and expected verdicts\n"
 "\n"
+"  --instance NAME   a lab of its own beside the default one: namespaces\n"
+"                    fv-NAME-client, ..., files in " LAB_RUN_DIR "/lab-NAME\n"
+"                    (letters and digits, at most 12; any position)\n"
+"\n"
 "Examples:\n"
 "  flowverify lab up\n"
 "  flowverify lab fault no-public-in-ephemeral\n"
@@ -53,7 +95,8 @@ static const char usage_up[] =
 "Usage: flowverify lab up [--fault NAME] [--shape one|two]\n"
 "                         [--acls FILE [--public ID] [--private ID]] [-v]\n"
 "\n"
-"Build the lab (namespaces fv-client, fv-router, fv-nat, fv-server), start\n"
+"Build the lab (namespaces fv-client, fv-router, fv-nat, fv-server, or\n"
+"fv-NAME-client, ... with --instance NAME), start\n"
 "chronyd on the server and the client (an exchange every 0.25 s), and wait\n"
 "until the client's NTP traffic flows. Without a fault it also checks that\n"
 "NTP replies reach the client.\n"
@@ -120,9 +163,14 @@ static const char *shape_name(enum lab_shape s)
 	return s == LAB_SHAPE_TWO ? "two" : "one";
 }
 
+/* The --nat argument that watches this lab's NAT. */
 static const char *nat_ifaces(enum lab_shape s)
 {
-	return s == LAB_SHAPE_TWO ? LAB_NS_NAT ":eth0,eth1" : LAB_NS_NAT ":eth0";
+	static char buf[48];
+
+	snprintf(buf, sizeof(buf), "%s:%s", lab_ns(LAB_NS_NAT),
+		 s == LAB_SHAPE_TWO ? "eth0,eth1" : "eth0");
+	return buf;
 }
 
 static bool is_help(const char *a)
@@ -148,7 +196,7 @@ static int state_save(const struct lab_state *st)
 	for (i = 0; i < LAB_NS_COUNT; i++)
 		if (st->ns[i])
 			len += snprintf(buf + len, sizeof(buf) - len, "ns %s\n",
-					lab_ns_names[i]);
+					lab_ns(i));
 	if (st->server_pid)
 		len += snprintf(buf + len, sizeof(buf) - len, "server_pid %d\n",
 				st->server_pid);
@@ -158,10 +206,10 @@ static int state_save(const struct lab_state *st)
 	if (st->kod_pid)
 		snprintf(buf + len, sizeof(buf) - len, "kod_pid %d\n", st->kod_pid);
 	/* Written whole then renamed: a crash never leaves half a record. */
-	if (lab_write_file(LAB_STATE ".tmp", "%s", buf))
+	if (lab_write_file(lab_names.state_tmp, "%s", buf))
 		return -1;
-	if (rename(LAB_STATE ".tmp", LAB_STATE)) {
-		fv_err("lab: cannot write %s: %s", LAB_STATE, strerror(errno));
+	if (rename(lab_names.state_tmp, lab_names.state)) {
+		fv_err("lab: cannot write %s: %s", lab_names.state, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -178,11 +226,11 @@ static int state_load(struct lab_state *st)
 	memset(st, 0, sizeof(*st));
 	st->shape = LAB_SHAPE_ONE;
 	st->fault = lab_fault_find("none");
-	f = fopen(LAB_STATE, "re");
+	f = fopen(lab_names.state, "re");
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		fv_err("lab: cannot read %s: %s%s", LAB_STATE, strerror(errno),
+		fv_err("lab: cannot read %s: %s%s", lab_names.state, strerror(errno),
 		       errno == EACCES ? " (needs root)" : "");
 		return -1;
 	}
@@ -200,7 +248,7 @@ static int state_load(struct lab_state *st)
 			/* Only our own names: a damaged file cannot make
 			 * `down` delete somebody else's namespace. */
 			for (i = 0; i < LAB_NS_COUNT; i++)
-				if (!strcmp(val, lab_ns_names[i]))
+				if (!strcmp(val, lab_ns(i)))
 					st->ns[i] = true;
 		} else if (!strcmp(key, "server_pid") &&
 			   !fv_parse_u64(val, 2, 4194304, &v)) {
@@ -300,7 +348,7 @@ static void release_lock(int lock)
 
 static void remove_files(void)
 {
-	static const char *const dirs[] = { LAB_SOCK_DIR, LAB_DIR };
+	const char *const dirs[] = { lab_names.sock_dir, lab_names.dir };
 	char path[512];
 	struct dirent *e;
 	size_t i;
@@ -345,7 +393,7 @@ static int kod_stop(struct lab_state *st)
 
 static int kod_start(struct lab_state *st)
 {
-	int err = lab_kod_start(LAB_NS_SERVER, "RATE", &st->kod_pid);
+	int err = lab_kod_start(lab_ns(LAB_NS_SERVER), "RATE", &st->kod_pid);
 
 	if (err) {
 		fv_err("lab: cannot start the Kiss-o'-Death server: %s", strerror(-err));
@@ -379,11 +427,11 @@ static int teardown(struct lab_state *st)
 		err = -1;
 
 	for (i = LAB_NS_COUNT - 1; i >= 0; i--) {
-		char *argv[] = { "ip", "netns", "del", (char *)lab_ns_names[i], NULL };
+		char *argv[] = { "ip", "netns", "del", (char *)lab_ns(i), NULL };
 
 		if (!st->ns[i])
 			continue;
-		if (lab_ns_exists(lab_ns_names[i]) && lab_ns_run(NULL, argv)) {
+		if (lab_ns_exists(lab_ns(i)) && lab_ns_run(NULL, argv)) {
 			err = -1;
 			continue;
 		}
@@ -403,9 +451,9 @@ static void note_strays(void)
 	int i;
 
 	for (i = 0; i < LAB_NS_COUNT; i++)
-		if (lab_ns_exists(lab_ns_names[i]))
+		if (lab_ns_exists(lab_ns(i)))
 			fprintf(stderr, "lab: namespace %s exists but the lab did not record it; left alone\n",
-				lab_ns_names[i]);
+				lab_ns(i));
 }
 
 static int cmd_down(int argc, char **argv)
@@ -509,8 +557,8 @@ static void print_summary(const struct lab_state *st)
 {
 	printf("lab: up, shape %s, fault %s (expected verdict: %s)\n",
 	       shape_name(st->shape), st->fault->name, st->fault->segment);
-	printf("  namespaces: %s %s %s %s\n", LAB_NS_CLIENT, LAB_NS_ROUTER,
-	       LAB_NS_NAT, LAB_NS_SERVER);
+	printf("  namespaces: %s %s %s %s\n", lab_ns(LAB_NS_CLIENT), lab_ns(LAB_NS_ROUTER),
+	       lab_ns(LAB_NS_NAT), lab_ns(LAB_NS_SERVER));
 	if (st->fault->client_port)
 		printf("  client 10.0.1.10:%d -> NAT 10.0.0.5 -> server %s:123\n",
 		       st->fault->client_port, LAB_SERVER_IP);
@@ -518,7 +566,7 @@ static void print_summary(const struct lab_state *st)
 		printf("  client 10.0.1.10:random -> NAT 10.0.0.5 -> server %s:123\n",
 		       LAB_SERVER_IP);
 	printf("  watch: --nat %s --client %s:eth0\n", nat_ifaces(st->shape),
-	       LAB_NS_CLIENT);
+	       lab_ns(LAB_NS_CLIENT));
 }
 
 static int cmd_up(int argc, char **argv)
@@ -606,33 +654,33 @@ static int cmd_up(int argc, char **argv)
 		return FV_EXIT_USAGE;
 	}
 	for (i = 0; i < LAB_NS_COUNT; i++) {
-		if (lab_ns_exists(lab_ns_names[i])) {
+		if (lab_ns_exists(lab_ns(i))) {
 			fv_err("lab: namespace %s exists but the lab did not make it; if it is stale, 'ip netns del %s'",
-			       lab_ns_names[i], lab_ns_names[i]);
+			       lab_ns(i), lab_ns(i));
 			release_lock(lock);
 			return FV_EXIT_USAGE;
 		}
 	}
 
 	/* From here on every step is recorded, so a failure can undo it. */
-	if (mkdir(LAB_DIR, 0700) && errno != EEXIST) {
-		fv_err("lab: cannot create %s: %s", LAB_DIR, strerror(errno));
+	if (mkdir(lab_names.dir, 0700) && errno != EEXIST) {
+		fv_err("lab: cannot create %s: %s", lab_names.dir, strerror(errno));
 		release_lock(lock);
 		return FV_EXIT_USAGE;
 	}
-	chmod(LAB_DIR, 0700);
+	chmod(lab_names.dir, 0700);
 	memset(&st, 0, sizeof(st));
 	st.shape = shape;
 	st.fault = f;
 	if (state_save(&st))
 		goto fail;
-	if (acl_text ? lab_write_file(LAB_ACL_FILE, "%s", acl_text) :
-		       (unlink(LAB_ACL_FILE) && errno != ENOENT))
+	if (acl_text ? lab_write_file(lab_names.acl_file, "%s", acl_text) :
+		       (unlink(lab_names.acl_file) && errno != ENOENT))
 		goto fail;
 	for (i = 0; i < LAB_NS_COUNT; i++) {
-		ret = lab_net_create_ns(lab_ns_names[i]);
+		ret = lab_net_create_ns(lab_ns(i));
 		/* `ip netns add` may have made it even if a later step failed. */
-		st.ns[i] = lab_ns_exists(lab_ns_names[i]);
+		st.ns[i] = lab_ns_exists(lab_ns(i));
 		if (state_save(&st) || ret)
 			goto fail;
 	}
@@ -648,19 +696,19 @@ static int cmd_up(int argc, char **argv)
 	/* Self-test before the client daemon takes the pinned port. */
 	if (healthy && !lab_chrony_selftest(f->client_port)) {
 		fv_err("lab: the healthy lab got no NTP reply in fv-client (see %s/selftest.log)",
-		       LAB_DIR);
+		       lab_names.dir);
 		goto fail;
 	}
 	ret = lab_chrony_start(LAB_CLIENT, f->client_port, &st.client_pid);
 	if (state_save(&st) || ret)
 		goto fail;
 	/* Requests reaching the router prove the client side is wired. */
-	if (!lab_net_wait_counter(LAB_NS_ROUTER, "Ip", "InReceives", 2, 3000)) {
-		fv_err("lab: no packets from the client reach %s within 3 s", LAB_NS_ROUTER);
+	if (!lab_net_wait_counter(lab_ns(LAB_NS_ROUTER), "Ip", "InReceives", 2, 3000)) {
+		fv_err("lab: no packets from the client reach %s within 3 s", lab_ns(LAB_NS_ROUTER));
 		goto fail;
 	}
 	if (healthy &&
-	    !lab_net_wait_counter(LAB_NS_CLIENT, "Udp", "InDatagrams", 2, 3000)) {
+	    !lab_net_wait_counter(lab_ns(LAB_NS_CLIENT), "Udp", "InDatagrams", 2, 3000)) {
 		fv_err("lab: the client's chronyd gets no NTP replies within 3 s");
 		goto fail;
 	}
@@ -669,7 +717,7 @@ static int cmd_up(int argc, char **argv)
 		goto fail;
 	print_summary(&st);
 	if (acls)
-		printf("lab: network ACLs from %s (kept in %s)\n", acls, LAB_ACL_FILE);
+		printf("lab: network ACLs from %s (kept in %s)\n", acls, lab_names.acl_file);
 	if (healthy)
 		printf("lab: healthy, NTP replies reach the client\n");
 	else if (!strcmp(f->name, "none"))
@@ -751,8 +799,8 @@ static int cmd_fault(int argc, char **argv)
 		return FV_EXIT_USAGE;
 	}
 	printf("lab: fault %s (expected verdict: %s): %s\n", f->name, f->segment, f->desc);
-	if (!strcmp(f->name, "none") && access(LAB_ACL_FILE, F_OK)) {
-		if (!lab_net_wait_counter(LAB_NS_CLIENT, "Udp", "InDatagrams", 2, 3000)) {
+	if (!strcmp(f->name, "none") && access(lab_names.acl_file, F_OK)) {
+		if (!lab_net_wait_counter(lab_ns(LAB_NS_CLIENT), "Udp", "InDatagrams", 2, 3000)) {
 			fv_err("lab: the client's chronyd gets no NTP replies within 3 s");
 			release_lock(lock);
 			return FV_EXIT_USAGE;
@@ -805,7 +853,8 @@ static int cmd_status(int argc, char **argv)
 	cli = ret && lab_chrony_ours(LAB_CLIENT, st.client_pid);
 
 	if (json) {
-		printf("{\"up\":%s,\"state\":\"%s\"", ret && st.up ? "true" : "false",
+		printf("{\"instance\":\"%s\",\"up\":%s,\"state\":\"%s\"",
+		       lab_names.instance, ret && st.up ? "true" : "false",
 		       !ret ? "down" : st.up ? "up" : "partial");
 		if (ret) {
 			printf(",\"shape\":\"%s\",\"fault\":", shape_name(st.shape));
@@ -815,13 +864,13 @@ static int cmd_status(int argc, char **argv)
 			printf(",\"namespaces\":[");
 			for (i = 0; i < LAB_NS_COUNT; i++)
 				if (st.ns[i])
-					printf("%s\"%s\"", n++ ? "," : "", lab_ns_names[i]);
+					printf("%s\"%s\"", n++ ? "," : "", lab_ns(i));
 			printf("],\"chronyd\":{\"server\":{\"running\":%s,\"pid\":%d},"
 			       "\"client\":{\"running\":%s,\"pid\":%d}}",
 			       srv ? "true" : "false", srv ? st.server_pid : 0,
 			       cli ? "true" : "false", cli ? st.client_pid : 0);
 			printf(",\"nat\":\"%s\",\"client\":\"%s:eth0\"",
-			       nat_ifaces(st.shape), LAB_NS_CLIENT);
+			       nat_ifaces(st.shape), lab_ns(LAB_NS_CLIENT));
 		}
 		printf("}\n");
 		return FV_EXIT_OK;
@@ -837,8 +886,8 @@ static int cmd_status(int argc, char **argv)
 	printf("  namespaces:");
 	for (i = 0; i < LAB_NS_COUNT; i++)
 		if (st.ns[i])
-			printf(" %s%s", lab_ns_names[i],
-			       lab_ns_exists(lab_ns_names[i]) ? "" : " (missing)");
+			printf(" %s%s", lab_ns(i),
+			       lab_ns_exists(lab_ns(i)) ? "" : " (missing)");
 	printf("\n");
 	if (srv)
 		printf("  chronyd server: running, pid %d\n", st.server_pid);
@@ -850,7 +899,7 @@ static int cmd_status(int argc, char **argv)
 		printf("  chronyd client: not running\n");
 	if (st.kod_pid && lab_kod_is_ours(st.kod_pid))
 		printf("  Kiss-o'-Death server: running, pid %d\n", st.kod_pid);
-	printf("  watch: --nat %s --client %s:eth0\n", nat_ifaces(st.shape), LAB_NS_CLIENT);
+	printf("  watch: --nat %s --client %s:eth0\n", nat_ifaces(st.shape), lab_ns(LAB_NS_CLIENT));
 	return FV_EXIT_OK;
 }
 
@@ -895,8 +944,39 @@ static int cmd_faults(int argc, char **argv)
 
 int lab_main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
+	const char *cmd, *instance = NULL;
+	int i, n = 1;
 
+	/* --instance may stand anywhere; the commands see argv without it. */
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+
+		if (!strcmp(a, "--instance")) {
+			if (i + 1 >= argc) {
+				fv_err("lab: --instance needs a name");
+				return FV_EXIT_USAGE;
+			}
+			val = argv[++i];
+		} else if (!strncmp(a, "--instance=", 11)) {
+			val = a + 11;
+		} else {
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (instance) {
+			fv_err("lab: --instance given twice");
+			return FV_EXIT_USAGE;
+		}
+		instance = val;
+	}
+	argc = n;
+	argv[argc] = NULL;
+	if (lab_set_instance(instance)) {
+		fv_err("lab: bad --instance '%s': letters and digits, at most %d",
+		       instance, LAB_INSTANCE_MAX);
+		return FV_EXIT_USAGE;
+	}
+	cmd = argc > 1 ? argv[1] : NULL;
 	if (!cmd) {
 		fv_err("lab: name a command (up, fault, down, status, faults); try 'flowverify lab --help'");
 		return FV_EXIT_USAGE;

@@ -107,8 +107,8 @@ int lab_acl_load(struct acl_set *set, const struct acl **pub,
 	char err[512];
 	int ret;
 
-	if (!access(LAB_ACL_FILE, F_OK))
-		ret = acl_load_file(LAB_ACL_FILE, set, err, sizeof(err));
+	if (!access(lab_names.acl_file, F_OK))
+		ret = acl_load_file(lab_names.acl_file, set, err, sizeof(err));
 	else
 		ret = acl_load_text("(built-in lab ACL)", lab_acl_text, set, err,
 				    sizeof(err));
@@ -120,7 +120,7 @@ int lab_acl_load(struct acl_set *set, const struct acl **pub,
 	*priv = acl_set_role(set, ACL_PRIVATE);
 	if (!*pub || !*priv) {
 		fv_err("lab: %s: needs one ACL tagged public and one private",
-		       LAB_ACL_FILE);
+		       lab_names.acl_file);
 		acl_set_free(set);
 		return -EINVAL;
 	}

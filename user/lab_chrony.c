@@ -18,7 +18,7 @@
 
 static const struct {
 	const char *name;
-	const char *ns;
+	enum lab_ns ns;
 } daemons[] = {
 	[LAB_SERVER] = { "server", LAB_NS_SERVER },
 	[LAB_CLIENT] = { "client", LAB_NS_CLIENT },
@@ -27,7 +27,7 @@ static const struct {
 
 static void path_of(char *buf, size_t len, enum lab_daemon d, const char *ext)
 {
-	snprintf(buf, len, "%s/%s.%s", LAB_DIR, daemons[d].name, ext);
+	snprintf(buf, len, "%s/%s.%s", lab_names.dir, daemons[d].name, ext);
 }
 
 static int write_conf(enum lab_daemon d, int client_port)
@@ -37,7 +37,7 @@ static int write_conf(enum lab_daemon d, int client_port)
 
 	path_of(conf, sizeof(conf), d, "conf");
 	path_of(pid, sizeof(pid), d, "pid");
-	snprintf(sock, sizeof(sock), "%s/%s.sock", LAB_SOCK_DIR, daemons[d].name);
+	snprintf(sock, sizeof(sock), "%s/%s.sock", lab_names.sock_dir, daemons[d].name);
 	switch (d) {
 	case LAB_SERVER:
 		/* Serves without being synchronised itself. */
@@ -66,7 +66,7 @@ static int write_conf(enum lab_daemon d, int client_port)
 		"cmdport 0\n"
 		"bindcmdaddress %s\n"
 		"pidfile %s\n",
-		daemons[d].name, daemons[d].ns, head, port, sock, pid);
+		daemons[d].name, lab_ns(daemons[d].ns), head, port, sock, pid);
 }
 
 pid_t lab_chrony_pidfile(enum lab_daemon d)
@@ -168,7 +168,7 @@ static int run_chronyd(enum lab_daemon d, char *const extra[])
 	argv[argc] = NULL;
 	if (fv_verbose)
 		fprintf(stderr, "lab: [%s] %s -x -u root -f %s -l %s%s\n",
-			daemons[d].ns, LAB_CHRONYD, conf, log,
+			lab_ns(daemons[d].ns), LAB_CHRONYD, conf, log,
 			extra ? " ..." : "");
 
 	fflush(NULL);
@@ -178,7 +178,7 @@ static int run_chronyd(enum lab_daemon d, char *const extra[])
 	if (pid == 0) {
 		char nspath[128];
 
-		snprintf(nspath, sizeof(nspath), "/run/netns/%s", daemons[d].ns);
+		snprintf(nspath, sizeof(nspath), "/run/netns/%s", lab_ns(daemons[d].ns));
 		fd = open(nspath, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET))
 			_exit(126);
@@ -207,8 +207,8 @@ int lab_chrony_start(enum lab_daemon d, int client_port, pid_t *pid)
 	int i, st;
 
 	*pid = 0;
-	if (mkdir(LAB_SOCK_DIR, 0700) && errno != EEXIST) {
-		fv_err("lab: cannot create %s: %s", LAB_SOCK_DIR, strerror(errno));
+	if (mkdir(lab_names.sock_dir, 0700) && errno != EEXIST) {
+		fv_err("lab: cannot create %s: %s", lab_names.sock_dir, strerror(errno));
 		return -1;
 	}
 	if (write_conf(d, client_port))
@@ -218,7 +218,7 @@ int lab_chrony_start(enum lab_daemon d, int client_port, pid_t *pid)
 	st = run_chronyd(d, NULL);
 	if (st) {
 		fv_err("lab: chronyd %s in %s did not start (status %d); see %s",
-		       daemons[d].name, daemons[d].ns, st, log);
+		       daemons[d].name, lab_ns(daemons[d].ns), st, log);
 		return -1;
 	}
 	for (i = 0; i < 40; i++) {
@@ -231,7 +231,7 @@ int lab_chrony_start(enum lab_daemon d, int client_port, pid_t *pid)
 		lab_sleep_ms(50);
 	}
 	fv_err("lab: chronyd %s in %s wrote no pidfile; see %s",
-	       daemons[d].name, daemons[d].ns, log);
+	       daemons[d].name, lab_ns(daemons[d].ns), log);
 	return -1;
 }
 
@@ -269,7 +269,7 @@ bool lab_chrony_selftest(int client_port)
 
 	if (write_conf(LAB_SELFTEST, client_port))
 		return false;
-	if (mkdir(LAB_SOCK_DIR, 0700) && errno != EEXIST)
+	if (mkdir(lab_names.sock_dir, 0700) && errno != EEXIST)
 		return false;
 	/* -Q: one measurement, print it, never set the clock; -t 3 makes a
 	 * missing reply a nonzero exit instead of a hang. */

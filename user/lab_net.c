@@ -6,13 +6,9 @@
 #include "lab_priv.h"
 #include "util.h"
 
-#define ACL_NFT		LAB_DIR "/acl.nft"
-#define IGW_NFT		LAB_DIR "/igw.nft"
-#define NAT_NFT		LAB_DIR "/nat.nft"
-
-const char *const lab_ns_names[LAB_NS_COUNT] = {
-	LAB_NS_CLIENT, LAB_NS_ROUTER, LAB_NS_NAT, LAB_NS_SERVER,
-};
+#define ACL_NFT		lab_names.acl_nft
+#define IGW_NFT		lab_names.igw_nft
+#define NAT_NFT		lab_names.nat_nft
 
 /* `ip` in ns with a space-separated argument string (no quoting needed). */
 static int ip(const char *ns, const char *args)
@@ -52,7 +48,7 @@ int lab_net_create_ns(const char *ns)
 		return -1;
 	if (lab_ns_sysctl(ns, base) || ip(ns, "link set lo up"))
 		return -1;
-	if (!strcmp(ns, LAB_NS_ROUTER) && lab_ns_sysctl(ns, fwd))
+	if (!strcmp(ns, lab_ns(LAB_NS_ROUTER)) && lab_ns_sysctl(ns, fwd))
 		return -1;
 	return 0;
 }
@@ -89,50 +85,50 @@ int lab_net_wire(enum lab_shape shape)
 	const char *nat_in = shape == LAB_SHAPE_TWO ? "10.0.2.5 dev rt0" : "10.0.0.5 dev rn0";
 	char args[128];
 
-	if (veth(LAB_NS_CLIENT, "eth0", LAB_NS_ROUTER, "rp0") ||
-	    veth(LAB_NS_NAT, "eth0", LAB_NS_ROUTER, "rn0") ||
-	    veth(LAB_NS_SERVER, "eth0", LAB_NS_ROUTER, "ri0") ||
-	    (shape == LAB_SHAPE_TWO && veth(LAB_NS_NAT, "eth1", LAB_NS_ROUTER, "rt0")))
+	if (veth(lab_ns(LAB_NS_CLIENT), "eth0", lab_ns(LAB_NS_ROUTER), "rp0") ||
+	    veth(lab_ns(LAB_NS_NAT), "eth0", lab_ns(LAB_NS_ROUTER), "rn0") ||
+	    veth(lab_ns(LAB_NS_SERVER), "eth0", lab_ns(LAB_NS_ROUTER), "ri0") ||
+	    (shape == LAB_SHAPE_TWO && veth(lab_ns(LAB_NS_NAT), "eth1", lab_ns(LAB_NS_ROUTER), "rt0")))
 		return -1;
 
-	if (ip(LAB_NS_CLIENT, "addr add 10.0.1.10/24 dev eth0") ||
-	    ip(LAB_NS_CLIENT, "link set eth0 up") ||
-	    ip(LAB_NS_CLIENT, "route add default via 10.0.1.1 dev eth0"))
+	if (ip(lab_ns(LAB_NS_CLIENT), "addr add 10.0.1.10/24 dev eth0") ||
+	    ip(lab_ns(LAB_NS_CLIENT), "link set eth0 up") ||
+	    ip(lab_ns(LAB_NS_CLIENT), "route add default via 10.0.1.1 dev eth0"))
 		return -1;
 
-	if (ip(LAB_NS_ROUTER, "addr add 10.0.1.1/24 dev rp0") ||
-	    ip(LAB_NS_ROUTER, "addr add 10.0.0.1/24 dev rn0") ||
-	    ip(LAB_NS_ROUTER, "addr add 198.51.100.1/24 dev ri0") ||
-	    ip(LAB_NS_ROUTER, "link set rp0 up") ||
-	    ip(LAB_NS_ROUTER, "link set rn0 up") ||
-	    ip(LAB_NS_ROUTER, "link set ri0 up"))
+	if (ip(lab_ns(LAB_NS_ROUTER), "addr add 10.0.1.1/24 dev rp0") ||
+	    ip(lab_ns(LAB_NS_ROUTER), "addr add 10.0.0.1/24 dev rn0") ||
+	    ip(lab_ns(LAB_NS_ROUTER), "addr add 198.51.100.1/24 dev ri0") ||
+	    ip(lab_ns(LAB_NS_ROUTER), "link set rp0 up") ||
+	    ip(lab_ns(LAB_NS_ROUTER), "link set rn0 up") ||
+	    ip(lab_ns(LAB_NS_ROUTER), "link set ri0 up"))
 		return -1;
 	if (shape == LAB_SHAPE_TWO &&
-	    (ip(LAB_NS_ROUTER, "addr add 10.0.2.1/24 dev rt0") ||
-	     ip(LAB_NS_ROUTER, "link set rt0 up")))
+	    (ip(lab_ns(LAB_NS_ROUTER), "addr add 10.0.2.1/24 dev rt0") ||
+	     ip(lab_ns(LAB_NS_ROUTER), "link set rt0 up")))
 		return -1;
 	/* The private subnet's route table: everything else goes to the NAT. */
 	snprintf(args, sizeof(args), "route add default via %s table 100", nat_in);
-	if (ip(LAB_NS_ROUTER, args) ||
-	    ip(LAB_NS_ROUTER, "rule add iif rp0 lookup 100 pref 100"))
+	if (ip(lab_ns(LAB_NS_ROUTER), args) ||
+	    ip(lab_ns(LAB_NS_ROUTER), "rule add iif rp0 lookup 100 pref 100"))
 		return -1;
 
-	if (ip(LAB_NS_NAT, "addr add 10.0.0.5/24 dev eth0") ||
-	    ip(LAB_NS_NAT, "link set eth0 up") ||
-	    ip(LAB_NS_NAT, "route add default via 10.0.0.1 dev eth0"))
+	if (ip(lab_ns(LAB_NS_NAT), "addr add 10.0.0.5/24 dev eth0") ||
+	    ip(lab_ns(LAB_NS_NAT), "link set eth0 up") ||
+	    ip(lab_ns(LAB_NS_NAT), "route add default via 10.0.0.1 dev eth0"))
 		return -1;
 	if (shape == LAB_SHAPE_TWO &&
-	    (ip(LAB_NS_NAT, "addr add 10.0.2.5/24 dev eth1") ||
-	     ip(LAB_NS_NAT, "link set eth1 up") ||
-	     ip(LAB_NS_NAT, "route add 10.0.1.0/24 via 10.0.2.1 dev eth1")))
+	    (ip(lab_ns(LAB_NS_NAT), "addr add 10.0.2.5/24 dev eth1") ||
+	     ip(lab_ns(LAB_NS_NAT), "link set eth1 up") ||
+	     ip(lab_ns(LAB_NS_NAT), "route add 10.0.1.0/24 via 10.0.2.1 dev eth1")))
 		return -1;
 
-	if (ip(LAB_NS_SERVER, "addr add " LAB_SERVER_IP "/24 dev eth0") ||
-	    ip(LAB_NS_SERVER, "link set eth0 up") ||
-	    ip(LAB_NS_SERVER, "route add default via 198.51.100.1 dev eth0"))
+	if (ip(lab_ns(LAB_NS_SERVER), "addr add " LAB_SERVER_IP "/24 dev eth0") ||
+	    ip(lab_ns(LAB_NS_SERVER), "link set eth0 up") ||
+	    ip(lab_ns(LAB_NS_SERVER), "route add default via 198.51.100.1 dev eth0"))
 		return -1;
 
-	if (write_igw() || lab_ns_nft(LAB_NS_ROUTER, IGW_NFT))
+	if (write_igw() || lab_ns_nft(lab_ns(LAB_NS_ROUTER), IGW_NFT))
 		return -1;
 	return 0;
 }
@@ -193,13 +189,13 @@ int lab_net_apply_fault(enum lab_shape shape, const struct lab_fault *f)
 		NULL,
 	};
 
-	if (write_acl(shape, f) || lab_ns_nft(LAB_NS_ROUTER, ACL_NFT))
+	if (write_acl(shape, f) || lab_ns_nft(lab_ns(LAB_NS_ROUTER), ACL_NFT))
 		return -1;
-	if (write_nat(f) || lab_ns_nft(LAB_NS_NAT, NAT_NFT))
+	if (write_nat(f) || lab_ns_nft(lab_ns(LAB_NS_NAT), NAT_NFT))
 		return -1;
-	if (lab_ns_sysctl(LAB_NS_NAT, fwd))
+	if (lab_ns_sysctl(lab_ns(LAB_NS_NAT), fwd))
 		return -1;
-	return lab_ns_ct_flush(LAB_NS_NAT) ? -1 : 0;
+	return lab_ns_ct_flush(lab_ns(LAB_NS_NAT)) ? -1 : 0;
 }
 
 bool lab_net_wait_counter(const char *ns, const char *group, const char *field,

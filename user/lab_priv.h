@@ -8,17 +8,9 @@
 #include <sys/types.h>
 #include "lab.h"
 
-#define LAB_SOCK_DIR	LAB_DIR "/sock"
-#define LAB_STATE	LAB_DIR "/state"
-#define LAB_CMD_OUT	LAB_DIR "/cmd.out"
 #define LAB_CHRONYD	"/usr/sbin/chronyd"
 
 #define LAB_SERVER_IP	"198.51.100.123"
-#define LAB_NS_COUNT	4
-
-/* In creation order; teardown goes the other way. */
-extern const char *const lab_ns_names[LAB_NS_COUNT];
-
 /* lab_sys.c: running things inside a namespace. */
 bool lab_ns_exists(const char *ns);
 /* Run argv with its network namespace set to ns (NULL: stay). Returns the

@@ -89,7 +89,7 @@ int lab_ns_run(const char *ns, char *const argv[])
 				_exit(126);
 		}
 		if (!fv_verbose) {
-			fd = open(LAB_CMD_OUT, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			fd = open(lab_names.cmd_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			if (fd < 0)
 				fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 			if (fd >= 0) {
@@ -108,7 +108,7 @@ int lab_ns_run(const char *ns, char *const argv[])
 	if (status) {
 		msg[0] = '\0';
 		if (!fv_verbose)
-			last_line(LAB_CMD_OUT, msg, sizeof(msg));
+			last_line(lab_names.cmd_out, msg, sizeof(msg));
 		if (status == 126)
 			snprintf(msg, sizeof(msg), "cannot join the namespace");
 		else if (status == 127)
@@ -117,7 +117,7 @@ int lab_ns_run(const char *ns, char *const argv[])
 		       ns ? ns : "the root namespace", msg[0] ? ": " : "", msg);
 	}
 	if (!fv_verbose)
-		unlink(LAB_CMD_OUT);
+		unlink(lab_names.cmd_out);
 	return status;
 }
 
