@@ -17,7 +17,7 @@ DUR=${FV_E2E_DURATION:-3}
 
 we_made_lab=0
 cleanup() {
-	[ $we_made_lab -eq 1 ] && $FV lab down >/dev/null 2>&1
+	[ $we_made_lab -eq 1 ] && lab down >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -25,8 +25,9 @@ trap cleanup EXIT
 # ---- rules ----
 
 $FV rules --vpc 10.0.0.0/16 --client-port 1123 --json >"$TMP/rules.json"
+rc=$?
 check "rules --json: exit 0, the four lists" \
-	jq_ok "$TMP/rules.json" 'keys == ["private", "public"] and (.public | keys) == ["inbound", "outbound"] and (.private | keys) == ["inbound", "outbound"]'
+	exited $rc 0 jq_ok "$TMP/rules.json" 'keys == ["private", "public"] and (.public | keys) == ["inbound", "outbound"] and (.private | keys) == ["inbound", "outbound"]'
 check "rules --json: exactly the six rows of DESIGN.md" \
 	jq_ok "$TMP/rules.json" '[.public.inbound, .public.outbound, .private.inbound, .private.outbound | map({protocol, ports, cidr, action})] == [
 		[{"protocol":"udp","ports":"123","cidr":"10.0.0.0/16","action":"allow"},
@@ -107,11 +108,6 @@ if [ "$(id -u)" != 0 ]; then
 	done_testing
 	exit 0
 fi
-if $FV lab status 2>/dev/null | grep -q '^up'; then
-	skip "lab: a lab is already up that this test did not make; left alone"
-	done_testing
-	exit 0
-fi
 
 # The lab's ACL less the row a fault removes: what the router enforces.
 without_row() {
@@ -132,14 +128,14 @@ ROWS=(no-public-in-ephemeral no-public-in-ntp no-public-out-ntp
 
 verify_lab() {
 	local out=$1 nat=$2; shift 2
-	$FV verify --nat "$nat" --client fv-client:eth0 --duration "$DUR" --json "$@" \
+	$FV verify --nat "$nat" --client $NS_CLIENT:eth0 --duration "$DUR" --json "$@" \
 		>"$out" 2>"$out.err"
 	echo $? >"$out.rc"
 }
 
-# blocked OUT SEG LEG SUBNET DIR ACL RULE: the verdict and the entry.
+# blocked OUT SEG LEG SUBNET DIR ACL RULE: the verdict (exit 1) and the entry.
 blocked() {
-	jq_ok "$1" ".status == \"fault\" and .segment == \"$2\" and .blocking.leg == $3 and
+	[ "$(cat "$1.rc")" = 1 ] && jq_ok "$1" ".status == \"fault\" and .segment == \"$2\" and .blocking.leg == $3 and
 		.blocking.subnet == \"$4\" and .blocking.direction == \"$5\" and
 		.blocking.acl == \"$6\" and .blocking.rule == $7"
 }
@@ -150,11 +146,11 @@ report() {
 }
 
 for shape in one two; do
-	if [ $shape = one ]; then nat=fv-nat:eth0; else nat=fv-nat:eth0,eth1; fi
-	if ! $FV lab up --shape $shape >"$TMP/up.$shape" 2>&1; then
+	if [ $shape = one ]; then nat=$NS_NAT:eth0; else nat=$NS_NAT:eth0,eth1; fi
+	if ! lab up --shape $shape >"$TMP/up.$shape" 2>&1; then
 		not_ok "lab up --shape $shape"
 		sed 's/^/# /' "$TMP/up.$shape"
-		$FV lab down >/dev/null 2>&1
+		lab down >/dev/null 2>&1
 		continue
 	fi
 	we_made_lab=1
@@ -162,8 +158,8 @@ for shape in one two; do
 
 	out=$TMP/healthy.$shape.json
 	verify_lab "$out" "$nat" --acls $FX/lab.acl
-	check "shape $shape healthy with --acls: ok, blocking null" \
-		jq_ok "$out" '.status == "ok" and .blocking == null'
+	check "shape $shape healthy with --acls: ok, exit 0, blocking null" \
+		exited "$(cat "$out.rc")" 0 jq_ok "$out" '.status == "ok" and .blocking == null'
 
 	for fault in "${ROWS[@]}"; do
 		read -r seg leg subnet dir sec row <<<"${ROW[$fault]}"
@@ -173,7 +169,7 @@ for shape in one two; do
 			not_ok "shape $shape $fault: fixture row '$row' not found"
 			continue
 		fi
-		$FV lab fault "$fault" >/dev/null 2>&1 || { not_ok "lab fault $fault"; continue; }
+		quiet lab fault "$fault" || { not_ok "lab fault $fault"; continue; }
 		out=$TMP/$fault.$shape.json
 		verify_lab "$out" "$nat" --acls "$TMP/$fault.acl"
 		if blocked "$out" "$seg" "$leg" "$subnet" "$dir" "acl-lab-$subnet" '"*"'; then
@@ -185,13 +181,13 @@ for shape in one two; do
 	done
 
 	# Without --acls: the rows of DESIGN.md that could cause it.
-	$FV lab fault no-public-in-ephemeral >/dev/null 2>&1
+	check "shape $shape: lab fault no-public-in-ephemeral" quiet lab fault no-public-in-ephemeral
 	out=$TMP/rows.$shape.json
 	verify_lab "$out" "$nat"
-	check "shape $shape seed fault without --acls: names public inbound rule 110" \
-		jq_ok "$out" '.blocking == null and any(.acl_rows[]; .leg == 3 and .subnet == "public" and .direction == "inbound" and .rule == 110 and .ports == "1024-65535")'
+	check "shape $shape seed fault without --acls: exit 1, names public inbound rule 110" \
+		exited "$(cat "$out.rc")" 1 jq_ok "$out" '.blocking == null and any(.acl_rows[]; .leg == 3 and .subnet == "public" and .direction == "inbound" and .rule == 110 and .ports == "1024-65535")'
 
-	$FV lab fault client-port-123 >/dev/null 2>&1
+	check "shape $shape: lab fault client-port-123" quiet lab fault client-port-123
 	out=$TMP/port123.$shape.json
 	verify_lab "$out" "$nat" --acls $FX/aws-ntp.json --public $PUB --private $PRIV
 	if blocked "$out" beyond_nat 3 public inbound $PUB '"*"' &&
@@ -202,7 +198,7 @@ for shape in one two; do
 		report "$out"
 	fi
 
-	$FV lab fault client-port-ephemeral >/dev/null 2>&1
+	check "shape $shape: lab fault client-port-ephemeral" quiet lab fault client-port-ephemeral
 	out=$TMP/eph.$shape.json
 	verify_lab "$out" "$nat" --acls $FX/lab.acl
 	if blocked "$out" nat_to_client 4 public outbound acl-lab-public '"*"' &&
@@ -213,7 +209,7 @@ for shape in one two; do
 		report "$out"
 	fi
 
-	check "lab down --shape $shape" $FV lab down
+	check "lab down --shape $shape" lab down
 	we_made_lab=0
 
 	# lab up --acls: the router enforces the file, through the same model.
@@ -224,10 +220,10 @@ for shape in one two; do
 		args=(--acls $FX/lab-deny-server.acl --public subnet-0pub000000000001)
 		want=(beyond_nat 3 public inbound acl-deny-public 90)
 	fi
-	if ! $FV lab up --shape $shape "${args[@]}" >"$TMP/upa.$shape" 2>&1; then
+	if ! lab up --shape $shape "${args[@]}" >"$TMP/upa.$shape" 2>&1; then
 		not_ok "lab up --shape $shape ${args[*]}"
 		sed 's/^/# /' "$TMP/upa.$shape"
-		$FV lab down >/dev/null 2>&1
+		lab down >/dev/null 2>&1
 		continue
 	fi
 	we_made_lab=1
@@ -240,12 +236,13 @@ for shape in one two; do
 		not_ok "shape $shape lab up --acls: verify names ${want[4]} rule ${want[5]}"
 		report "$out"
 	fi
-	check "lab down after --acls" $FV lab down
+	check "lab down after --acls" lab down
 	we_made_lab=0
 done
 
-$FV lab up --acls $FX/bad-cidr-33.json --public $PUB --private $PRIV >/dev/null 2>"$TMP/err"
+lab up --acls $FX/bad-cidr-33.json --public $PUB --private $PRIV >/dev/null 2>"$TMP/err"
+rc=$?
 check "lab up --acls with a malformed file: exit 2, nothing made" \
-	bash -c "[ $? = 2 ] && ! ip netns list | grep -qE '^fv-(client|router|nat|server)( |$)'"
-check "nothing left attached" nothing_left
+	bash -c "[ $rc = 2 ] && ! ip netns list | grep -qE '^fv-$LAB_INST-(client|router|nat|server)( |\$)'"
+check "nothing left attached" lab_clean
 done_testing

@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 
-NAT=fv-nat:eth0 CLIENT=fv-client:eth0
+NAT=$NS_NAT:eth0 CLIENT=$NS_CLIENT:eth0
 BASE=$((20000 + $$ % 20000))
 P1=$BASE P2=$((BASE + 1)) P3=$((BASE + 2)) PBAD=$((BASE + 3))
 I1=e2e-agent-$$ I2=e2e-nat-$$ I3=e2e-client-$$ IF=e2e-foreign-$$
@@ -26,7 +26,7 @@ cleanup() {
 	ip netns del $TNS 2>/dev/null
 	rm -f $PINS/$IF/notours 2>/dev/null
 	rmdir $PINS/$IF $PINS 2>/dev/null
-	[ $we_made_lab -eq 1 ] && $FV lab down >/dev/null 2>&1
+	[ $we_made_lab -eq 1 ] && lab down >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -101,7 +101,7 @@ else
 	ip netns del $TNS 2>/dev/null
 fi
 
-lab_up_or_leave
+lab_up
 
 # 3. Someone else's pins: refused, and left alone by the agent and cleanup.
 mkdir -p $PINS/$IF
@@ -275,8 +275,10 @@ check "a second agent on the same instance is refused (exit 2)" \
 # 7. Restart: no counter goes down.
 get -o "$TMP/before" http://127.0.0.1:$P1/metrics
 check "SIGTERM: the agent exits 0" stop_agent $A1
-check "stopped: nothing attached, the pins stay" \
-	bash -c "! kill -0 $A1 2>/dev/null && $(declare -f lab_clean); lab_clean && [ -e $PINS/$I1/agent ] && [ -e $PINS/$I1/p0_flows ]"
+stopped_pins_stay() {
+	! kill -0 $A1 2>/dev/null && lab_clean && [ -e $PINS/$I1/agent ] && [ -e $PINS/$I1/p0_flows ]
+}
+check "stopped: nothing attached, the pins stay" stopped_pins_stay
 sleep 1
 start_agent a1b --nat $NAT --client $CLIENT --listen 127.0.0.1:$P1 --instance $I1 --window 5
 A1=$agent_pid
@@ -305,7 +307,7 @@ $FV verify --agent http://127.0.0.1:$P2 --agent http://127.0.0.1:$P3 --duration 
 rc=$?
 check "two agents, healthy lab: joined verdict ok, exchanges joined by cookie (exit $rc)" \
 	bash -c "[ $rc -eq 0 ] && jq -e '.status == \"ok\" and .basis == \"exchanges\" and .exchanges.answered > 0 and .exchanges.unanswered == 0 and (.agents | length == 2)' '$TMP/x.json' >/dev/null"
-$FV lab fault no-private-in-client >/dev/null 2>&1
+lab fault no-private-in-client >/dev/null 2>&1
 sleep 4
 $FV verify --agent http://127.0.0.1:$P2 --agent http://127.0.0.1:$P3 --duration 2 --json >"$TMP/y.json" 2>/dev/null
 rc=$?
@@ -316,7 +318,7 @@ check "the NAT's agent alone cannot see it (its view: ok)" jq_ok "$TMP/z.json" '
 $FV verify --agent http://127.0.0.1:$P2 --agent http://127.0.0.1:$P3 --duration 2 >"$TMP/y.txt" 2>/dev/null
 check "text: names both agents and the segment" \
 	bash -c "grep -q '^agent http://127.0.0.1:$P3 (client)' '$TMP/y.txt' && grep -q '^FAULT nat_to_client' '$TMP/y.txt'"
-$FV lab fault none >/dev/null 2>&1
+lab fault none >/dev/null 2>&1
 
 # 9. Agents that cannot be asked: one line each, exit 2.
 check "an agent that does not answer: exit 2, one line" \
@@ -360,9 +362,12 @@ stop_agent $AC
 pids=()
 $FV cleanup --instance $I2 >/dev/null 2>&1
 $FV cleanup --instance $I3 >/dev/null 2>&1
-check "nothing left attached, no pins of ours left" \
-	bash -c "! kill -0 $AN 2>/dev/null && ! kill -0 $AC 2>/dev/null && $(declare -f lab_clean); lab_clean && [ ! -e $PINS/$I2 ] && [ ! -e $PINS/$I3 ]"
+all_gone() {
+	! kill -0 $AN 2>/dev/null && ! kill -0 $AC 2>/dev/null && lab_clean &&
+		[ ! -e $PINS/$I2 ] && [ ! -e $PINS/$I3 ]
+}
+check "nothing left attached, no pins of ours left" all_gone
 diag "flowverify programs attached anywhere on this machine: $(our_progs)"
-check "lab down" bash -c "$FV lab down >/dev/null"
+check "lab down" quiet lab down
 we_made_lab=0
 done_testing

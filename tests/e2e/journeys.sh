@@ -8,15 +8,15 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 
-NAT=fv-nat:eth0 CLIENT=fv-client:eth0
+NAT=$NS_NAT:eth0 CLIENT=$NS_CLIENT:eth0
 we_made_lab=0
 cleanup() {
-	[ $we_made_lab -eq 1 ] && $FV lab down >/dev/null 2>&1
+	[ $we_made_lab -eq 1 ] && lab down >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-lab_up_or_leave
+lab_up
 
 # 1. Healthy: every exchange answered, with the mapping and latencies.
 out=$TMP/healthy.json
@@ -44,7 +44,7 @@ check "trace: text lines name the path and segment times" \
 	grep -q "answered  10.0.1.10:1123 -> 10.0.0.5:1123 -> 198.51.100.123:123  client_to_nat" "$TMP/trace.txt"
 
 # 3. A firewall on the NAT dropping forwarded replies: the kernel's reason.
-$FV lab fault nat-firewall-drops-replies >/dev/null 2>&1
+lab fault nat-firewall-drops-replies >/dev/null 2>&1
 out=$TMP/fwd.json
 $FV verify --nat $NAT --client $CLIENT --duration 3 --json >"$out" 2>/dev/null
 check "forward drop: inside_nat_reply, drop tracer attached on its own (auto)" \
@@ -55,7 +55,7 @@ check "forward drop: the evidence sentence names the reason" \
 	jq_ok "$out" '.evidence | test("leg 3 arrived on eth0 and was dropped inside the NAT host: NETFILTER_DROP in ip_forward")'
 
 # 4. ip_forward off: the routing drop.
-$FV lab fault no-ip-forward >/dev/null 2>&1
+lab fault no-ip-forward >/dev/null 2>&1
 out=$TMP/nofwd.json
 $FV verify --nat $NAT --client $CLIENT --duration 3 --drops on --json >"$out" 2>/dev/null
 check "ip_forward off: inside_nat_request with the kernel's routing drop on leg 1" \
@@ -63,7 +63,7 @@ check "ip_forward off: inside_nat_request with the kernel's routing drop on leg 
 
 # 5. A stray reply with no mapping: counted apart, and the kernel says why
 # it died (no socket for it on the NAT).
-$FV lab fault none >/dev/null 2>&1
+lab fault none >/dev/null 2>&1
 out=$TMP/stray.json
 $FV verify --nat $NAT --duration 2 --drops on --json --ready-file "$TMP/ready" \
 	>"$out" 2>/dev/null &
@@ -71,7 +71,7 @@ pid=$!
 if wait_file "$TMP/ready"; then
 	# From the server's address and port 123, as a reply would come; the
 	# origin timestamp is a cookie nobody sent.
-	ip netns exec fv-server python3 -c '
+	ip netns exec $NS_SERVER python3 -c '
 import os, socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -86,7 +86,7 @@ check "stray reply: dropped on the NAT for want of a socket (NO_SOCKET, leg 3)" 
 
 # 6. A server that answers with Kiss-o'-Death.
 if $FV lab faults 2>/dev/null | grep -q server-kod; then
-	$FV lab fault server-kod >/dev/null 2>&1
+	lab fault server-kod >/dev/null 2>&1
 	out=$TMP/kod.json
 	$FV verify --nat $NAT --client $CLIENT --duration 3 --json >"$out" 2>/dev/null
 	check "KoD: flagged with its code, a fault of its own kind" \
@@ -96,6 +96,6 @@ else
 fi
 
 check "nothing left attached" nothing_left
-check "lab down" $FV lab down
+check "lab down" lab down
 we_made_lab=0
 done_testing

@@ -29,45 +29,61 @@ FAULTS=(no-public-in-ephemeral no-public-in-ntp no-public-out-ntp
 
 we_made_lab=0
 cleanup() {
-	[ $we_made_lab -eq 1 ] && $FV lab down >/dev/null 2>&1
+	[ $we_made_lab -eq 1 ] && lab down >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-if $FV lab status 2>/dev/null | grep -q '^up'; then
-	skip "a lab is already up that this test did not make; left alone"
-	done_testing
-	exit 0
-fi
-
-# verify_lab OUT NAT [extra args]: runs verify, keeps JSON and exit status.
+# verify_lab OUT NAT [extra args]: runs verify, keeps JSON, stderr and
+# exit status.
 verify_lab() {
 	local out=$1 nat=$2; shift 2
 	$FV verify --nat "$nat" --duration "$DUR" --json "$@" >"$out" 2>"$out.err"
 	echo $? >"$out.rc"
 }
 
+# rc_is OUT N: verify's exit status was N.
+rc_is() { [ "$(cat "$1.rc")" = "$2" ]; }
+
 expect_segment() {
 	local out=$1 seg=$2
-	jq_ok "$out" ".status == \"fault\" and .segment == \"$seg\"" &&
-		[ "$(cat "$out.rc")" = 1 ]
+	jq_ok "$out" ".status == \"fault\" and .segment == \"$seg\"" && rc_is "$out" 1
+}
+
+# What verify said and printed, as TAP diagnostics after a failed check.
+report() {
+	diag "got: $(jq -c '{status, segment, exchanges, legs: [.legs[].packets]}' "$1" 2>/dev/null) rc=$(cat "$1.rc")"
+	sed 's/^/# stderr: /' "$1.err"
+}
+
+# set_fault NAME: switches the lab; a failure is a failed check, and the
+# checks that needed that fault then fail on their own.
+set_fault() {
+	lab fault "$1" >"$TMP/fault.log" 2>&1 && return 0
+	not_ok "lab fault $1"
+	sed 's/^/# /' "$TMP/fault.log"
+	return 1
 }
 
 for shape in one two; do
-	if [ $shape = one ]; then nat=fv-nat:eth0; else nat=fv-nat:eth0,eth1; fi
-	if ! $FV lab up --shape $shape >"$TMP/up.$shape" 2>&1; then
+	if [ $shape = one ]; then nat=$NS_NAT:eth0; else nat=$NS_NAT:eth0,eth1; fi
+	if ! lab up --shape $shape >"$TMP/up.$shape" 2>&1; then
 		not_ok "lab up --shape $shape"
 		sed 's/^/# /' "$TMP/up.$shape"
-		$FV lab down >/dev/null 2>&1
+		lab down >/dev/null 2>&1
 		continue
 	fi
 	we_made_lab=1
 	ok "lab up --shape $shape (healthy lab self-check passed)"
 
 	out=$TMP/healthy.$shape.json
-	verify_lab "$out" "$nat" --client fv-client:eth0
-	check "shape $shape healthy: status ok, exit 0" \
-		jq_ok "$out" '.status == "ok" and .segment == null'
+	verify_lab "$out" "$nat" --client $NS_CLIENT:eth0
+	if jq_ok "$out" '.status == "ok" and .segment == null' && rc_is "$out" 0; then
+		ok "shape $shape healthy: status ok, exit 0"
+	else
+		not_ok "shape $shape healthy: status ok, exit 0"
+		report "$out"
+	fi
 	check "shape $shape healthy: all four legs have packets" \
 		jq_ok "$out" '[.legs[] | .packets > 0] == [true, true, true, true]'
 	check "shape $shape healthy: legs in order 1..4" \
@@ -87,39 +103,32 @@ for shape in one two; do
 		check "shape two: requests arrive on eth1 and leave on eth0" \
 			jq_ok "$out" '(.legs[0].flows | all(.interface == "eth1")) and (.legs[1].flows | all(.interface == "eth0"))'
 	fi
-	[ "$(cat "$out.rc")" = 0 ] || diag "healthy exit status $(cat "$out.rc")"
 
 	for fault in "${FAULTS[@]}"; do
-		if ! $FV lab fault "$fault" >"$TMP/fault.log" 2>&1; then
-			not_ok "shape $shape $fault: lab fault failed"
-			sed 's/^/# /' "$TMP/fault.log"
-			continue
-		fi
 		out=$TMP/$fault.$shape.json
-		verify_lab "$out" "$nat" --client fv-client:eth0
+		: >"$out" >"$out.err"
+		echo "(lab fault failed)" >"$out.rc"
+		set_fault "$fault" && verify_lab "$out" "$nat" --client $NS_CLIENT:eth0
 		if expect_segment "$out" "${EXPECT[$fault]}"; then
-			ok "shape $shape $fault -> ${EXPECT[$fault]}"
+			ok "shape $shape $fault -> ${EXPECT[$fault]}, exit 1"
 		else
-			not_ok "shape $shape $fault -> ${EXPECT[$fault]}"
-			diag "got: $(jq -c '{status, segment, exchanges, legs: [.legs[].packets]}' "$out" 2>/dev/null) rc=$(cat "$out.rc")"
-			sed 's/^/# stderr: /' "$out.err"
+			not_ok "shape $shape $fault -> ${EXPECT[$fault]}, exit 1"
+			report "$out"
 		fi
 	done
 
 	# The seed's fault seen from the NAT alone, as an SRE would first run it.
-	$FV lab fault no-public-in-ephemeral >/dev/null 2>&1
 	out=$TMP/seed-nat-only.$shape.json
-	verify_lab "$out" "$nat"
-	check "shape $shape seed fault, NAT point only -> beyond_nat" \
+	set_fault no-public-in-ephemeral && verify_lab "$out" "$nat"
+	check "shape $shape seed fault, NAT point only -> beyond_nat, exit 1" \
 		expect_segment "$out" beyond_nat
 	check "shape $shape seed fault: leg 3 empty, leg 2 shows the NAT's outside port" \
 		jq_ok "$out" '.legs[2].packets == 0 and (.legs[1].flows | length > 0)'
 
-	$FV lab fault none >/dev/null 2>&1
-	check "shape $shape: nothing left attached after verify" nothing_left
-	check "lab down --shape $shape" $FV lab down
+	check "shape $shape: lab fault none" lab fault none
+	check "shape $shape: nothing left attached after verify" lab_clean
+	check "lab down --shape $shape" lab down
 	we_made_lab=0
-	check "shape $shape: no fv- lab namespaces left" \
-		bash -c '! ip netns list | grep -qE "^fv-(client|router|nat|server)( |$)"'
+	check "shape $shape: no namespace of this lab left" lab_gone
 done
 done_testing

@@ -5,6 +5,15 @@ FV=${FV:-./flowverify}
 TAP_N=0
 TMP=$(mktemp -d /tmp/fv-e2e.XXXXXX)
 
+# Every lab a suite makes is an instance of its own (fv-t<pid>-*), so the
+# suites run beside a user's lab, or each other's, and never touch them.
+LAB_INST=t$$
+NS_CLIENT=fv-$LAB_INST-client NS_ROUTER=fv-$LAB_INST-router
+NS_NAT=fv-$LAB_INST-nat NS_SERVER=fv-$LAB_INST-server
+lab() { $FV lab --instance "$LAB_INST" "$@"; }
+# No namespace of this suite's lab exists.
+lab_gone() { ! ip netns list | grep -qE "^fv-$LAB_INST-(client|router|nat|server)( |$)"; }
+
 ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
 not_ok() { TAP_N=$((TAP_N + 1)); echo "not ok $TAP_N - $*"; }
 skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP $*"; }
@@ -15,6 +24,15 @@ check() {
 	if "$@"; then ok "$name"; else not_ok "$name"; return 1; fi
 }
 done_testing() { echo "1..$TAP_N"; }
+# exited RC WANT COMMAND...: an exit status RC of WANT, and the command
+# (the rest of the check) succeeds.
+exited() {
+	local rc=$1 want=$2; shift 2
+	[ "$rc" = "$want" ] || { diag "exit status $rc, want $want"; return 1; }
+	"$@"
+}
+# quiet COMMAND...: the command with its stdout dropped (stderr kept).
+quiet() { "$@" >/dev/null; }
 
 # Links (XDP, tcx) and tc filters holding one of our programs, anywhere.
 # Programs merely loaded (a BPF unit test running) do not count.
@@ -89,31 +107,23 @@ wait_file() {
 # jq -e over a JSON file, quietly.
 jq_ok() { jq -e "$2" "$1" >/dev/null 2>&1; }
 
-# lab_up_or_leave: brings the lab up for the calling suite (we_made_lab=1,
-# for its trap to take it down). A lab someone else made is left alone:
-# the suite skips and exits 0. A failed `lab up` fails it (exit 1).
-lab_up_or_leave() {
-	if $FV lab status 2>/dev/null | grep -q '^up'; then
-		skip "a lab is already up that this test did not make; left alone"
-		done_testing
-		exit 0
-	fi
-	if ! $FV lab up >"$TMP/up" 2>&1; then
-		not_ok "lab up"
+# lab_up [ARGS]: brings this suite's lab up (we_made_lab=1, for its trap
+# to take it down). A failed `lab up` fails the suite: one not_ok with
+# what it said, and exit 1, since every later check needs the lab.
+lab_up() {
+	if ! lab up "$@" >"$TMP/up" 2>&1; then
+		not_ok "lab up $*"
 		sed 's/^/# /' "$TMP/up"
+		lab down >/dev/null 2>&1
 		done_testing
 		exit 1
 	fi
 	we_made_lab=1
 }
 
-# Nothing of ours left in the lab we made: no XDP program on its
-# interfaces (tcx links die with the process, checked gone). The global
-# nothing_left of lib.sh also counts other suites running at the same time.
+# Nothing of ours left in the lab we made: no XDP, tcx or clsact program
+# of ours on the NAT's or the client's interfaces. Scoped to this suite's
+# lab, unlike nothing_left, which sees every suite and user.
 lab_clean() {
-	local ns
-	for ns in fv-nat fv-client; do
-		ip -n $ns -d link show eth0 2>/dev/null | grep -q 'prog/xdp' && return 1
-	done
-	return 0
+	clean_in "$NS_NAT" && clean_in "$NS_CLIENT"
 }

@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 
-NAT=fv-nat:eth0 CLIENT=fv-client:eth0
+NAT=$NS_NAT:eth0 CLIENT=$NS_CLIENT:eth0
 BASE=$((20000 + ($$ + 7) % 20000))
 PA=$BASE PP=$((BASE + 1))
 INST=e2e-prom-$$
@@ -19,7 +19,7 @@ cleanup() {
 	[ -n "$prom" ] && kill "$prom" 2>/dev/null && wait "$prom" 2>/dev/null
 	[ -n "$agent" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
 	$FV cleanup --instance $INST >/dev/null 2>&1
-	[ $we_made_lab -eq 1 ] && $FV lab down >/dev/null 2>&1
+	[ $we_made_lab -eq 1 ] && lab down >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -29,7 +29,7 @@ if ! command -v prometheus >/dev/null; then
 	done_testing
 	exit 0
 fi
-lab_up_or_leave
+lab_up
 
 $FV agent --nat $NAT --client $CLIENT --listen 127.0.0.1:$PA --instance $INST \
 	--window 5 --ready-file "$TMP/ready" >"$TMP/agent.out" 2>&1 &
@@ -85,7 +85,7 @@ leg3_before=$(q 'flowverify_leg_packets_total{role="nat",leg="3"}')
 leg2_before=$(q 'flowverify_leg_packets_total{role="nat",leg="2"}')
 diag "before the fault: leg 2 = $leg2_before, leg 3 = $leg3_before"
 
-$FV lab fault no-public-in-ephemeral >/dev/null 2>&1
+lab fault no-public-in-ephemeral >/dev/null 2>&1
 sleep 3
 check "broken: requests still leave the NAT (leg 2 grows)" \
 	until_true 20 "flowverify_leg_packets_total{role=\"nat\",leg=\"2\"} > $leg2_before + 4"
@@ -111,6 +111,6 @@ check "the agent exits 0 on SIGTERM" test $? -eq 0
 agent=
 check "cleanup removes its pins" bash -c "$FV cleanup --instance $INST >/dev/null && [ ! -e /sys/fs/bpf/flowverify/$INST ]"
 check "nothing left attached" lab_clean
-check "lab down" bash -c "$FV lab down >/dev/null"
+check "lab down" quiet lab down
 we_made_lab=0
 done_testing
