@@ -127,3 +127,67 @@ lab_up() {
 lab_clean() {
 	clean_in "$NS_NAT" && clean_in "$NS_CLIENT"
 }
+
+# --- Polling, exit statuses and lab faults that are checked (issue 11:
+# journeys, prometheus, prometheus_rules, agent). ---
+
+# wait_until DEADLINE_S COMMAND...: runs COMMAND every 0.2 s until it
+# succeeds; fails if it has not within DEADLINE_S seconds (one last try at
+# the deadline). For waits on a loaded machine: poll a condition, never
+# sleep a fixed time and hope.
+wait_until() {
+	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
+# diag_file FILE [PREFIX]: FILE's lines (at most 40) as TAP diagnostics.
+diag_file() {
+	[ -s "$1" ] || return 0
+	head -40 "$1" | sed "s/^/# ${2:-}/"
+}
+
+# capture OUT COMMAND...: runs COMMAND with its stdout in OUT, its stderr in
+# OUT.err and its exit status in OUT.rc; returns that status.
+capture() {
+	local out=$1 rc
+	shift
+	"$@" >"$out" 2>"$out.err"
+	rc=$?
+	echo "$rc" >"$out.rc"
+	return "$rc"
+}
+
+# check_run NAME WANT OUT [COMMAND...]: one TAP line: the run captured in
+# OUT (capture) exited exactly WANT, and COMMAND (if any) succeeds. On
+# failure: the exit status and the run's stderr as diagnostics.
+check_run() {
+	local name=$1 want=$2 out=$3 rc
+	shift 3
+	rc=$(cat "$out.rc" 2>/dev/null) || rc="none (it never ran)"
+	if [ "$rc" = "$want" ] && { [ $# -eq 0 ] || "$@"; }; then
+		ok "$name"
+		return 0
+	fi
+	not_ok "$name"
+	diag "exit status $rc, want $want"
+	diag_file "$out.err" "stderr: "
+	return 1
+}
+
+# lab_fault_set NAME: switches this suite's lab to fault NAME, as a check
+# of its own ("lab fault NAME"); on failure what lab said, as diagnostics.
+# The caller must not run the checks that need the fault when it fails.
+lab_fault_set() {
+	if lab fault "$1" >"$TMP/lab-fault.out" 2>&1; then
+		ok "lab fault $1"
+		return 0
+	fi
+	not_ok "lab fault $1"
+	diag_file "$TMP/lab-fault.out"
+	return 1
+}
