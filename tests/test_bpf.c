@@ -2,7 +2,12 @@
 /* Runs the BPF programs through BPF_PROG_TEST_RUN over a table of crafted
  * frames. For each case and hook it checks the verdict, that the frame
  * comes out untouched, and exactly what "flows", "stats" and "events"
- * recorded. Needs root (CAP_BPF); skips otherwise. */
+ * recorded.
+ *
+ * Skips only for what the machine lacks (not root, no kernel BTF). As
+ * root, anything else that stops the programs loading (a verifier
+ * rejection, EPERM from dropped capabilities) fails every case and prints
+ * libbpf's last lines: a skip there would hide a broken program. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,6 +31,7 @@
 
 #include "flowverify.h"
 #include "flowverify.skel.h"
+#include "bpf_load.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -472,7 +478,9 @@ static const struct fv_case cases[] = {
 struct env {
 	struct flowverify *dflt;	/* ntp_port_be = 123 */
 	struct flowverify *knob;	/* ntp_port_be = 1230 */
-	const char *skip_why;
+	const char *skip_why;	/* the machine cannot run these */
+	const char *fail_why;	/* it can, but setting up failed */
+	char fail_buf[256];
 	int ncpus;
 	unsigned int lo_ifindex;
 };
@@ -498,34 +506,50 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* On failure sets env.fail_why and prints libbpf's last lines. */
 static struct flowverify *load_skel(__u16 port)
 {
-	struct flowverify *skel = flowverify__open();
+	struct flowverify *skel;
+	int err;
 
-	if (!skel)
-		return NULL;
-	skel->rodata->ntp_port_be = htons(port);
-	if (flowverify__load(skel)) {
-		flowverify__destroy(skel);
-		return NULL;
+	fv_log_begin();
+	skel = flowverify__open();
+	if (!skel) {
+		err = errno ? -errno : -EINVAL;
+	} else {
+		skel->rodata->ntp_port_be = htons(port);
+		err = flowverify__load(skel);
 	}
-	return skel;
+	fv_log_end();
+	if (!err)
+		return skel;
+	flowverify__destroy(skel);
+	snprintf(env.fail_buf, sizeof(env.fail_buf),
+		 "could not %s the BPF object (NTP port %u)",
+		 skel ? "load" : "open", port);
+	fv_log_failure(env.fail_buf, err);
+	snprintf(env.fail_buf + strlen(env.fail_buf),
+		 sizeof(env.fail_buf) - strlen(env.fail_buf), ": %s",
+		 strerror(-err));
+	env.fail_why = env.fail_buf;
+	return NULL;
 }
 
 static int group_setup(void **state)
 {
-	/* Never fail here: a failed group setup hides which case is which. */
-	if (geteuid() != 0) {
-		env.skip_why = "needs root (CAP_BPF) to load and test-run BPF programs";
+	/* Never fail here: a failed group setup hides which case is which.
+	 * Each case skips or fails with the reason instead. */
+	env.skip_why = fv_bpf_skip_reason();
+	if (env.skip_why)
 		return 0;
-	}
 	env.ncpus = libbpf_num_possible_cpus();
 	env.lo_ifindex = if_nametoindex("lo");
+	if (env.ncpus <= 0 || !env.lo_ifindex) {
+		env.fail_why = "cannot count the possible CPUs or find lo";
+		return 0;
+	}
 	env.dflt = load_skel(FV_NTP_PORT_DEFAULT);
 	env.knob = env.dflt ? load_skel(KNOB_PORT) : NULL;
-	if (!env.dflt || !env.knob)
-		env.skip_why = "could not load the BPF object "
-			       "(no CAP_BPF, or BPF unavailable)";
 	return 0;
 }
 
@@ -722,6 +746,10 @@ static void run_case(void **state)
 		print_message("# skip %s: %s\n", r->name, env.skip_why);
 		skip();
 	}
+	if (env.fail_why) {
+		print_message("# %s: %s\n", r->name, env.fail_why);
+		fail();
+	}
 	skel = c->knob ? env.knob : env.dflt;
 	prog = r->hook == FV_HOOK_XDP ? skel->progs.fv_xdp_ingress :
 	       r->hook == FV_HOOK_TC_EGRESS ? skel->progs.fv_tc_egress :
@@ -821,7 +849,8 @@ int main(void)
 			n++;
 		}
 	}
-	/* The table's size is only known here, hence the function form. */
+	/* The table's size is only known here, hence the function form.
+	 * It returns the failures: 256 of them would exit 0. */
 	return _cmocka_run_group_tests("bpf", tests, n, group_setup,
-				       group_teardown);
+				       group_teardown) ? 1 : 0;
 }

@@ -5,7 +5,13 @@
  * reason names from BTF, kallsyms names, NO_SOCKET (v4, v6), nft drops in
  * INPUT and FORWARD, ip_forward off, and that drops elsewhere (another
  * namespace, another port) are not recorded. Ends with the cost per
- * unrelated free. Needs root; skips otherwise. */
+ * unrelated free.
+ *
+ * Skips only for what the machine lacks: not root, no kernel BTF, and per
+ * test IPv6 disabled or kallsyms addresses hidden (kptr_restrict). As
+ * root, a namespace, the veth line, an nft table or the BPF program that
+ * cannot be set up is a failure with the reason (the command's output,
+ * libbpf's last lines): a skip there would hide a broken setup. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +37,7 @@
 #include <cmocka.h>
 
 #include "drops.h"
+#include "bpf_load.h"
 
 #define NTP		123
 #define OTHER_PORT	5555	/* closed and not NTP */
@@ -42,22 +49,58 @@ static const char *ns_suffix[NS_N] = { "a", "b", "c", "r", "s" };
 static char ns[NS_N][64];
 static uint32_t inum[NS_N];
 static bool made[NS_N];
-static const char *skip_why;
+static const char *skip_why;	/* the machine cannot run these */
+static const char *fail_why;	/* it can, but setting up failed */
+static char fail_buf[768];
+static char sh_why[640];	/* the last failed command and its output */
 
 /* ---- helpers ---- */
 
+/* Runs a shell command, its output captured. On failure the command and
+ * what it printed go out as TAP diagnostics and into sh_why: that is the
+ * reason a test fails. */
 static int sh(const char *fmt, ...)
 {
-	char cmd[1024];
+	char cmd[1024], out[512], drain[256], *nl;
+	size_t n, got;
 	va_list ap;
+	FILE *p;
 	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	n = strlen(cmd);
+	snprintf(cmd + n, sizeof(cmd) - n, " 2>&1");
+	p = popen(cmd, "r");
+	cmd[n] = '\0';
+	if (!p) {
+		snprintf(sh_why, sizeof(sh_why), "`%s`: %s", cmd, strerror(errno));
+		printf("# %s\n", sh_why);
+		return -1;
+	}
+	n = 0;
+	while ((got = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
+		n += got;
+	out[n] = '\0';
+	while (fread(drain, 1, sizeof(drain), p) > 0)
+		;	/* the rest, unread, would block the command */
+	st = pclose(p);
+	st = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (!st)
+		return 0;
+	printf("# `%s` exited %d%s\n", cmd, st, n ? ", saying:" : "");
+	for (char *l = out; *l; l = nl + 1) {
+		nl = strchrnul(l, '\n');
+		printf("#   %.*s\n", (int)(nl - l), l);
+		if (!*nl)
+			break;
+	}
+	nl = strchrnul(out, '\n');
+	*nl = '\0';
+	snprintf(sh_why, sizeof(sh_why), "`%s` exited %d%s%s", cmd, st,
+		 n ? ": " : "", out);
+	return st;
 }
 
 static void teardown_ns(void)
@@ -167,9 +210,13 @@ static struct fv_drops *start(const uint32_t *inums, int n)
 	char err[256] = "";
 	int ret;
 
+	fv_log_begin();
 	ret = fv_drops_start(&d, inums, n, NTP, err, sizeof(err));
-	if (ret)
-		print_error("fv_drops_start: %s\n", err);
+	fv_log_end();
+	if (ret) {
+		printf("# fv_drops_start: %s\n", err);
+		fv_log_failure("fv_drops_start", ret);
+	}
 	assert_int_equal(ret, 0);
 	return d;
 }
@@ -238,33 +285,47 @@ static const struct fv_drop_row *only(const struct fv_drop_row *rows, int n,
 			printf("# skipped: %s\n", skip_why);	\
 			skip();					\
 		}						\
+		if (fail_why) {					\
+			printf("# setup failed: %s\n", fail_why);	\
+			fail();					\
+		}						\
 	} while (0)
+
+/* Records why the group setup failed; each test then fails with it. */
+static int setup_failed(const char *what, const char *why)
+{
+	snprintf(fail_buf, sizeof(fail_buf), "%s: %s", what, why);
+	fail_why = fail_buf;
+	return 0;
+}
 
 /* ---- setup: A and B alone, C - R - S a routed line ---- */
 
 static int group_setup(void **state)
 {
-	int i;
+	int i, err;
 
-	if (geteuid() != 0) {
-		skip_why = "needs root (BPF, namespaces)";
+	/* Never fail here (cmocka would hide which test is which): each
+	 * test skips or fails with the reason instead. */
+	skip_why = fv_bpf_skip_reason();
+	if (skip_why)
 		return 0;
-	}
 	atexit(teardown_ns);
 	remove_stale();
 	for (i = 0; i < NS_N; i++) {
 		snprintf(ns[i], sizeof(ns[i]), "fv-dt-%d-%s", (int)getpid(),
 			 ns_suffix[i]);
-		if (sh("ip netns add %s", ns[i])) {
-			skip_why = "cannot create a network namespace";
-			return 0;
-		}
+		if (sh("ip netns add %s", ns[i]))
+			return setup_failed("cannot create a network namespace",
+					    sh_why);
 		made[i] = true;
-		if (sh("ip -n %s link set lo up", ns[i]) ||
-		    fv_netns_inum(ns[i], &inum[i])) {
-			skip_why = "cannot set up a network namespace";
-			return 0;
-		}
+		if (sh("ip -n %s link set lo up", ns[i]))
+			return setup_failed("cannot set up a network namespace",
+					    sh_why);
+		err = fv_netns_inum(ns[i], &inum[i]);
+		if (err)
+			return setup_failed("cannot read a namespace's inode",
+					    strerror(-err));
 	}
 	/* Both veth ends are made inside our namespaces: the root namespace
 	 * never sees them. */
@@ -279,10 +340,8 @@ static int group_setup(void **state)
 	    sh("ip -n %s link set r1 up", ns[NS_R]) ||
 	    sh("ip -n %s link set s0 up", ns[NS_S]) ||
 	    sh("ip -n %s route add default via 10.99.1.1", ns[NS_C]) ||
-	    sh("ip -n %s route add default via 10.99.2.1", ns[NS_S])) {
-		skip_why = "cannot build the veth line (veth module?)";
-		return 0;
-	}
+	    sh("ip -n %s route add default via 10.99.2.1", ns[NS_S]))
+		return setup_failed("cannot build the veth line", sh_why);
 	return 0;
 }
 
@@ -341,6 +400,7 @@ static void test_kallsyms(void **state)
 	unsigned long long addr = 0, a;
 	char line[512], name[256], type, buf[160];
 	struct fv_drops *d;
+	int kptr;
 	FILE *f;
 
 	NEED_SETUP();
@@ -354,7 +414,13 @@ static void test_kallsyms(void **state)
 		}
 	fclose(f);
 	if (!addr) {
-		printf("# skipped: kallsyms hides addresses (kptr_restrict)\n");
+		f = fopen("/proc/sys/kernel/kptr_restrict", "r");
+		if (!f || fscanf(f, "%d", &kptr) != 1)
+			kptr = -1;
+		if (f)
+			fclose(f);
+		printf("# skipped: kallsyms hides addresses from this process (kptr_restrict=%d)\n",
+		       kptr);
 		skip();
 	}
 	d = start(&inum[NS_A], 1);
@@ -427,11 +493,12 @@ static void test_nft_input(void **state)
 	int n;
 
 	NEED_SETUP();
+	/* nftables is a dependency (scripts/deps.sh): failing is a failure. */
 	if (sh("ip netns exec %s nft add table inet fvdt", ns[NS_A]) ||
 	    sh("ip netns exec %s nft 'add chain inet fvdt in { type filter hook input priority 0; }'", ns[NS_A]) ||
 	    sh("ip netns exec %s nft add rule inet fvdt in udp sport 40002 drop", ns[NS_A])) {
-		printf("# skipped: nft cannot add a table (nf_tables?)\n");
-		skip();
+		printf("# nft cannot add the drop rule: %s\n", sh_why);
+		fail();
 	}
 	d = start(&inum[NS_A], 1);
 	assert_int_equal(send_udp(NS_A, "127.0.0.1", 40002, "127.0.0.1", NTP, N_SEND), 0);
@@ -459,8 +526,8 @@ static void test_nft_forward(void **state)
 	if (sh("ip netns exec %s nft add table inet fvdt", ns[NS_R]) ||
 	    sh("ip netns exec %s nft 'add chain inet fvdt fw { type filter hook forward priority 0; }'", ns[NS_R]) ||
 	    sh("ip netns exec %s nft add rule inet fvdt fw udp dport 123 drop", ns[NS_R])) {
-		printf("# skipped: nft cannot add a table (nf_tables?)\n");
-		skip();
+		printf("# nft cannot add the drop rule: %s\n", sh_why);
+		fail();
 	}
 	d = start(&inum[NS_R], 1);
 	assert_int_equal(send_udp(NS_C, "10.99.1.2", 40003, "10.99.2.2", NTP, N_SEND), 0);
