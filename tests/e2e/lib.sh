@@ -191,3 +191,125 @@ lab_fault_set() {
 	diag_file "$TMP/lab-fault.out"
 	return 1
 }
+
+# --- Background runs, ready files, observation windows and the programs a
+# process held (issue 11: faults, attach, bad_input). ---
+
+# now_ms: milliseconds since boot (/proc/uptime: never stepped).
+now_ms() {
+	local up _
+	read -r up _ </proc/uptime
+	echo $((10#${up/./} * 10))
+}
+
+# ended PID: the background job PID is over (bash reaps its children as
+# they end, so kill -0 fails from then on).
+ended() { ! kill -0 "$1" 2>/dev/null; }
+
+# bg_start OUT COMMAND...: COMMAND in the background, its stdout in OUT and
+# its stderr in OUT.err (as capture); its pid in $BG_PID and OUT.pid, when
+# it started (now_ms) in OUT.t0.
+bg_start() {
+	local out=$1
+	shift
+	rm -f "$out.rc" "$out.sent"
+	now_ms >"$out.t0"
+	"$@" >"$out" 2>"$out.err" &
+	BG_PID=$!
+	echo "$BG_PID" >"$out.pid"
+}
+
+# bg_ready OUT READY_FILE WHAT [DEADLINE_S]: the run started by bg_start OUT
+# wrote READY_FILE within DEADLINE_S (30) seconds. Otherwise one not_ok,
+# "WHAT: precondition: ...", saying how it ended, with its stderr; the run
+# is stopped, and the caller skips the checks that needed it.
+bg_ready() {
+	local out=$1 f=$2 what=$3 s=${4:-30} pid rc why
+	pid=$(cat "$out.pid")
+	wait_until "$s" eval '[ -e "$f" ] || ended "$pid"'
+	[ -e "$f" ] && return 0
+	if ended "$pid"; then
+		wait "$pid"
+		rc=$?
+		why="it exited with status $rc first"
+	else
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rc=137
+		why="not within $s s; killed"
+	fi
+	echo "$rc" >"$out.rc"
+	not_ok "$what: precondition: ready (${f##*/} written once attached): $why"
+	diag_file "$out.err" "stderr: "
+	return 1
+}
+
+# bg_finish OUT [DEADLINE_S]: waits for the run started by bg_start OUT to
+# end, at most DEADLINE_S (60) seconds, then kills it (-9, said in a
+# diagnostic); its exit status in OUT.rc (for check_run), and returned.
+bg_finish() {
+	local out=$1 s=${2:-60} pid rc
+	pid=$(cat "$out.pid")
+	if ! wait_until "$s" ended "$pid"; then
+		diag "${out##*/}: still running $s s later; killed"
+		kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null	# its stderr is in OUT.err; this is bash's "Killed"
+	rc=$?
+	echo "$rc" >"$out.rc"
+	return "$rc"
+}
+
+# bg_sent OUT: what the test sends to the run started by bg_start OUT has
+# all gone: OUT.sent holds when (ms after its start), for in_window.
+bg_sent() { echo $(($(now_ms) - $(cat "$1.t0"))) >"$1.sent"; }
+
+# in_window OUT S [COMMAND...]: everything sent (bg_sent OUT) went less than
+# S seconds after the run started, so inside its S-second window (which
+# opens later, once it is ready); then COMMAND succeeds. Otherwise a
+# diagnostic naming that precondition, so that a count after it fails for
+# what it is: a machine too slow for the window, not a miscount.
+in_window() {
+	local out=$1 s=$2 ms
+	shift 2
+	if ! ms=$(cat "$out.sent" 2>/dev/null); then
+		diag "precondition: nothing was sent to ${out##*/} while it ran"
+		return 1
+	fi
+	if [ "$ms" -ge $((s * 1000)) ]; then
+		diag "precondition: the sending ended $ms ms after ${out##*/} started, past its $s s window"
+		return 1
+	fi
+	"$@"
+}
+
+# progs_held PID: the ids of the BPF programs PID holds (its program and
+# link descriptors, /proc/PID/fdinfo), one a line.
+progs_held() {
+	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un
+}
+
+# progs_gone ID...: none of these programs exists any more (within 10 s:
+# the kernel frees a program once nothing holds it), so none is attached
+# or pinned anywhere, in any namespace. Scoped to the ids a run of ours
+# held, unlike nothing_left, which sees every suite's and user's runs.
+# Fails on an empty list, or when bpftool cannot tell.
+progs_gone() {
+	local id
+	if [ $# -eq 0 ]; then
+		diag "no program ids to look for (none recorded while it ran)"
+		return 1
+	fi
+	wait_until 10 _progs_none "$@" && return 0
+	for id in "$@"; do
+		diag "program $id: $(bpftool prog show id "$id" 2>&1 | head -1)"
+	done
+	return 1
+}
+_progs_none() {
+	local id out
+	for id in "$@"; do
+		out=$(bpftool prog show id "$id" 2>&1) && return 1
+		case "$out" in *"No such file or directory"*) ;; *) return 1 ;; esac
+	done
+}
