@@ -13,8 +13,12 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 
 CFLAGS    ?= -g -O2
+# user/ has one folder per area (docs/design.md); each module's header
+# sits beside it, include/ holds only what the BPF programs share.
+USER_DIRS := core acl agent lab cmd
+USER_INC  := $(patsubst %,-Iuser/%,$(USER_DIRS))
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP \
-	     -I$(OUTPUT) -Iinclude -DFV_VERSION=\"$(VERSION)\" $(SAN_CFLAGS)
+	     -I$(OUTPUT) -Iinclude $(USER_INC) -DFV_VERSION=\"$(VERSION)\" $(SAN_CFLAGS)
 LDLIBS    += -lbpf -lelf -lz -ljansson -lm -lmicrohttpd -lcurl -lcap -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
 	     -Iinclude -Ivmlinux -I/usr/include/$(MULTIARCH)
@@ -22,8 +26,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
 SKELS     := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
+USER_SRCS := $(foreach d,$(USER_DIRS),$(wildcard user/$(d)/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
 LIB       := $(OUTPUT)/libflowverify.a
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
@@ -60,26 +64,27 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(OUTPUT)/%.o: user/%.c $(SKELS) | $(OUTPUT)
+$(OUTPUT)/obj/%.o: user/%.c $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(USER_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-flowverify: $(OUTPUT)/main.o $(LIB)
+flowverify: $(OUTPUT)/obj/main.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # The same binary inside another OUTPUT tree (check-asan builds one there).
-$(OUTPUT)/flowverify: $(OUTPUT)/main.o $(LIB)
+$(OUTPUT)/flowverify: $(OUTPUT)/obj/main.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/%.c $(LIB) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
 # A static pattern rule: for these it wins over the tests/%.c rule above.
 $(TEST_TOOLS): $(OUTPUT)/tests/%: tests/tools/%.c | $(OUTPUT)/tests
@@ -107,7 +112,7 @@ FUZZ_OUT   := $(OUTPUT)/fuzz
 FUZZ_CC    ?= clang
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 -MMD -MP \
-	     -I$(OUTPUT) -Iinclude -Ifuzz -DFV_VERSION=\"$(VERSION)\"
+	     -I$(OUTPUT) -Iinclude $(USER_INC) -Ifuzz -DFV_VERSION=\"$(VERSION)\"
 FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst %,$(FUZZ_OUT)/%,$(FUZZ_NAMES))
 FUZZ_LIB   := $(FUZZ_OUT)/libflowverify.a
@@ -118,6 +123,7 @@ $(FUZZ_OUT)/obj:
 
 $(FUZZ_OUT)/obj/%.o: user/%.c $(SKELS) | $(FUZZ_OUT)/obj
 	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_OUT)/obj/fz_%.o: fuzz/%.c | $(FUZZ_OUT)/obj
@@ -158,7 +164,7 @@ $(OUTPUT)/bench:
 
 $(OUTPUT)/bench/fvbench: bench/fvbench.c $(LIB) $(SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 # Measures what flowverify costs (bench/README.md); writes bench/results.json.
 bench bench-quick:
@@ -206,4 +212,5 @@ help:
 	@echo '  clean          remove build output'
 	@echo 'Variables: V=1 shows commands; CC, CLANG, BPFTOOL, PREFIX, DESTDIR.'
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d $(FUZZ_OUT)/obj/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d \
+	$(FUZZ_OUT)/obj/*.d $(FUZZ_OUT)/obj/*/*.d)

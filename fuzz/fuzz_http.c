@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The agent's HTTP server (user/agent_http.c) fed raw request bytes
+/* The agent's HTTP server (user/agent/http.c) fed raw request bytes
  * over a loopback connection, with basic auth on. Properties: it never
  * crashes, and the route (the agent's data) is reached only with the
  * right credentials, by GET or HEAD. */

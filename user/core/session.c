@@ -467,7 +467,7 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 	}
 	p->skel->rodata->ntp_port_be = htons(s->port);
 	if (s->pin_dir) {
-		/* The agent: counters outlive the process (include/pin.h). */
+		/* The agent: counters outlive the process (user/agent/pin.h). */
 		ret = fv_pin_point_maps(p->skel, s->pin_dir, p - s->points, err, errlen);
 		if (ret)
 			return ret;

@@ -54,7 +54,7 @@ enum lab_shape {
 	LAB_SHAPE_TWO = 2,	/* Linux router NAT: outside eth0, inside eth1 */
 };
 
-/* The lab's network ACLs are the ACL model of include/acl.h. Built in:
+/* The lab's network ACLs are the ACL model of user/acl/acl.h. Built in:
  * the table of DESIGN.md in the text form (docs/acl.md). */
 extern const char lab_acl_text[];
 

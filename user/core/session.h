@@ -103,7 +103,7 @@ struct fv_flow_row {
 int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		     uint16_t port, char *err, size_t errlen);
 /* The same, with each point's counter maps pinned under pin_dir (the
- * agent's, include/pin.h): reused when they are there. */
+ * agent's, user/agent/pin.h): reused when they are there. */
 int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
 			    int n, uint16_t port, const char *pin_dir, char *err,
 			    size_t errlen);

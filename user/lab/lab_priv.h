@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Internals shared by user/lab*.c; the public side is include/lab.h. */
+/* Internals shared by user/lab*.c; the public side is user/lab/lab.h. */
 #ifndef FV_LAB_PRIV_H
 #define FV_LAB_PRIV_H
 
