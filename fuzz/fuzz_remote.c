@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include "fuzz.h"
 #include "agent.h"
+#include "remote.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

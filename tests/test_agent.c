@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "agent.h"
+#include "remote.h"
 
 static void test_listen(void **state)
 {

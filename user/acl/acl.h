@@ -223,8 +223,4 @@ void acl_explain(const struct fv_report *r, const struct acl_live *live,
 void acl_blocking_json_add(json_t *root, const struct acl_blocking *b);
 void acl_blocking_text(FILE *out, const struct acl_blocking *b);
 
-/* `flowverify rules` and `flowverify acl-check`. */
-int cmd_rules(int argc, char **argv);
-int cmd_acl_check(int argc, char **argv);
-
 #endif

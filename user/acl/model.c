@@ -115,7 +115,7 @@ int acl_proto_parse(const char *s, int *proto)
 
 	if (!s)
 		return -EINVAL;
-	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(proto_names); i++) {
 		if (!strcasecmp(s, proto_names[i].name)) {
 			*proto = proto_names[i].proto;
 			return 0;
@@ -135,7 +135,7 @@ const char *acl_proto_name(int proto, char *buf, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(proto_names); i++) {
 		if (proto_names[i].proto == proto) {
 			snprintf(buf, len, "%s", proto_names[i].name);
 			return buf;

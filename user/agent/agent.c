@@ -25,13 +25,12 @@
 #include "acl.h"
 #include "agent.h"
 #include "agent_http.h"
+#include "cmd.h"
 #include "options.h"
 #include "pin.h"
 #include "report.h"
 #include "util.h"
 
-#define NS_PER_SEC	1000000000ull
-#define MAX_SECONDS	(7 * 24 * 3600.0)
 #define TICK_NS		NS_PER_SEC	/* settle, persist, render */
 #define FILE_MAX	(64 * 1024)	/* TLS and auth files */
 
@@ -155,7 +154,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 		switch (opt) {
 		case OPT_REPLY_TIMEOUT:
 		case OPT_WINDOW:
-			if (fv_parse_seconds(optarg, MAX_SECONDS, opt == OPT_WINDOW ?
+			if (fv_parse_seconds(optarg, FV_MAX_SECONDS, opt == OPT_WINDOW ?
 					     &o->window : &o->reply_timeout)) {
 				fv_err("bad --%s '%s': expected seconds > 0, e.g. 60 or 0.5",
 				       opt == OPT_WINDOW ? "window" : "reply-timeout", optarg);
@@ -463,7 +462,7 @@ static void tick(struct agent *a, uint64_t now)
 		return;
 	merge_drops(a, &r);
 	if (fv_pin_state_write(a->state_fd, &a->st))
-		fv_info("flowverify: cannot write the agent's state: %s", strerror(errno));
+		fv_warn("cannot write the agent's state: %s", strerror(errno));
 	v.st = &a->st;
 	v.version = FV_VERSION;
 	v.start_time = a->start_time;
@@ -570,7 +569,7 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 	struct fv_report r;
 	json_t *j;
 
-	if (args->window && fv_parse_seconds(args->window, MAX_SECONDS, &window)) {
+	if (args->window && fv_parse_seconds(args->window, FV_MAX_SECONDS, &window)) {
 		reply_text(rep, 400, "bad window: expected seconds > 0\n");
 		return;
 	}
@@ -704,7 +703,7 @@ static int drop_privileges(const char *user)
 	 * the bounding set is already the unit's. */
 	for (c = 0; c <= (int)cap_max_bits() - 1; c++) {
 		if (cap_drop_bound(c) && errno != EINVAL && fv_verbose)
-			fv_info("flowverify: cannot drop capability %d from the "
+			fv_warn("cannot drop capability %d from the "
 				"bounding set: %s", c, strerror(errno));
 	}
 	cap_reset_ambient();
@@ -758,7 +757,7 @@ static int serve(struct agent *a, struct fv_http_conf *hc)
 			      0644);
 
 		if (fd < 0)
-			fv_info("flowverify: cannot create ready file %s: %s",
+			fv_warn("cannot create ready file %s: %s",
 				a->o.ready_file, strerror(errno));
 		else
 			dprintf(fd, "%d\n", getpid()), close(fd);
@@ -852,7 +851,7 @@ int cmd_agent(int argc, char **argv)
 		goto out;
 	}
 	if (mounted)
-		fv_info("flowverify: mounted bpffs on " FV_BPFFS " (it was not mounted)");
+		fv_info("mounted bpffs on " FV_BPFFS " (it was not mounted)");
 	make_spec(&a->o, spec, sizeof(spec));
 	ret = fv_pin_adopt(a->pin_dir, spec, a->o.args.points.n, &a->state_fd, &a->st,
 			   &adopted, err, sizeof(err));
@@ -880,9 +879,9 @@ int cmd_agent(int argc, char **argv)
 		/* Now or never: no privilege is left to attach it later. */
 		fv_session_drops_update(a->s, a->s->reply_timeout_ns);
 		if (!a->s->drops)
-			fv_info("flowverify: no kernel drop reasons: %s", a->s->drops_error);
+			fv_warn("no kernel drop reasons: %s", a->s->drops_error);
 	}
-	fv_info("flowverify: agent %s counters in %s; serving http%s://%s",
+	fv_info("agent %s counters in %s; serving http%s://%s",
 		adopted ? "continues the" : "keeps its", a->pin_dir,
 		hc.tls_cert ? "s" : "", a->o.listen);
 	a->s->no_reattach = true;	/* no privilege left for it */

@@ -9,9 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
-#ifndef __bpf__
-#include <jansson.h>
-#endif
 #include "flowverify.h"
 #include "verdict.h"
 
@@ -65,14 +62,8 @@ struct fv_agent_state {
 	struct fv_agent_drop drops[FV_AGENT_DROPS_MAX];
 };
 
-#ifndef __bpf__
 struct fv_session;
 struct fv_report;
-
-/* `flowverify agent ...`; argv[0] is "agent". Returns an exit status. */
-int cmd_agent(int argc, char **argv);
-/* `flowverify cleanup ...`. */
-int cmd_cleanup(int argc, char **argv);
 
 /* Parse "HOST:PORT" ("127.0.0.1:9123", "[::1]:9123", "0.0.0.0:9123") into
  * a socket address. *loopback says whether only this host can connect.
@@ -106,16 +97,5 @@ char *fv_agent_metrics(const struct fv_agent_view *v);
 /* Stage names of an exchange, for "exchanges_detail"; -1 when unknown. */
 const char *fv_stage_word(int stage);
 int fv_stage_parse(const char *word);
-
-/* `verify --agent URL --agent URL ...`: argv as for cmd_verify. */
-int fv_remote_verify(int argc, char **argv);
-/* One verdict from the status objects (with "exchanges_detail") of
- * several agents, exchanges joined by cookie; those older than
- * window_s are left out. Returns the verify-like JSON object, or NULL
- * with a one-line message in err naming names[i]. */
-
-json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
-		       double window_s, double timeout_s, char *err, size_t errlen);
-#endif
 
 #endif

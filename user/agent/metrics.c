@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agent.h"
+#include "util.h"
 #include "point.h"
 #include "session.h"
 
@@ -160,7 +161,7 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	for (r = 0; r < 2; r++) {
 		if (!v->have_role[r])
 			continue;
-		for (i = 0; i < sizeof(unparsed) / sizeof(unparsed[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(unparsed); i++)
 			put(&b, "flowverify_unparsed_packets_total{role=\"%s\",reason=\"%s\"} %llu\n",
 			    role_word[r], fv_stat_name(unparsed[i]),
 			    (unsigned long long)v->stats[r][unparsed[i]]);
@@ -233,7 +234,7 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	put(&b, "flowverify_verdict_window_seconds %g\n", v->window_seconds);
 	head(&b, "flowverify_verdict_status", "gauge",
 	     "1 for the verdict's status over the window, else 0.");
-	for (k = 0; k < (int)(sizeof(status) / sizeof(status[0])); k++)
+	for (k = 0; k < (int)ARRAY_SIZE(status); k++)
 		put(&b, "flowverify_verdict_status{status=\"%s\"} %d\n", status[k],
 		    v->verdict && v->verdict->status == (enum fv_status)k);
 	head(&b, "flowverify_verdict_segment", "gauge",

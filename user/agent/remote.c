@@ -12,12 +12,12 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "agent.h"
+#include "remote.h"
 #include "exchange.h"
 #include "util.h"
 
 #define MAX_AGENTS	8
 #define BODY_MAX	(64u << 20)	/* 65536 exchanges fit with room */
-#define MAX_SECONDS	(7 * 24 * 3600.0)
 #define CLIENT_IPS_MAX	1024
 
 static const char usage[] =
@@ -468,7 +468,7 @@ int fv_remote_verify(int argc, char **argv)
 			break;
 		case 'd':
 		case 't':
-			if (fv_parse_seconds(optarg, MAX_SECONDS, opt == 'd' ? &duration :
+			if (fv_parse_seconds(optarg, FV_MAX_SECONDS, opt == 'd' ? &duration :
 					     &timeout)) {
 				fv_err("bad --%s '%s': expected seconds > 0", opt == 'd' ?
 				       "duration" : "reply-timeout", optarg);

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "agent.h"
 #include "cleanup.h"
+#include "cmd.h"
 #include "options.h"
 #include "pin.h"
 #include "util.h"

@@ -10,14 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "acl.h"
-#include "agent.h"
-#include "cli.h"
+#include "remote.h"
+#include "cmd.h"
 #include "options.h"
 #include "report.h"
 #include "util.h"
 
-#define NS_PER_SEC	1000000000ull
-#define MAX_SECONDS	(7 * 24 * 3600.0)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -153,7 +151,7 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			double *dst = opt == OPT_DURATION ? &o->duration :
 				      opt == OPT_WINDOW ? &o->window : &o->reply_timeout;
 
-			if (fv_parse_seconds(optarg, MAX_SECONDS, dst)) {
+			if (fv_parse_seconds(optarg, FV_MAX_SECONDS, dst)) {
 				fv_err("bad --%s '%s': expected seconds > 0, e.g. 3 or 0.5",
 				       opt == OPT_DURATION ? "duration" :
 				       opt == OPT_WINDOW ? "window" : "reply-timeout",
@@ -456,7 +454,7 @@ int cmd_watch(int argc, char **argv)
 	fv_session_stop(s);
 	free(s);
 	acl_set_free(&o.live.set);
-	fprintf(stderr, "flowverify: detached\n");
+	fv_info("detached");
 	return ret ? FV_EXIT_USAGE : FV_EXIT_OK;
 }
 
@@ -511,7 +509,7 @@ int cmd_trace(int argc, char **argv)
 	if (o.duration)
 		stop_at = fv_now_ns() + (uint64_t)(o.duration * NS_PER_SEC);
 	if (!o.json)
-		fprintf(stderr, "flowverify: tracing; one line per exchange (Ctrl-C to stop)\n");
+		fv_info("tracing; one line per exchange (Ctrl-C to stop)");
 	while (!stop_requested) {
 		uint64_t now = fv_now_ns();
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "acl.h"
+#include "cmd.h"
 #include "options.h"
 #include "util.h"
 

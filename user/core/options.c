@@ -88,13 +88,25 @@ int fv_observe_finish(struct fv_observe_args *a, bool need_nat)
 
 void fv_unknown_option(int argc, char **argv, const char *command)
 {
-	if (optopt)
+	/* getopt_long leaves optind past the word it stopped on, and optopt
+	 * set to the option's value when it was known (0 for an unknown long
+	 * option): a known one failed on its value. */
+	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : NULL;
+
+	if (word && !strncmp(word, "--", 2) && optopt) {
+		if (strchr(word, '='))
+			fv_err("option '%.*s' takes no value; see 'flowverify %s --help'",
+			       (int)(strchr(word, '=') - word), word, command);
+		else
+			fv_err("option '%s' needs a value; see 'flowverify %s --help'",
+			       word, command);
+	} else if (word && !strncmp(word, "--", 2)) {
+		fv_err("unknown option '%s'; see 'flowverify %s --help'", word, command);
+	} else if (optopt > 0 && optopt < 0x7f) {
 		fv_err("unknown option '-%c'; see 'flowverify %s --help'", optopt, command);
-	else if (optind > 0 && optind <= argc)
-		fv_err("unknown option '%s'; see 'flowverify %s --help'",
-		       argv[optind - 1], command);
-	else
+	} else {
 		fv_err("unknown option; see 'flowverify %s --help'", command);
+	}
 }
 
 int fv_extra_argument(int argc, char **argv, const char *command)

@@ -398,7 +398,7 @@ static int attach_iface(struct fv_point *p, int i, char *err, size_t errlen)
 	}
 	if (use_tc) {
 		if (a->foreign_xdp)
-			fv_info("flowverify: %s%s%s already carries another XDP program; "
+			fv_warn("%s%s%s already carries another XDP program; "
 				"left untouched, watching its ingress with tc instead",
 				p->host.netns, *p->host.netns ? ":" : "",
 				p->host.ifname[i]);
@@ -640,12 +640,12 @@ static void reattach_iface(struct fv_point *p, int i)
 			a->gone = true;
 			a->reattached = reattached;
 			a->refused_ifindex = idx;	/* said once, not every second */
-			fv_info("flowverify: %s%s%s is back but cannot be watched: %s",
+			fv_warn("%s%s%s is back but cannot be watched: %s",
 				p->host.netns, *p->host.netns ? ":" : "",
 				p->host.ifname[i], err);
 		} else {
 			a->reattached = reattached + 1;
-			fv_info("flowverify: %s%s%s is back (ifindex %d): watching it again",
+			fv_info("%s%s%s is back (ifindex %d): watching it again",
 				p->host.netns, *p->host.netns ? ":" : "",
 				p->host.ifname[i], idx);
 		}
@@ -694,7 +694,7 @@ int fv_session_check_ifaces(struct fv_session *s)
 			if (!iface_lost(a))
 				continue;
 			if (!a->gone)
-				fv_info("flowverify: %s%s%s went away; %s",
+				fv_warn("%s%s%s went away; %s",
 					p->host.netns, *p->host.netns ? ":" : "",
 					p->host.ifname[i], s->no_reattach ?
 					"it is no longer watched" :

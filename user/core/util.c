@@ -16,15 +16,13 @@
 
 bool fv_verbose;
 
-void fv_err(const char *fmt, ...)
+/* Every message of ours: one line on stderr behind "flowverify: ". */
+static void say(const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
 	size_t i;
 
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	/* Messages quote what the user gave: a newline or escape in an
 	 * argument must not break the one-line contract or the terminal
 	 * (found by fuzz/fuzz_args.c). */
@@ -35,14 +33,31 @@ void fv_err(const char *fmt, ...)
 	fprintf(stderr, "flowverify: %s\n", buf);
 }
 
+void fv_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(fmt, ap);
+	va_end(ap);
+}
+
+void fv_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(fmt, ap);
+	va_end(ap);
+}
+
 void fv_info(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int fv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)

@@ -13,8 +13,19 @@
 
 extern bool fv_verbose;
 
-/* One line on stderr, prefixed with "flowverify: ". */
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Time, in the units the kernel and the CLI speak. */
+#define NS_PER_SEC	1000000000ull
+#define NS_PER_MS	1000000ull
+/* The longest --duration, --window or timeout any command takes. */
+#define FV_MAX_SECONDS	(7 * 24 * 3600.0)
+
+/* One line on stderr, prefixed with "flowverify: ", control characters
+ * replaced: what went wrong (the command then fails), what the user should
+ * know (it goes on), and what it is doing. */
 void fv_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fv_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fv_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Strict number parsing: whole string, base 10, within [min, max].

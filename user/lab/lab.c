@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "lab_kod.h"
+#include "cmd.h"
 #include "lab_priv.h"
 #include "util.h"
 
@@ -355,7 +356,7 @@ static void remove_files(void)
 	DIR *d;
 
 	/* The lab dir holds only what the lab wrote. */
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
 		d = opendir(dirs[i]);
 		if (!d)
 			continue;
@@ -942,7 +943,7 @@ static int cmd_faults(int argc, char **argv)
 	return FV_EXIT_OK;
 }
 
-int lab_main(int argc, char **argv)
+int cmd_lab(int argc, char **argv)
 {
 	const char *cmd, *instance = NULL;
 	int i, n = 1;

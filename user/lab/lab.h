@@ -8,9 +8,6 @@
 #include <stdio.h>
 #include "acl.h"
 
-/* `flowverify lab ...`; argv[0] is "lab". Returns an exit status. */
-int lab_main(int argc, char **argv);
-
 /* Every lab has an instance name: the default lab ("") makes fv-client,
  * fv-router, fv-nat and fv-server and keeps its files in LAB_RUN_DIR/lab;
  * instance NAME makes fv-NAME-client, ... and keeps LAB_RUN_DIR/lab-NAME,

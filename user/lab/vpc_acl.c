@@ -81,7 +81,7 @@ const struct lab_fault *lab_fault_at(size_t i)
 
 size_t lab_fault_count(void)
 {
-	return sizeof(faults) / sizeof(faults[0]);
+	return ARRAY_SIZE(faults);
 }
 
 const struct lab_fault *lab_fault_find(const char *name)
