@@ -34,7 +34,7 @@
 
 #include "flowverify.h"
 #include "flowverify.skel.h"
-#include "drops.h"
+#include "drop_trace.h"
 #include "point.h"
 #include "session.h"
 

@@ -36,7 +36,7 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
-#include "drops.h"
+#include "drop_trace.h"
 #include "bpf_load.h"
 
 #define NTP		123

@@ -649,6 +649,14 @@ static void route(void *ctx, const char *path, const struct fv_http_args *args,
 	}
 }
 
+/* The session's hook before each point loads: its counter maps pinned in
+ * the instance's folder, so they outlive this process. */
+static int pin_point_maps(struct flowverify *skel, int point, void *pin_dir,
+			  char *err, size_t errlen)
+{
+	return fv_pin_point_maps(skel, pin_dir, point, err, errlen);
+}
+
 static int listen_socket(const struct agent_opts *o)
 {
 	struct sockaddr_storage ss;
@@ -865,8 +873,9 @@ int cmd_agent(int argc, char **argv)
 		fv_err("out of memory");
 		goto unpin;
 	}
-	ret = fv_session_start_pinned(a->s, a->o.args.points.hosts, a->o.args.points.n,
-				      a->o.args.port, a->pin_dir, err, sizeof(err));
+	ret = fv_session_start_hooked(a->s, a->o.args.points.hosts, a->o.args.points.n,
+				      a->o.args.port, pin_point_maps, a->pin_dir, err,
+				      sizeof(err));
 	if (ret) {
 		fv_err("%s", err);
 		free(a->s);

@@ -18,7 +18,9 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "drops.h"
+#include "drop_trace.h"
+#include "percpu.h"
+#include "util.h"
 #include "drops.skel.h"
 
 #define REASON_PREFIX	"SKB_DROP_REASON_"
@@ -369,7 +371,7 @@ static int try_load(struct fv_drops *d, bool btf, const uint32_t *inums,
 		libbpf_set_print(old);
 	if (ret) {
 		set_err(err, errlen,
-			"cannot load the %s/kfree_skb program: %s (needs root or CAP_BPF+CAP_PERFMON, and BTF at /sys/kernel/btf/vmlinux)",
+			"cannot load the %s/kfree_skb program: %s (" FV_CAPS_NEEDED ", and BTF at /sys/kernel/btf/vmlinux)",
 			d->kind, strerror(-ret));
 		return ret;
 	}
@@ -561,28 +563,15 @@ int fv_drops_read(struct fv_drops *d, struct fv_drop_row **rows, int *n)
 int fv_drops_counters(struct fv_drops *d, struct fv_drops_counters *c)
 {
 	int fd = bpf_map__fd(d->skel->maps.drop_stats);
-	int ncpu = libbpf_num_possible_cpus();
 	uint64_t sum[FV_DROP_STAT_MAX] = { 0 };
-	uint64_t *vals;
 	uint32_t i;
-	int cpu;
+	int ret;
 
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
 	for (i = 0; i < FV_DROP_STAT_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals)) {
-			int ret = -errno;
-
-			free(vals);
+		ret = fv_percpu_sum(fd, i, &sum[i]);
+		if (ret)
 			return ret;
-		}
-		for (cpu = 0; cpu < ncpu; cpu++)
-			sum[i] += vals[cpu];
 	}
-	free(vals);
 	c->matched = sum[FV_DROP_STAT_MATCHED];
 	c->table_full = sum[FV_DROP_STAT_TABLE_FULL];
 	c->truncated = sum[FV_DROP_STAT_TRUNCATED];
@@ -611,23 +600,5 @@ int fv_drops_add_netns(struct fv_drops *d, uint32_t inum)
 	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.drop_netns), &inum, &one,
 				BPF_ANY))
 		return -errno;
-	return 0;
-}
-
-int fv_netns_inum(const char *netns_name, uint32_t *inum)
-{
-	char path[4096];
-	struct stat st;
-
-	if (!netns_name || !netns_name[0])
-		snprintf(path, sizeof(path), "/proc/self/ns/net");
-	else if (strchr(netns_name, '/') || !strcmp(netns_name, ".") ||
-		 !strcmp(netns_name, ".."))
-		return -EINVAL;
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", netns_name);
-	if (stat(path, &st))
-		return -errno;
-	*inum = (uint32_t)st.st_ino;
 	return 0;
 }

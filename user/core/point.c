@@ -7,6 +7,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -298,4 +299,22 @@ void fv_format_endpoint(const uint8_t addr[16], uint16_t port_be, char *buf,
 		snprintf(buf, len, "%s:%u", a, ntohs(port_be));
 	else
 		snprintf(buf, len, "[%s]:%u", a, ntohs(port_be));
+}
+
+int fv_netns_inum(const char *netns_name, uint32_t *inum)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!netns_name || !netns_name[0])
+		snprintf(path, sizeof(path), "/proc/self/ns/net");
+	else if (strchr(netns_name, '/') || !strcmp(netns_name, ".") ||
+		 !strcmp(netns_name, ".."))
+		return -EINVAL;
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", netns_name);
+	if (stat(path, &st))
+		return -errno;
+	*inum = (uint32_t)st.st_ino;
+	return 0;
 }

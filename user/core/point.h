@@ -71,4 +71,8 @@ void fv_format_endpoint(const uint8_t addr[16], uint16_t port_be, char *buf,
 			size_t len);
 void fv_format_addr(const uint8_t addr[16], char *buf, size_t len);
 
+/* Inode number of network namespace NAME (/run/netns/NAME), or of the
+ * caller's own for "" or NULL. 0 or -errno. */
+int fv_netns_inum(const char *netns_name, uint32_t *inum);
+
 #endif

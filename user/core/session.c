@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <arpa/inet.h>
-#include "drops.h"
-#include "pin.h"
+#include "drop_trace.h"
 #include "flowverify.skel.h"
+#include "percpu.h"
 #include "session.h"
 #include "util.h"
 
@@ -61,26 +61,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	if (!fv_verbose)
 		return 0;
 	return vfprintf(stderr, fmt, args);
-}
-
-static bool have_caps(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2] = {};
-	static const int needed[] = { CAP_SYS_ADMIN, CAP_NET_ADMIN };
-	size_t i;
-
-	if (syscall(SYS_capget, &hdr, data))
-		return geteuid() == 0;
-	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
-		int c = needed[i];
-
-		if (!(data[c / 32].effective & (1u << (c % 32))))
-			return false;
-	}
-	return true;
 }
 
 static void endpoint_add(struct fv_endpoint_set *set, const uint8_t addr[16],
@@ -466,16 +446,16 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		return -errno;
 	}
 	p->skel->rodata->ntp_port_be = htons(s->port);
-	if (s->pin_dir) {
-		/* The agent: counters outlive the process (user/agent/pin.h). */
-		ret = fv_pin_point_maps(p->skel, s->pin_dir, p - s->points, err, errlen);
+	if (s->before_load) {
+		ret = s->before_load(p->skel, p - s->points, s->before_load_ctx, err,
+				     errlen);
 		if (ret)
 			return ret;
 	}
 	ret = flowverify__load(p->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
-			 ret == -EPERM ? " (needs root, or CAP_BPF and CAP_NET_ADMIN)" : "");
+			 ret == -EPERM ? " (" FV_CAPS_NEEDED ")" : "");
 		return ret;
 	}
 	ret = fv_netns_enter(p->host.netns, &saved);
@@ -496,25 +476,25 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		     uint16_t port, char *err, size_t errlen)
 {
-	return fv_session_start_pinned(s, hosts, n, port, NULL, err, errlen);
+	return fv_session_start_hooked(s, hosts, n, port, NULL, NULL, err, errlen);
 }
 
-int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
-			    int n, uint16_t port, const char *pin_dir, char *err,
-			    size_t errlen)
+int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
+			    int n, uint16_t port, fv_before_load_fn before_load,
+			    void *ctx, char *err, size_t errlen)
 {
 	int ret, i;
 
 	memset(s, 0, sizeof(*s));
-	s->pin_dir = pin_dir;
+	s->before_load = before_load;
+	s->before_load_ctx = ctx;
 	libbpf_set_print(libbpf_print);
 	if (n < 1 || n > FV_MAX_POINTS) {
 		snprintf(err, errlen, "between 1 and %d observation points", FV_MAX_POINTS);
 		return -EINVAL;
 	}
-	if (!have_caps()) {
-		snprintf(err, errlen, "needs root (CAP_SYS_ADMIN, CAP_BPF and "
-			 "CAP_NET_ADMIN) to attach BPF programs");
+	if (!fv_have_caps()) {
+		snprintf(err, errlen, FV_CAPS_NEEDED " to load and attach BPF programs");
 		return -EPERM;
 	}
 	if (access(BTF_VMLINUX, R_OK)) {
@@ -830,24 +810,16 @@ int fv_session_flows(struct fv_session *s, struct fv_flow_row **rows, int *n)
 
 int fv_session_stats(struct fv_session *s, int point, uint64_t out[FV_STAT_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
 	int fd = bpf_map__fd(s->points[point].skel->maps.stats);
-	uint64_t *vals;
 	uint32_t k;
-	int c;
+	int ret;
 
-	if (ncpu < 1)
-		return ncpu;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
 	for (k = 0; k < FV_STAT_MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[k] += vals[c];
+		ret = fv_percpu_sum(fd, k, &out[k]);
+		/* A slot that cannot be read counts as 0; out of memory
+		 * is the caller's to know. */
+		if (ret == -ENOMEM)
+			return ret;
 	}
-	free(vals);
 	return 0;
 }

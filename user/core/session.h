@@ -25,6 +25,11 @@ enum fv_drops_mode {
 };
 struct fv_session;
 
+/* Called for each point between open and load, e.g. to pin its maps (the
+ * agent, user/agent/pin.h). 0 or -errno with a one-line message in err. */
+typedef int (*fv_before_load_fn)(struct flowverify *skel, int point, void *ctx,
+				 char *err, size_t errlen);
+
 struct fv_iface_att {
 	int xdp_link;		/* fds, -1 when unused */
 	int egress_link;
@@ -82,7 +87,8 @@ struct fv_session {
 	uint64_t reply_timeout_ns;	/* for the auto mode's check */
 	uint64_t drops_checked_ns;
 	struct fv_drops *drops;		/* NULL until attached */
-	const char *pin_dir;		/* agent: counter maps pinned here */
+	fv_before_load_fn before_load;	/* the agent pins the maps */
+	void *before_load_ctx;
 	char drops_error[160];		/* why it could not be attached */
 	uint64_t ifaces_checked_ns;
 	int ifaces_gone;		/* at the last check */
@@ -102,11 +108,11 @@ struct fv_flow_row {
  * on none. Returns 0 or -errno with a one-line message in err. */
 int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		     uint16_t port, char *err, size_t errlen);
-/* The same, with each point's counter maps pinned under pin_dir (the
- * agent's, user/agent/pin.h): reused when they are there. */
-int fv_session_start_pinned(struct fv_session *s, const struct fv_host *hosts,
-			    int n, uint16_t port, const char *pin_dir, char *err,
-			    size_t errlen);
+/* The same, calling before_load(skel, point, ctx, ...) on each point's
+ * object before it is loaded. */
+int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
+			    int n, uint16_t port, fv_before_load_fn before_load,
+			    void *ctx, char *err, size_t errlen);
 /* Wait up to timeout_ms for events and join them. */
 /* Interfaces deleted under us: their links went with them. Each one is
  * marked gone and, unless no_reattach, watched again once an interface of

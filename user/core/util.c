@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <time.h>
 #include <unistd.h>
 #include "util.h"
@@ -227,6 +229,26 @@ int fv_run_capture(char *const argv[], char **out, size_t max)
 	if (!WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
+}
+
+bool fv_have_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+	static const int needed[] = { CAP_SYS_ADMIN, CAP_NET_ADMIN };
+	size_t i;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	for (i = 0; i < ARRAY_SIZE(needed); i++) {
+		int c = needed[i];
+
+		if (!(data[c / 32].effective & (1u << (c % 32))))
+			return false;
+	}
+	return true;
 }
 
 int fv_opt_once(const struct option *opts, int opt, uint64_t *seen)

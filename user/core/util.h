@@ -41,6 +41,13 @@ int fv_parse_seconds(const char *s, double max, double *out);
 struct option;
 int fv_opt_once(const struct option *opts, int opt, uint64_t *seen);
 
+/* Loading and attaching our programs takes CAP_SYS_ADMIN (it also enters
+ * other network namespaces, and covers CAP_BPF and CAP_PERFMON) and
+ * CAP_NET_ADMIN. fv_have_caps() checks exactly these; FV_CAPS_NEEDED says
+ * so wherever a load is refused. */
+#define FV_CAPS_NEEDED	"needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN)"
+bool fv_have_caps(void);
+
 /* CLOCK_MONOTONIC in ns, the clock bpf_ktime_get_ns() uses. */
 uint64_t fv_now_ns(void);
 
