@@ -212,7 +212,7 @@ ended() { ! kill -0 "$1" 2>/dev/null; }
 bg_start() {
 	local out=$1
 	shift
-	rm -f "$out.rc" "$out.sent"
+	rm -f "$out.rc" "$out.sent" "$out.readyfile"
 	now_ms >"$out.t0"
 	"$@" >"$out" 2>"$out.err" &
 	BG_PID=$!
@@ -227,7 +227,10 @@ bg_ready() {
 	local out=$1 f=$2 what=$3 s=${4:-30} pid rc why
 	pid=$(cat "$out.pid")
 	wait_until "$s" eval '[ -e "$f" ] || ended "$pid"'
-	[ -e "$f" ] && return 0
+	if [ -e "$f" ]; then
+		echo "$f" >"$out.readyfile"
+		return 0
+	fi
 	if ended "$pid"; then
 		wait "$pid"
 		rc=$?
@@ -261,23 +264,26 @@ bg_finish() {
 }
 
 # bg_sent OUT: what the test sends to the run started by bg_start OUT has
-# all gone: OUT.sent holds when (ms after its start), for in_window.
-bg_sent() { echo $(($(now_ms) - $(cat "$1.t0"))) >"$1.sent"; }
+# all gone: OUT.sent holds when (wall clock, s.us), for in_window.
+bg_sent() { echo "$EPOCHREALTIME" >"$1.sent"; }
 
 # in_window OUT S [COMMAND...]: everything sent (bg_sent OUT) went less than
-# S seconds after the run started, so inside its S-second window (which
-# opens later, once it is ready); then COMMAND succeeds. Otherwise a
-# diagnostic naming that precondition, so that a count after it fails for
-# what it is: a machine too slow for the window, not a miscount.
+# S seconds after the run was ready (its ready file's mtime: the window of
+# verify --duration S opens after it is written), so inside its window;
+# then COMMAND succeeds. Otherwise a diagnostic naming that precondition,
+# so that a count after it fails for what it is: a machine too slow for
+# the window, not a miscount.
 in_window() {
-	local out=$1 s=$2 ms
+	local out=$1 s=$2 sent ready ms
 	shift 2
-	if ! ms=$(cat "$out.sent" 2>/dev/null); then
-		diag "precondition: nothing was sent to ${out##*/} while it ran"
+	if ! sent=$(cat "$out.sent" 2>/dev/null) ||
+	   ! ready=$(stat -c %.6Y "$(cat "$out.readyfile" 2>/dev/null)" 2>/dev/null); then
+		diag "precondition: ${out##*/} was ready and requests were sent to it"
 		return 1
 	fi
+	ms=$(((${sent/./} - ${ready/./}) / 1000))
 	if [ "$ms" -ge $((s * 1000)) ]; then
-		diag "precondition: the sending ended $ms ms after ${out##*/} started, past its $s s window"
+		diag "precondition: the sending ended $ms ms after ${out##*/} was ready, past its $s s window"
 		return 1
 	fi
 	"$@"
