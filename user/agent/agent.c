@@ -70,7 +70,7 @@ enum {
 	OPT_AUTH_FILE, OPT_MAX_CONNS, OPT_DROPS,
 };
 
-static const struct option long_opts[] = {
+const struct option fv_agent_options[] = {
 	FV_OBSERVE_LONG_OPTS,
 	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
@@ -119,6 +119,9 @@ static const char usage[] =
 "  --max-connections N at most N connections at once (default 64)\n"
 "  --user NAME         also switch to this user after attaching\n"
 "  --ready-file PATH   create PATH, with the pid, once serving\n"
+"  --port N, --reply-timeout S, --acls FILE, --public ID, --private ID\n"
+"                      as for verify\n"
+"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 "\n"
 "After attaching, the agent drops every capability (and the bounding set)\n"
 "and serves HTTP unprivileged. 'flowverify cleanup' removes its pins.\n"
@@ -145,8 +148,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 	o->max_conns = FV_HTTP_MAX_CONNS;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+vh", long_opts, NULL)) != -1) {
-		ret = fv_observe_option(&o->args, long_opts, opt, optarg);
+	while ((opt = getopt_long(argc, argv, "+vh", fv_agent_options, NULL)) != -1) {
+		ret = fv_observe_option(&o->args, fv_agent_options, opt, optarg);
 		if (ret < 0)
 			return ret;
 		if (!ret)
@@ -588,7 +591,7 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 		reply_text(rep, 500, "cannot read the counters\n");
 		return;
 	}
-	j = fv_report_json(s, &r);
+	j = fv_report_json(&r);
 	acl_explain(&r, a->o.args.acls ? &a->live : NULL, &blocking);
 	acl_blocking_json_add(j, &blocking);
 	json_object_set_new(j, "agent", json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}",

@@ -20,6 +20,17 @@
 #define BODY_MAX	(64u << 20)	/* 65536 exchanges fit with room */
 #define CLIENT_IPS_MAX	1024
 
+const struct option fv_remote_options[] = {
+	{ "agent", required_argument, NULL, 'a' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "reply-timeout", required_argument, NULL, 't' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "cacert", required_argument, NULL, 'c' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
 static const char usage[] =
 "Usage: flowverify verify --agent URL [--agent URL]... [--duration S]\n"
 "                         [--reply-timeout S] [--json] [--cacert FILE]\n"
@@ -28,6 +39,13 @@ static const char usage[] =
 "NAT's agent and its clients' agents, on different machines. Exchanges are\n"
 "joined by their NTP cookie over the last S seconds (default 10). URL is the\n"
 "agent's base, e.g. http://10.0.0.5:9123 or https://user:pass@nat:9123.\n"
+"\n"
+"  --agent URL         an agent to ask (repeatable, up to 8)\n"
+"  --duration S        the window the exchanges are joined over (default 10)\n"
+"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+"  --json              one JSON object on stdout, as 'verify --json'\n"
+"  --cacert FILE       trust this CA for https agents\n"
+"  -v, --verbose       diagnostics on stderr\n"
 "\n"
 "Exit status: 0 replies get through, 1 a fault or no traffic, 2 bad input or\n"
 "an agent that cannot be asked (down, not an agent, another API version).\n";
@@ -432,16 +450,6 @@ static char *redact(const char *url)
 
 int fv_remote_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "agent", required_argument, NULL, 'a' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "reply-timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "cacert", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	const char *urls[MAX_AGENTS], *cacert = NULL;
 	char *shown[MAX_AGENTS] = { 0 };
 	json_t *status[MAX_AGENTS] = { 0 }, *r;
@@ -452,7 +460,7 @@ int fv_remote_verify(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+vh", fv_remote_options, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			if (n == MAX_AGENTS) {

@@ -30,7 +30,7 @@ static const char usage[] =
 "\n"
 "Exit status: 0 removed or nothing to remove, 2 refused or bad input.\n";
 
-static const struct option long_opts[] = {
+const struct option fv_cleanup_options[] = {
 	{ "instance", required_argument, NULL, 'i' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "filters", no_argument, NULL, 'f' },
@@ -62,7 +62,7 @@ int cmd_cleanup(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+h", fv_cleanup_options, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			instance = optarg;

@@ -50,16 +50,35 @@ enum {
 	OPT_READY_FILE, OPT_DROPS,
 };
 
-static const struct option long_opts[] = {
+/* What verify, watch and trace all take besides where to watch. */
+#define OBSERVE_COMMON_OPTS						\
+	{ "duration", required_argument, NULL, OPT_DURATION },		\
+	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT },	\
+	{ "ready-file", required_argument, NULL, OPT_READY_FILE },	\
+	{ "drops", required_argument, NULL, OPT_DROPS },		\
+	{ "verbose", no_argument, NULL, 'v' },				\
+	{ "help", no_argument, NULL, 'h' }
+
+/* Each command takes only what it uses: an option it would ignore is
+ * refused, and its --help names every one (tests/test_usage.c). */
+const struct option fv_verify_options[] = {
 	FV_OBSERVE_LONG_OPTS,
-	{ "duration", required_argument, NULL, OPT_DURATION },
+	OBSERVE_COMMON_OPTS,
 	{ "json", no_argument, NULL, OPT_JSON },
-	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT },
+	{},
+};
+
+const struct option fv_watch_options[] = {
+	FV_OBSERVE_LONG_OPTS,
+	OBSERVE_COMMON_OPTS,
 	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
-	{ "drops", required_argument, NULL, OPT_DROPS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+const struct option fv_trace_options[] = {
+	FV_OBSERVE_POINT_OPTS,
+	OBSERVE_COMMON_OPTS,
+	{ "json", no_argument, NULL, OPT_JSON },
 	{},
 };
 
@@ -107,7 +126,15 @@ static const char trace_usage[] =
 "outcome (answered, or the segment where it was lost), the client, the NAT's\n"
 "outside address and port it was mapped to, the server, the time each segment\n"
 "took, and the server's stratum and reference (or its Kiss-o'-Death code).\n"
-"With --json, one JSON object per line. Runs until Ctrl-C or --duration.\n"
+"Runs until Ctrl-C or --duration.\n"
+"\n"
+"  --nat SPEC, --client SPEC, --port N, --ingress xdp|tc   as for verify\n"
+"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
+"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+"  --json              one JSON object per line\n"
+"  --ready-file PATH   create PATH once every program is attached\n"
+"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
+"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 "\n"
 "Examples:\n"
 "  flowverify trace --nat eth0\n"
@@ -120,14 +147,23 @@ static const char watch_usage[] =
 "\n"
 "A live view, refreshed every second until Ctrl-C: the four legs as a diagram\n"
 "with packet counts (total and last second), the NAT's outside port, and the\n"
-"verdict over the last --window seconds (default 10). Detaches cleanly on exit.\n"
+"verdict over the last --window seconds. Detaches cleanly on exit.\n"
+"\n"
+"  --nat SPEC, --client SPEC, --port N, --ingress xdp|tc   as for verify\n"
+"  --window S          the verdict's window (default 10)\n"
+"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
+"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+"  --ready-file PATH   create PATH once every program is attached\n"
+"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
+"  --acls FILE, --public ID, --private ID   as for verify\n"
+"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 "\n"
 "Examples:\n"
 "  flowverify watch --nat eth0\n"
 "  flowverify watch --nat fv-nat:eth0 --client fv-client:eth0\n";
 
 static int parse_observe(int argc, char **argv, struct observe_opts *o,
-			 const char *usage, bool watch)
+			 const char *usage, const struct option *opts, bool watch)
 {
 	int opt, ret;
 
@@ -138,8 +174,8 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 	o->window = 10;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+vh", long_opts, NULL)) != -1) {
-		ret = fv_observe_option(&o->args, long_opts, opt, optarg);
+	while ((opt = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		ret = fv_observe_option(&o->args, opts, opt, optarg);
 		if (ret < 0)
 			return ret;
 		if (!ret)
@@ -185,6 +221,12 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			fputs(usage, stdout);
 			return 1;
 		default:
+			if (optind > 0 && optind <= argc &&
+			    !strncmp(argv[optind - 1], "--acls", 6)) {
+				fv_err("--acls applies to verify and watch; see 'flowverify %s --help'",
+				       argv[0]);
+				return -EINVAL;
+			}
 			fv_unknown_option(argc, argv, argv[0]);
 			return -EINVAL;
 		}
@@ -193,11 +235,6 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		return -EINVAL;
 	if (fv_observe_finish(&o->args, true))
 		return -EINVAL;
-	if (o->args.acls && usage != verify_usage && usage != watch_usage) {
-		fv_err("--acls applies to verify and watch; see 'flowverify %s --help'",
-		       argv[0]);
-		return -EINVAL;
-	}
 	/* Before anything is attached: bad input costs nothing. */
 	if (o->args.acls && acl_live_load(&o->live, o->args.acls, o->args.acl_public,
 					  o->args.acl_private))
@@ -251,12 +288,13 @@ static int start(struct fv_session *s, const struct observe_opts *o)
  * trace. NULL with *status the exit status when it must not go on (help
  * asked for, bad input, a setup error). */
 static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
-				const char *usage, bool open_ended, int *status)
+				const char *usage, const struct option *opts,
+				bool open_ended, int *status)
 {
 	struct fv_session *s;
 	int ret;
 
-	ret = parse_observe(argc, argv, o, usage, open_ended);
+	ret = parse_observe(argc, argv, o, usage, opts, open_ended);
 	if (ret) {
 		*status = ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
 		return NULL;
@@ -317,7 +355,7 @@ int cmd_verify(int argc, char **argv)
 		if (!strcmp(argv[i], "--agent") || !strncmp(argv[i], "--agent=", 8))
 			return fv_remote_verify(argc, argv);
 	}
-	s = begin(argc, argv, &o, verify_usage, false, &ret);
+	s = begin(argc, argv, &o, verify_usage, fv_verify_options, false, &ret);
 	if (!s)
 		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
@@ -341,7 +379,7 @@ int cmd_verify(int argc, char **argv)
 		return FV_EXIT_USAGE;
 	}
 	if (o.json) {
-		json_t *j = fv_report_json(s, &r);
+		json_t *j = fv_report_json(&r);
 
 		if (stop_requested)
 			json_object_set_new(j, "interrupted", json_true());
@@ -351,7 +389,7 @@ int cmd_verify(int argc, char **argv)
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		fv_report_text(stdout, s, &r);
+		fv_report_text(stdout, &r);
 		acl_explain(&r, o.args.acls ? &o.live : NULL, &blocking);
 		acl_blocking_text(stdout, &blocking);
 	}
@@ -406,9 +444,9 @@ static void draw_watch(struct fv_session *s, const struct fv_report *r,
 	fputs("\033[H\033[2J", stdout);
 	printf("flowverify watch   NTP port %u   window %.0f s   %s   (Ctrl-C to stop)\n\n",
 	       o->args.port, o->window, clock);
-	fv_report_diagram(stdout, s, r, prev);
+	fv_report_diagram(stdout, r, prev);
 	printf("\n");
-	fv_report_text(stdout, s, r);
+	fv_report_text(stdout, r);
 	acl_explain(r, o->args.acls ? &o->live : NULL, &blocking);
 	acl_blocking_text(stdout, &blocking);
 	if (v->status == FV_STATUS_FAULT)
@@ -426,7 +464,7 @@ int cmd_watch(int argc, char **argv)
 	bool have_prev = false;
 	int ret;
 
-	s = begin(argc, argv, &o, watch_usage, true, &ret);
+	s = begin(argc, argv, &o, watch_usage, fv_watch_options, true, &ret);
 	if (!s)
 		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
@@ -502,7 +540,7 @@ int cmd_trace(int argc, char **argv)
 	uint64_t timeout_ns, stop_at = 0;
 	int ret;
 
-	s = begin(argc, argv, &o, trace_usage, true, &ret);
+	s = begin(argc, argv, &o, trace_usage, fv_trace_options, true, &ret);
 	if (!s)
 		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;

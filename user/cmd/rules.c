@@ -55,7 +55,9 @@ static const char check_usage[] =
 "  --public ID     the public subnet's ACL: NetworkAclId or a SubnetId it is\n"
 "                  associated with (default: the ACL the text form tags public)\n"
 "  --private ID    the private subnet's ACL, likewise\n"
-"  other options as for 'flowverify rules'\n"
+"  --json          one JSON object: per leg, allowed and the deciding entry\n"
+"  --vpc, --private-subnet, --servers, --client-port, --nat-ports, --port\n"
+"                  the topology, as for 'flowverify rules'\n"
 "\n"
 "Exit status: 0 every leg allowed, 1 a leg denied, 2 bad input.\n"
 "\n"
@@ -70,20 +72,29 @@ enum {
 	OPT_PORT, OPT_JSON, OPT_AWS, OPT_TEXT, OPT_PUBLIC, OPT_PRIVATE, OPT_ACLS,
 };
 
-static const struct option long_opts[] = {
-	{ "vpc", required_argument, NULL, OPT_VPC },
-	{ "private-subnet", required_argument, NULL, OPT_PRIV_SUBNET },
-	{ "servers", required_argument, NULL, OPT_SERVERS },
-	{ "client-port", required_argument, NULL, OPT_CLIENT_PORT },
-	{ "nat-ports", required_argument, NULL, OPT_NAT_PORTS },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "json", no_argument, NULL, OPT_JSON },
+/* The topology both commands describe. */
+#define TOPOLOGY_OPTS							\
+	{ "vpc", required_argument, NULL, OPT_VPC },			\
+	{ "private-subnet", required_argument, NULL, OPT_PRIV_SUBNET },	\
+	{ "servers", required_argument, NULL, OPT_SERVERS },		\
+	{ "client-port", required_argument, NULL, OPT_CLIENT_PORT },	\
+	{ "nat-ports", required_argument, NULL, OPT_NAT_PORTS },	\
+	{ "port", required_argument, NULL, OPT_PORT },			\
+	{ "json", no_argument, NULL, OPT_JSON },			\
+	{ "public", required_argument, NULL, OPT_PUBLIC },		\
+	{ "private", required_argument, NULL, OPT_PRIVATE },		\
+	{ "help", no_argument, NULL, 'h' }
+
+const struct option fv_rules_options[] = {
+	TOPOLOGY_OPTS,
 	{ "aws", no_argument, NULL, OPT_AWS },
 	{ "text", no_argument, NULL, OPT_TEXT },
-	{ "public", required_argument, NULL, OPT_PUBLIC },
-	{ "private", required_argument, NULL, OPT_PRIVATE },
+	{},
+};
+
+const struct option fv_acl_check_options[] = {
+	TOPOLOGY_OPTS,
 	{ "acls", required_argument, NULL, OPT_ACLS },
-	{ "help", no_argument, NULL, 'h' },
 	{},
 };
 
@@ -108,6 +119,7 @@ static int parse_cidr_opt(const char *name, const char *val, struct acl_cidr *c)
 static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usage,
 		      bool check)
 {
+	const struct option *opts = check ? fv_acl_check_options : fv_rules_options;
 	uint64_t seen = 0;
 	int opt;
 
@@ -115,8 +127,8 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 	acl_params_default(&o->p);
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
-		if (fv_opt_once(long_opts, opt, &seen))
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (fv_opt_once(opts, opt, &seen))
 			return -EINVAL;
 		switch (opt) {
 		case OPT_VPC:
@@ -164,10 +176,6 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 			break;
 		case OPT_AWS:
 		case OPT_TEXT:
-			if (check) {
-				fv_unknown_option(argc, argv, argv[0]);
-				return -EINVAL;
-			}
 			if (opt == OPT_AWS)
 				o->aws = true;
 			else
@@ -180,16 +188,17 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 			o->priv_id = optarg;
 			break;
 		case OPT_ACLS:
-			if (!check) {
-				fv_err("unknown option '--acls' for rules; did you mean 'flowverify acl-check'?");
-				return -EINVAL;
-			}
 			o->acls = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
 		default:
+			if (!check && optind > 0 && optind <= argc &&
+			    !strncmp(argv[optind - 1], "--acls", 6)) {
+				fv_err("unknown option '--acls' for rules; did you mean 'flowverify acl-check'?");
+				return -EINVAL;
+			}
 			fv_unknown_option(argc, argv, argv[0]);
 			return -EINVAL;
 		}

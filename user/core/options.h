@@ -17,14 +17,18 @@ enum {
 	FV_OPT_OWN,		/* a command's own options start here */
 };
 
-#define FV_OBSERVE_LONG_OPTS						\
+/* Where and how to watch. */
+#define FV_OBSERVE_POINT_OPTS						\
 	{ "nat", required_argument, NULL, FV_OPT_NAT },			\
 	{ "client", required_argument, NULL, FV_OPT_CLIENT },		\
 	{ "port", required_argument, NULL, FV_OPT_PORT },		\
-	{ "ingress", required_argument, NULL, FV_OPT_INGRESS },		\
+	{ "ingress", required_argument, NULL, FV_OPT_INGRESS }
+/* The ACLs that explain a verdict (not trace's: it gives none). */
+#define FV_OBSERVE_ACL_OPTS						\
 	{ "acls", required_argument, NULL, FV_OPT_ACLS },		\
 	{ "public", required_argument, NULL, FV_OPT_ACL_PUBLIC },	\
 	{ "private", required_argument, NULL, FV_OPT_ACL_PRIVATE }
+#define FV_OBSERVE_LONG_OPTS FV_OBSERVE_POINT_OPTS, FV_OBSERVE_ACL_OPTS
 
 struct fv_observe_args {
 	struct fv_points points;

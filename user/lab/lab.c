@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +15,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "lab_kod.h"
 #include "cmd.h"
+#include "lab_kod.h"
 #include "lab_priv.h"
+#include "options.h"
 #include "util.h"
 
 /* What the lab made, so `down` removes exactly that and nothing else. */
@@ -125,6 +128,9 @@ static const char usage_fault[] =
 "ACLs are regenerated, NAT rules and sysctls set, chronyd restarted when the\n"
 "fault needs it. 'flowverify lab faults' lists the names.\n"
 "\n"
+"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
+"  -v, --verbose    print every command run\n"
+"\n"
 "Examples:\n"
 "  flowverify lab fault no-public-in-ephemeral\n"
 "  flowverify lab fault none\n";
@@ -134,6 +140,9 @@ static const char usage_down[] =
 "\n"
 "Stop the lab's chronyd (only the PIDs it recorded) and delete the namespaces\n"
 "it recorded. Nothing up is not an error.\n"
+"\n"
+"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
+"  -v, --verbose    print every command run\n"
 "\n"
 "Example:\n"
 "  flowverify lab down\n";
@@ -145,6 +154,9 @@ static const char usage_status[] =
 "chronyd runs. The first line is up, partial or down. Exits 0 whether the\n"
 "lab is up or not.\n"
 "\n"
+"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
+"  --json           one JSON object\n"
+"\n"
 "Examples:\n"
 "  flowverify lab status\n"
 "  flowverify lab status --json\n";
@@ -154,6 +166,9 @@ static const char usage_faults[] =
 "\n"
 "The faults 'lab up --fault' and 'lab fault' take, with the segment the\n"
 "verdict should name for each.\n"
+"\n"
+"  --instance NAME  accepted, as by every lab command; the list is the same\n"
+"  --json           one JSON array\n"
 "\n"
 "Examples:\n"
 "  flowverify lab faults\n"
@@ -174,14 +189,120 @@ static const char *nat_ifaces(enum lab_shape s)
 	return buf;
 }
 
-static bool is_help(const char *a)
+/* ---- options ---- */
+
+enum {
+	OPT_INSTANCE = 256, OPT_FAULT, OPT_SHAPE, OPT_ACLS, OPT_PUBLIC,
+	OPT_PRIVATE, OPT_JSON,
+};
+
+/* `lab [--instance NAME] COMMAND`: before the command. */
+const struct option fv_lab_options[] = {
+	{ "instance", required_argument, NULL, OPT_INSTANCE },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+/* Every lab command takes these too. */
+#define LAB_COMMON_OPTS						\
+	{ "instance", required_argument, NULL, OPT_INSTANCE },	\
+	{ "help", no_argument, NULL, 'h' }
+#define LAB_VERBOSE_OPT { "verbose", no_argument, NULL, 'v' }
+
+static const struct option up_opts[] = {
+	LAB_COMMON_OPTS,
+	LAB_VERBOSE_OPT,
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "shape", required_argument, NULL, OPT_SHAPE },
+	{ "acls", required_argument, NULL, OPT_ACLS },
+	{ "public", required_argument, NULL, OPT_PUBLIC },
+	{ "private", required_argument, NULL, OPT_PRIVATE },
+	{},
+};
+
+static const struct option plain_opts[] = {	/* fault, down */
+	LAB_COMMON_OPTS,
+	LAB_VERBOSE_OPT,
+	{},
+};
+
+static const struct option json_opts[] = {	/* status, faults */
+	LAB_COMMON_OPTS,
+	{ "json", no_argument, NULL, OPT_JSON },
+	{},
+};
+
+/* What a lab command was given. */
+struct lab_args {
+	const char *fault, *shape, *acls, *pub, *priv;
+	const char *operand;	/* `lab fault NAME` */
+	bool json;
+};
+
+static const char *instance_arg;	/* --instance before the command */
+
+static const struct fv_command *lab_command(const char *name);
+
+/* getopt_long over argv (argv[0] the command's name) with the command's
+ * own options, then selects the instance. 0 to go on, 1 when --help was
+ * printed, -EINVAL when refused (said on stderr). */
+static int lab_parse(int argc, char **argv, const char *usage, struct lab_args *a,
+		     bool takes_operand)
 {
-	return !strcmp(a, "-h") || !strcmp(a, "--help");
+	const struct option *opts = lab_command(argv[0])->opts;
+	const char *instance = instance_arg;
+	char cmd[32];
+	uint64_t seen = 0;
+	int opt;
+
+	snprintf(cmd, sizeof(cmd), "lab %s", argv[0]);
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+		if (fv_opt_once(opts, opt, &seen))
+			return -EINVAL;
+		switch (opt) {
+		case OPT_INSTANCE:
+			if (instance) {
+				fv_err("--instance given twice");
+				return -EINVAL;
+			}
+			instance = optarg;
+			break;
+		case OPT_FAULT: a->fault = optarg; break;
+		case OPT_SHAPE: a->shape = optarg; break;
+		case OPT_ACLS: a->acls = optarg; break;
+		case OPT_PUBLIC: a->pub = optarg; break;
+		case OPT_PRIVATE: a->priv = optarg; break;
+		case OPT_JSON: a->json = true; break;
+		case 'v':
+			fv_verbose = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		default:
+			fv_unknown_option(argc, argv, cmd);
+			return -EINVAL;
+		}
+	}
+	if (takes_operand && optind < argc)
+		a->operand = argv[optind++];
+	if (fv_extra_argument(argc, argv, cmd))
+		return -EINVAL;
+	if (lab_set_instance(instance)) {
+		fv_err("lab: bad --instance '%s': letters and digits, at most %d",
+		       instance, LAB_INSTANCE_MAX);
+		return -EINVAL;
+	}
+	return 0;
 }
 
-static bool is_verbose(const char *a)
+/* lab_parse's result as an exit status, when it is not "go on". */
+static int parse_status(int ret)
 {
-	return !strcmp(a, "-v") || !strcmp(a, "--verbose");
+	return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
 }
 
 /* ---- state file ---- */
@@ -460,21 +581,12 @@ static void note_strays(void)
 static int cmd_down(int argc, char **argv)
 {
 	struct lab_state st;
+	struct lab_args a;
 	int i, lock, ret, n = 0;
 
-	for (i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
-			fputs(usage_down, stdout);
-			return FV_EXIT_OK;
-		}
-		if (is_verbose(argv[i])) {
-			fv_verbose = true;
-			continue;
-		}
-		fv_err("lab down: unexpected argument '%s'; try 'flowverify lab down --help'",
-		       argv[i]);
-		return FV_EXIT_USAGE;
-	}
+	ret = lab_parse(argc, argv, usage_down, &a, false);
+	if (ret)
+		return parse_status(ret);
 	if (!need_root())
 		return FV_EXIT_USAGE;
 	lock = take_lock(false);
@@ -573,62 +685,27 @@ static void print_summary(const struct lab_state *st)
 static int cmd_up(int argc, char **argv)
 {
 	const struct lab_fault *f = lab_fault_find("none");
-	const char *acls = NULL, *acl_pub = NULL, *acl_priv = NULL;
+	const char *acls, *acl_pub, *acl_priv;
 	enum lab_shape shape = LAB_SHAPE_ONE;
 	struct lab_state st, cur;
+	struct lab_args a;
 	char *acl_text = NULL;
 	bool healthy;
-	const char *val;
 	int i, lock, ret;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (is_help(a)) {
-			fputs(usage_up, stdout);
-			return FV_EXIT_OK;
-		}
-		if (is_verbose(a)) {
-			fv_verbose = true;
-			continue;
-		}
-		if (!strcmp(a, "--acls") || !strcmp(a, "--public") ||
-		    !strcmp(a, "--private")) {
-			if (i + 1 >= argc) {
-				fv_err("lab up: %s needs a value", a);
-				return FV_EXIT_USAGE;
-			}
-			if (!strcmp(a, "--acls"))
-				acls = argv[++i];
-			else if (!strcmp(a, "--public"))
-				acl_pub = argv[++i];
-			else
-				acl_priv = argv[++i];
-			continue;
-		}
-		if (!strcmp(a, "--fault") || !strcmp(a, "--shape")) {
-			if (i + 1 >= argc) {
-				fv_err("lab up: %s needs a value", a);
-				return FV_EXIT_USAGE;
-			}
-			val = argv[++i];
-		} else if (!strncmp(a, "--fault=", 8) || !strncmp(a, "--shape=", 8)) {
-			val = a + 8;
-		} else {
-			fv_err("lab up: unexpected argument '%s'; try 'flowverify lab up --help'", a);
-			return FV_EXIT_USAGE;
-		}
-		if (!strncmp(a, "--fault", 7)) {
-			if (!(f = parse_fault(val)))
-				return FV_EXIT_USAGE;
-		} else if (!strcmp(val, "one")) {
-			shape = LAB_SHAPE_ONE;
-		} else if (!strcmp(val, "two")) {
-			shape = LAB_SHAPE_TWO;
-		} else {
-			fv_err("lab up: unknown shape '%s'; use one or two", val);
-			return FV_EXIT_USAGE;
-		}
+	ret = lab_parse(argc, argv, usage_up, &a, false);
+	if (ret)
+		return parse_status(ret);
+	acls = a.acls, acl_pub = a.pub, acl_priv = a.priv;
+	if (a.fault && !(f = parse_fault(a.fault)))
+		return FV_EXIT_USAGE;
+	if (!a.shape || !strcmp(a.shape, "one")) {
+		shape = LAB_SHAPE_ONE;
+	} else if (!strcmp(a.shape, "two")) {
+		shape = LAB_SHAPE_TWO;
+	} else {
+		fv_err("lab up: unknown shape '%s'; use one or two", a.shape);
+		return FV_EXIT_USAGE;
 	}
 	if (!acls && (acl_pub || acl_priv)) {
 		fv_err("lab up: --public and --private name ACLs of --acls FILE; give --acls too");
@@ -744,25 +821,14 @@ static int cmd_fault(int argc, char **argv)
 {
 	const struct lab_fault *f = NULL, *old;
 	struct lab_state st;
-	const char *name = NULL;
-	int i, lock, ret;
+	struct lab_args a;
+	const char *name;
+	int lock, ret;
 
-	for (i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
-			fputs(usage_fault, stdout);
-			return FV_EXIT_OK;
-		}
-		if (is_verbose(argv[i])) {
-			fv_verbose = true;
-			continue;
-		}
-		if (name || argv[i][0] == '-') {
-			fv_err("lab fault: unexpected argument '%s'; try 'flowverify lab fault --help'",
-			       argv[i]);
-			return FV_EXIT_USAGE;
-		}
-		name = argv[i];
-	}
+	ret = lab_parse(argc, argv, usage_fault, &a, true);
+	if (ret)
+		return parse_status(ret);
+	name = a.operand;
 	if (!name) {
 		fv_err("lab fault: name a fault, or none; 'flowverify lab faults' lists them");
 		return FV_EXIT_USAGE;
@@ -814,68 +880,66 @@ static int cmd_fault(int argc, char **argv)
 
 /* ---- status, faults ---- */
 
-static void json_str(const char *s)
+/* One JSON document on stdout, then freed. */
+static int json_print(json_t *doc)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
+	int ret = doc ? json_dumpf(doc, stdout, JSON_COMPACT) : -1;
+
+	json_decref(doc);
+	if (ret) {
+		fv_err("lab: out of memory");
+		return FV_EXIT_USAGE;
 	}
-	putchar('"');
+	putchar('\n');
+	return FV_EXIT_OK;
+}
+
+static json_t *status_json(const struct lab_state *st, int loaded, bool srv, bool cli)
+{
+	json_t *doc, *ns;
+	int i;
+
+	doc = json_pack("{s:s, s:b, s:s}", "instance", lab_names.instance,
+			"up", loaded && st->up,
+			"state", !loaded ? "down" : st->up ? "up" : "partial");
+	if (!doc || !loaded)
+		return doc;
+	ns = json_array();
+	for (i = 0; ns && i < LAB_NS_COUNT; i++)
+		if (st->ns[i])
+			json_array_append_new(ns, json_string(lab_ns(i)));
+	if (json_object_update_new(doc, json_pack(
+		"{s:s, s:s, s:s, s:o, s:{s:{s:b, s:i}, s:{s:b, s:i}}, s:s, s:s+}",
+		"shape", shape_name(st->shape), "fault", st->fault->name,
+		"expected_segment", st->fault->segment, "namespaces", ns,
+		"chronyd",
+		"server", "running", srv, "pid", srv ? st->server_pid : 0,
+		"client", "running", cli, "pid", cli ? st->client_pid : 0,
+		"nat", nat_ifaces(st->shape), "client", lab_ns(LAB_NS_CLIENT), ":eth0"))) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
 }
 
 static int cmd_status(int argc, char **argv)
 {
-	bool json = false, srv, cli;
+	bool srv, cli;
 	struct lab_state st;
-	int i, ret, n = 0;
+	struct lab_args a;
+	int i, ret;
 
-	for (i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
-			fputs(usage_status, stdout);
-			return FV_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-			continue;
-		}
-		fv_err("lab status: unexpected argument '%s'; try 'flowverify lab status --help'",
-		       argv[i]);
-		return FV_EXIT_USAGE;
-	}
+	ret = lab_parse(argc, argv, usage_status, &a, false);
+	if (ret)
+		return parse_status(ret);
 	ret = state_load(&st);
 	if (ret < 0)
 		return FV_EXIT_USAGE;
 	srv = ret && lab_chrony_ours(LAB_SERVER, st.server_pid);
 	cli = ret && lab_chrony_ours(LAB_CLIENT, st.client_pid);
 
-	if (json) {
-		printf("{\"instance\":\"%s\",\"up\":%s,\"state\":\"%s\"",
-		       lab_names.instance, ret && st.up ? "true" : "false",
-		       !ret ? "down" : st.up ? "up" : "partial");
-		if (ret) {
-			printf(",\"shape\":\"%s\",\"fault\":", shape_name(st.shape));
-			json_str(st.fault->name);
-			printf(",\"expected_segment\":");
-			json_str(st.fault->segment);
-			printf(",\"namespaces\":[");
-			for (i = 0; i < LAB_NS_COUNT; i++)
-				if (st.ns[i])
-					printf("%s\"%s\"", n++ ? "," : "", lab_ns(i));
-			printf("],\"chronyd\":{\"server\":{\"running\":%s,\"pid\":%d},"
-			       "\"client\":{\"running\":%s,\"pid\":%d}}",
-			       srv ? "true" : "false", srv ? st.server_pid : 0,
-			       cli ? "true" : "false", cli ? st.client_pid : 0);
-			printf(",\"nat\":\"%s\",\"client\":\"%s:eth0\"",
-			       nat_ifaces(st.shape), lab_ns(LAB_NS_CLIENT));
-		}
-		printf("}\n");
-		return FV_EXIT_OK;
-	}
+	if (a.json)
+		return json_print(status_json(&st, ret, srv, cli));
 	/* The first word is the state, for `grep -q '^up'` in scripts. */
 	if (!ret) {
 		printf("down\n");
@@ -907,35 +971,21 @@ static int cmd_status(int argc, char **argv)
 static int cmd_faults(int argc, char **argv)
 {
 	const struct lab_fault *f;
-	bool json = false;
+	struct lab_args a;
 	size_t i;
+	int ret;
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (is_help(argv[i])) {
-			fputs(usage_faults, stdout);
-			return FV_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-			continue;
-		}
-		fv_err("lab faults: unexpected argument '%s'; try 'flowverify lab faults --help'",
-		       argv[i]);
-		return FV_EXIT_USAGE;
-	}
-	if (json) {
-		putchar('[');
-		for (i = 0; (f = lab_fault_at(i)); i++) {
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(f->name);
-			printf(",\"segment\":");
-			json_str(f->segment);
-			printf(",\"description\":");
-			json_str(f->desc);
-			putchar('}');
-		}
-		printf("]\n");
-		return FV_EXIT_OK;
+	ret = lab_parse(argc, argv, usage_faults, &a, false);
+	if (ret)
+		return parse_status(ret);
+	if (a.json) {
+		json_t *list = json_array();
+
+		for (i = 0; list && (f = lab_fault_at(i)); i++)
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s}",
+					      "name", f->name, "segment", f->segment,
+					      "description", f->desc));
+		return json_print(list);
 	}
 	printf("%-28s %-20s %s\n", "FAULT", "EXPECTED", "DESCRIPTION");
 	for (i = 0; (f = lab_fault_at(i)); i++)
@@ -943,59 +993,53 @@ static int cmd_faults(int argc, char **argv)
 	return FV_EXIT_OK;
 }
 
+static const struct fv_command lab_commands[] = {
+	{ "up", cmd_up, "build the lab and start NTP", up_opts },
+	{ "fault", cmd_fault, "switch the fault in place", plain_opts },
+	{ "down", cmd_down, "remove everything the lab made", plain_opts },
+	{ "status", cmd_status, "up or down, shape, fault, chronyd", json_opts },
+	{ "faults", cmd_faults, "fault names and expected verdicts", json_opts },
+};
+const struct fv_command *const fv_lab_commands = lab_commands;
+const int fv_lab_commands_n = ARRAY_SIZE(lab_commands);
+
+static const struct fv_command *lab_command(const char *name)
+{
+	return fv_command_find(lab_commands, ARRAY_SIZE(lab_commands), name);
+}
+
 int cmd_lab(int argc, char **argv)
 {
-	const char *cmd, *instance = NULL;
-	int i, n = 1;
+	const struct fv_command *c;
+	uint64_t seen = 0;
+	int opt;
 
-	/* --instance may stand anywhere; the commands see argv without it. */
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-
-		if (!strcmp(a, "--instance")) {
-			if (i + 1 >= argc) {
-				fv_err("lab: --instance needs a name");
-				return FV_EXIT_USAGE;
-			}
-			val = argv[++i];
-		} else if (!strncmp(a, "--instance=", 11)) {
-			val = a + 11;
-		} else {
-			argv[n++] = argv[i];
-			continue;
-		}
-		if (instance) {
-			fv_err("lab: --instance given twice");
+	instance_arg = NULL;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", fv_lab_options, NULL)) != -1) {
+		if (fv_opt_once(fv_lab_options, opt, &seen))
+			return FV_EXIT_USAGE;
+		switch (opt) {
+		case OPT_INSTANCE:
+			instance_arg = optarg;
+			break;
+		case 'h':
+			fputs(usage_lab, stdout);
+			return FV_EXIT_OK;
+		default:
+			fv_unknown_option(argc, argv, "lab");
 			return FV_EXIT_USAGE;
 		}
-		instance = val;
 	}
-	argc = n;
-	argv[argc] = NULL;
-	if (lab_set_instance(instance)) {
-		fv_err("lab: bad --instance '%s': letters and digits, at most %d",
-		       instance, LAB_INSTANCE_MAX);
-		return FV_EXIT_USAGE;
-	}
-	cmd = argc > 1 ? argv[1] : NULL;
-	if (!cmd) {
+	if (optind >= argc) {
 		fv_err("lab: name a command (up, fault, down, status, faults); try 'flowverify lab --help'");
 		return FV_EXIT_USAGE;
 	}
-	if (is_help(cmd)) {
-		fputs(usage_lab, stdout);
-		return FV_EXIT_OK;
+	c = lab_command(argv[optind]);
+	if (!c) {
+		fv_err("lab: unknown command '%s'; try 'flowverify lab --help'", argv[optind]);
+		return FV_EXIT_USAGE;
 	}
-	if (!strcmp(cmd, "up"))
-		return cmd_up(argc - 1, argv + 1);
-	if (!strcmp(cmd, "fault"))
-		return cmd_fault(argc - 1, argv + 1);
-	if (!strcmp(cmd, "down"))
-		return cmd_down(argc - 1, argv + 1);
-	if (!strcmp(cmd, "status"))
-		return cmd_status(argc - 1, argv + 1);
-	if (!strcmp(cmd, "faults"))
-		return cmd_faults(argc - 1, argv + 1);
-	fv_err("lab: unknown command '%s'; try 'flowverify lab --help'", cmd);
-	return FV_EXIT_USAGE;
+	return c->run(argc - optind, argv + optind);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "acl.h"
+#include "cmd.h"
 
 /* Every lab has an instance name: the default lab ("") makes fv-client,
  * fv-router, fv-nat and fv-server and keeps its files in LAB_RUN_DIR/lab;
@@ -36,6 +37,10 @@ struct lab_names {
 	char acl_nft[80], igw_nft[80], nat_nft[80];	/* fed to nft */
 };
 extern struct lab_names lab_names;
+
+/* `lab COMMAND`'s commands, each with its options (user/lab/lab.c). */
+extern const struct fv_command *const fv_lab_commands;
+extern const int fv_lab_commands_n;
 
 /* Select instance name ("" or NULL: the default lab). Letters and digits,
  * at most LAB_INSTANCE_MAX; returns 0 or -EINVAL. */
