@@ -762,16 +762,11 @@ static int serve(struct agent *a, struct fv_http_conf *hc)
 		fv_err("%s", err);
 		return -EINVAL;
 	}
-	/* Created only now, so that its existence means "serving". */
-	if (a->o.ready_file) {
-		int fd = open(a->o.ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0644);
-
-		if (fd < 0)
-			fv_warn("cannot create ready file %s: %s",
-				a->o.ready_file, strerror(errno));
-		else
-			dprintf(fd, "%d\n", getpid()), close(fd);
+	/* Created only now, so that its existence means "serving"; without
+	 * it whoever waits for it would wait for ever: stop instead. */
+	if (fv_ready_file_write(a->o.ready_file)) {
+		fv_http_stop(http);
+		return -EIO;
 	}
 	epfd = ring_buffer__epoll_fd(a->s->rb);
 	while (!stop_requested) {

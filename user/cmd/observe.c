@@ -242,22 +242,6 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 	return 0;
 }
 
-static int write_ready_file(const char *path)
-{
-	int fd;
-
-	if (!path)
-		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fv_err("cannot create ready file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	dprintf(fd, "%d\n", getpid());
-	close(fd);
-	return 0;
-}
-
 static int start(struct fv_session *s, const struct observe_opts *o)
 {
 	char err[256];
@@ -278,7 +262,7 @@ static int start(struct fv_session *s, const struct observe_opts *o)
 			return -EINVAL;
 		}
 	}
-	ret = write_ready_file(o->ready_file);
+	ret = fv_ready_file_write(o->ready_file);
 	if (ret)
 		fv_session_stop(s);
 	return ret;

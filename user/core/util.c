@@ -132,34 +132,20 @@ uint64_t fv_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec - timens_mono_ns;
 }
 
-int fv_run(char *const argv[])
+int fv_ready_file_write(const char *path)
 {
-	int status;
-	pid_t pid;
+	int fd, err = 0;
 
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (!fv_verbose) {
-			int fd = open("/dev/null", O_WRONLY);
-
-			if (fd >= 0) {
-				dup2(fd, STDOUT_FILENO);
-				dup2(fd, STDERR_FILENO);
-				close(fd);
-			}
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -1;
-	}
-	if (!WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
+	if (!path)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0)
+		err = -errno;
+	if (fd >= 0 && close(fd) && !err)
+		err = -errno;
+	if (err)
+		fv_err("cannot create ready file %s: %s", path, strerror(-err));
+	return err;
 }
 
 int fv_run_capture(char *const argv[], char **out, size_t max)

@@ -51,11 +51,12 @@ bool fv_have_caps(void);
 /* CLOCK_MONOTONIC in ns, the clock bpf_ktime_get_ns() uses. */
 uint64_t fv_now_ns(void);
 
-/* Run argv (argv[0] looked up in PATH) and wait. Returns its exit status,
- * or -1 when it could not run. Output goes to /dev/null unless verbose. */
-int fv_run(char *const argv[]);
+/* --ready-file: create path holding our pid, once attached (or serving).
+ * NULL: nothing to do. 0, or -errno having said why on stderr. */
+int fv_ready_file_write(const char *path);
 
-/* The same, with its standard output read into *out (malloc'd, NUL
+/* Run argv (argv[0] looked up in PATH) and wait, its standard output read
+ * into *out (malloc'd, NUL
  * terminated, at most max bytes kept); stderr to /dev/null. */
 int fv_run_capture(char *const argv[], char **out, size_t max);
 
