@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo 1..16
+echo 1..17
 # The default lab as a user left it (down, or up with its chronyd pids).
 default_state() {
 	$FV lab status --json | jq -c '{up, state, fault, namespaces, chronyd}'
@@ -52,6 +52,12 @@ made+=("$B")
 check "status --json names instance $A and its own namespaces" \
 	bash -c "$FV lab --instance $A status --json | jq -e '.namespaces == [\"fv-$A-client\",\"fv-$A-router\",\"fv-$A-nat\",\"fv-$A-server\"] and .nat == \"fv-$A-nat:eth0\"' >/dev/null"
 
+# Refused because it is up: exit 2, and (under make check-asan) no leak of
+# the ACL text read before the refusal.
+$FV lab --instance "$A" up --acls tests/fixtures/acl/lab.acl >/dev/null 2>"$TMP/again.err"
+rc=$?
+check "lab up --acls on a lab already up: exit 2, says so" \
+	exited $rc 2 grep -q 'already up' "$TMP/again.err"
 verdict "$A" "$TMP/a1.json"
 check "$A healthy: ok, exit 0" is "$TMP/a1.json" 0 '.status == "ok"'
 check "$A: lab fault no-public-in-ephemeral" quiet $FV lab --instance "$A" fault no-public-in-ephemeral

@@ -728,23 +728,20 @@ static int cmd_up(int argc, char **argv)
 			       shape_name(cur.shape), cur.fault->name);
 		else if (ret > 0)
 			fv_err("lab: a partly built lab is recorded; run 'flowverify lab down' first");
-		release_lock(lock);
-		return FV_EXIT_USAGE;
+		goto refuse;
 	}
 	for (i = 0; i < LAB_NS_COUNT; i++) {
 		if (lab_ns_exists(lab_ns(i))) {
 			fv_err("lab: namespace %s exists but the lab did not make it; if it is stale, 'ip netns del %s'",
 			       lab_ns(i), lab_ns(i));
-			release_lock(lock);
-			return FV_EXIT_USAGE;
+			goto refuse;
 		}
 	}
 
 	/* From here on every step is recorded, so a failure can undo it. */
 	if (mkdir(lab_names.dir, 0700) && errno != EEXIST) {
 		fv_err("lab: cannot create %s: %s", lab_names.dir, strerror(errno));
-		release_lock(lock);
-		return FV_EXIT_USAGE;
+		goto refuse;
 	}
 	chmod(lab_names.dir, 0700);
 	memset(&st, 0, sizeof(st));
@@ -773,8 +770,8 @@ static int cmd_up(int argc, char **argv)
 		goto fail;
 	/* Self-test before the client daemon takes the pinned port. */
 	if (healthy && !lab_chrony_selftest(f->client_port)) {
-		fv_err("lab: the healthy lab got no NTP reply in fv-client (see %s/selftest.log)",
-		       lab_names.dir);
+		fv_err("lab: the healthy lab got no NTP reply in %s (see %s/selftest.log)",
+		       lab_ns(LAB_NS_CLIENT), lab_names.dir);
 		goto fail;
 	}
 	ret = lab_chrony_start(LAB_CLIENT, f->client_port, &st.client_pid);
@@ -810,6 +807,7 @@ fail:
 	fv_err("lab: setup failed; removing what was made");
 	if (teardown(&st))
 		fv_err("lab: could not remove everything; run 'flowverify lab down'");
+refuse:
 	free(acl_text);
 	release_lock(lock);
 	return FV_EXIT_USAGE;
