@@ -14,7 +14,7 @@
 #define FV_ENDPOINTS_MAX	1024
 
 struct flowverify;	/* the skeleton */
-struct fv_drops;	/* drop attribution, include/drops.h */
+struct fv_drops;	/* the drop tracer, drop_trace.h */
 
 /* When to attach the kfree_skb drop tracer: it runs on every freed skb of
  * the host, so by default only once an exchange has been lost. */
@@ -113,7 +113,6 @@ int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
 			    int n, uint16_t port, fv_before_load_fn before_load,
 			    void *ctx, char *err, size_t errlen);
-/* Wait up to timeout_ms for events and join them. */
 /* Interfaces deleted under us: their links went with them. Each one is
  * marked gone and, unless no_reattach, watched again once an interface of
  * the same name is back (deleted and re-created, as a container restart or
@@ -125,6 +124,7 @@ int fv_session_check_ifaces(struct fv_session *s);
  * before it was made again). */
 bool fv_point_has_netns(const struct fv_point *p, uint32_t inum);
 
+/* Wait up to timeout_ms for events and join them. */
 int fv_session_poll(struct fv_session *s, int timeout_ms);
 /* Join one event seen at a point; what the ring buffer callback does.
  * Exposed so the joiner can be tested without the kernel. */
