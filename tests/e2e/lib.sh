@@ -174,7 +174,11 @@ check_run() {
 		return 0
 	fi
 	not_ok "$name"
-	diag "exit status $rc, want $want"
+	if [ "$rc" = "$want" ]; then
+		diag "exit status $rc as wanted; the check of its output failed"
+	else
+		diag "exit status $rc, want $want"
+	fi
 	diag_file "$out.err" "stderr: "
 	return 1
 }
