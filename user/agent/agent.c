@@ -186,15 +186,10 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 		case OPT_TLS_CERT: o->tls_cert = optarg; break;
 		case OPT_TLS_KEY: o->tls_key = optarg; break;
 		case OPT_AUTH_FILE: o->auth_file = optarg; break;
-		case 'v':
-			fv_verbose = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
 		default:
-			fv_unknown_option(argc, argv, "agent");
-			return -EINVAL;
+			ret = fv_opt_common(opt, argc, argv, "agent", usage);
+			if (ret)
+				return ret;
 		}
 	}
 	if (fv_extra_argument(argc, argv, "agent"))

@@ -58,11 +58,14 @@ int cmd_cleanup(int argc, char **argv)
 	const char *instance = FV_INSTANCE_DEFAULT;
 	char dir[256];
 	bool all = false, named = false, filters = false;
-	int opt, removed = 0, failed = 0;
+	int opt, ret, removed = 0, failed = 0;
+	uint64_t seen = 0;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+h", fv_cleanup_options, NULL)) != -1) {
+		if (fv_opt_once(fv_cleanup_options, opt, &seen))
+			return FV_EXIT_USAGE;
 		switch (opt) {
 		case 'i':
 			instance = optarg;
@@ -74,12 +77,10 @@ int cmd_cleanup(int argc, char **argv)
 		case 'f':
 			filters = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return FV_EXIT_OK;
 		default:
-			fv_unknown_option(argc, argv, "cleanup");
-			return FV_EXIT_USAGE;
+			ret = fv_opt_common(opt, argc, argv, "cleanup", usage);
+			if (ret)
+				return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
 		}
 	}
 	if (fv_extra_argument(argc, argv, "cleanup"))

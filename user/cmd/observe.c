@@ -214,21 +214,16 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 				return -EINVAL;
 			}
 			break;
-		case 'v':
-			fv_verbose = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
 		default:
-			if (optind > 0 && optind <= argc &&
+			if (opt == '?' && optind > 0 && optind <= argc &&
 			    !strncmp(argv[optind - 1], "--acls", 6)) {
 				fv_err("--acls applies to verify and watch; see 'flowverify %s --help'",
 				       argv[0]);
 				return -EINVAL;
 			}
-			fv_unknown_option(argc, argv, argv[0]);
-			return -EINVAL;
+			ret = fv_opt_common(opt, argc, argv, argv[0], usage);
+			if (ret)
+				return ret;
 		}
 	}
 	if (fv_extra_argument(argc, argv, argv[0]))

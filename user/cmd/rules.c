@@ -121,7 +121,7 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 {
 	const struct option *opts = check ? fv_acl_check_options : fv_rules_options;
 	uint64_t seen = 0;
-	int opt;
+	int opt, ret;
 
 	memset(o, 0, sizeof(*o));
 	acl_params_default(&o->p);
@@ -190,17 +190,15 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o, const char *usa
 		case OPT_ACLS:
 			o->acls = optarg;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
 		default:
-			if (!check && optind > 0 && optind <= argc &&
+			if (!check && opt == '?' && optind > 0 && optind <= argc &&
 			    !strncmp(argv[optind - 1], "--acls", 6)) {
 				fv_err("unknown option '--acls' for rules; did you mean 'flowverify acl-check'?");
 				return -EINVAL;
 			}
-			fv_unknown_option(argc, argv, argv[0]);
-			return -EINVAL;
+			ret = fv_opt_common(opt, argc, argv, argv[0], usage);
+			if (ret)
+				return ret;
 		}
 	}
 	if (fv_extra_argument(argc, argv, argv[0]))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "flowverify.h"
 #include "options.h"
@@ -106,6 +107,22 @@ void fv_unknown_option(int argc, char **argv, const char *command)
 		fv_err("unknown option '-%c'; see 'flowverify %s --help'", optopt, command);
 	} else {
 		fv_err("unknown option; see 'flowverify %s --help'", command);
+	}
+}
+
+int fv_opt_common(int opt, int argc, char **argv, const char *command,
+		  const char *usage)
+{
+	switch (opt) {
+	case 'v':
+		fv_verbose = true;
+		return 0;
+	case 'h':
+		fputs(usage, stdout);
+		return 1;
+	default:
+		fv_unknown_option(argc, argv, command);
+		return -EINVAL;
 	}
 }
 

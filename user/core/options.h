@@ -56,6 +56,12 @@ int fv_parse_port_option(const char *name, const char *arg, uint16_t *port);
 /* The default case of every command's option loop. */
 void fv_unknown_option(int argc, char **argv, const char *command);
 
+/* What ends every command's option switch: -v/--verbose, -h/--help and
+ * anything else. 0 after -v, 1 when usage was printed, -EINVAL refused
+ * (said, through fv_unknown_option). */
+int fv_opt_common(int opt, int argc, char **argv, const char *command,
+		  const char *usage);
+
 /* After the loop: an operand left over is refused (-EINVAL, said). */
 int fv_extra_argument(int argc, char **argv, const char *command);
 

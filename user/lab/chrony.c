@@ -92,45 +92,19 @@ pid_t lab_chrony_pidfile(enum lab_daemon d)
 }
 
 /* Alive and not a zombie. */
-static bool alive(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
 bool lab_chrony_ours(enum lab_daemon d, pid_t pid)
 {
-	char path[64], conf[128], buf[4096];
+	char conf[128], buf[4096];
 	bool prog = false, ours = false;
 	ssize_t n;
 	size_t off;
-	int fd;
 
-	if (pid <= 1 || !alive(pid))
+	if (pid <= 1 || !lab_proc_alive(pid, NULL, 0))
 		return false;
 	path_of(conf, sizeof(conf), d, "conf");
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = lab_proc_read(pid, "cmdline", buf, sizeof(buf));
 	if (n <= 0)
 		return false;
-	buf[n] = '\0';
 	/* argv[0] is chronyd and some "-f" is followed by our config: a
 	 * recycled PID cannot pass both. */
 	for (off = 0; off < (size_t)n; off += strlen(buf + off) + 1) {
@@ -245,14 +219,14 @@ int lab_chrony_stop(enum lab_daemon d, pid_t pid)
 	if (fv_verbose)
 		fprintf(stderr, "lab: stopping chronyd %s (pid %d)\n", daemons[d].name, pid);
 	kill(pid, SIGTERM);
-	for (i = 0; i < 60 && alive(pid); i++)
+	for (i = 0; i < 60 && lab_proc_alive(pid, NULL, 0); i++)
 		lab_sleep_ms(50);
-	if (alive(pid)) {
+	if (lab_proc_alive(pid, NULL, 0)) {
 		kill(pid, SIGKILL);
-		for (i = 0; i < 20 && alive(pid); i++)
+		for (i = 0; i < 20 && lab_proc_alive(pid, NULL, 0); i++)
 			lab_sleep_ms(50);
 	}
-	if (alive(pid)) {
+	if (lab_proc_alive(pid, NULL, 0)) {
 		fv_err("lab: chronyd %s (pid %d) does not stop", daemons[d].name, pid);
 		return -1;
 	}

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "lab_kod.h"
+#include "lab_priv.h"
 
 static void serve(int fd, const char *code)
 {
@@ -117,24 +118,7 @@ int lab_kod_start(const char *netns, const char *code, pid_t *pid_out)
 
 bool lab_kod_is_ours(pid_t pid)
 {
-	char path[64], stat[256] = "", *name, *end;
-	ssize_t n;
-	int fd;
+	char comm[32];
 
-	/* /proc/PID/stat is "pid (comm) state ...": a zombie (Z) is dead,
-	 * whoever has yet to reap it. */
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, stat, sizeof(stat) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	name = strchr(stat, '(');
-	end = strrchr(stat, ')');
-	if (!name || !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X')
-		return false;
-	*end = 0;
-	return !strcmp(name + 1, LAB_KOD_COMM);
+	return lab_proc_alive(pid, comm, sizeof(comm)) && !strcmp(comm, LAB_KOD_COMM);
 }

@@ -253,7 +253,7 @@ static int lab_parse(int argc, char **argv, const char *usage, struct lab_args *
 	const char *instance = instance_arg;
 	char cmd[32];
 	uint64_t seen = 0;
-	int opt;
+	int opt, ret;
 
 	snprintf(cmd, sizeof(cmd), "lab %s", argv[0]);
 	memset(a, 0, sizeof(*a));
@@ -276,15 +276,10 @@ static int lab_parse(int argc, char **argv, const char *usage, struct lab_args *
 		case OPT_PUBLIC: a->pub = optarg; break;
 		case OPT_PRIVATE: a->priv = optarg; break;
 		case OPT_JSON: a->json = true; break;
-		case 'v':
-			fv_verbose = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
 		default:
-			fv_unknown_option(argc, argv, cmd);
-			return -EINVAL;
+			ret = fv_opt_common(opt, argc, argv, cmd, usage);
+			if (ret)
+				return ret;
 		}
 	}
 	if (takes_operand && optind < argc)

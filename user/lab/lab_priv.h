@@ -27,6 +27,10 @@ int lab_ns_snmp(const char *ns, const char *group, const char *field,
 int lab_ns_ct_flush(const char *ns);
 /* Feed an nft script file to nft in ns. */
 int lab_ns_nft(const char *ns, const char *path);
+/* /proc/PID/FILE into buf, NUL-terminated: its length, or -1. */
+ssize_t lab_proc_read(pid_t pid, const char *file, char *buf, size_t len);
+/* pid runs (neither gone nor a zombie); its name into comm if comm. */
+bool lab_proc_alive(pid_t pid, char *comm, size_t len);
 int lab_write_file(const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void lab_sleep_ms(unsigned int ms);

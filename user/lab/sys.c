@@ -320,3 +320,38 @@ int lab_write_file(const char *path, const char *fmt, ...)
 		fv_err("lab: cannot write %s: %s", path, strerror(-err));
 	return err;
 }
+
+ssize_t lab_proc_read(pid_t pid, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+bool lab_proc_alive(pid_t pid, char *comm, size_t len)
+{
+	char stat[256], *name, *end;
+
+	/* "pid (comm) state ...": a zombie (Z) is dead, whoever has yet to
+	 * reap it; comm may itself hold ')', so the last one ends it. */
+	if (pid <= 0 || lab_proc_read(pid, "stat", stat, sizeof(stat)) <= 0)
+		return false;
+	name = strchr(stat, '(');
+	end = strrchr(stat, ')');
+	if (!name || !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X')
+		return false;
+	if (comm)
+		snprintf(comm, len, "%.*s", (int)(end - name - 1), name + 1);
+	return true;
+}
