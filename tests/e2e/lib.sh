@@ -323,3 +323,24 @@ _progs_none() {
 		case "$out" in *"No such file or directory"*) ;; *) return 1 ;; esac
 	done
 }
+
+# snapshot VAR...: each variable VAR names a file the suite runs or loads
+# ($FV, $FV_ATTACHED, a test BPF object); it is copied to $TMP/bin and VAR
+# then names the copy, so that someone else's `make` relinking it mid-suite
+# cannot pull it from under a later step (a file being rebuilt gets 60 s).
+# A copy of $FV must run (--version). On failure one not_ok naming the
+# file, and a non-zero status: the caller stops.
+snapshot() {
+	local v f c
+	mkdir -p "$TMP/bin"
+	for v in "$@"; do
+		f=${!v}
+		c=$TMP/bin/${f##*/}
+		if ! wait_until 60 eval 'test -s "$f" && cp "$f" "$c" && cmp -s "$f" "$c" &&
+			{ [ "$v" != FV ] || "$c" --version >/dev/null 2>&1; }'; then
+			not_ok "setup: a copy of $f (\$$v) to run"
+			return 1
+		fi
+		printf -v "$v" '%s' "$c"
+	done
+}
