@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <malloc.h>
 
 #include "agent.h"
 #include "remote.h"
+#include "util.h"
 
 static void test_listen(void **state)
 {
@@ -152,6 +154,65 @@ static void test_metrics(void **state)
 	free(m);
 }
 
+/* fv_realloc() through this: the Nth call (fail_at, from 1) fails. */
+static int realloc_calls, realloc_fail_at;
+
+static void *failing_realloc(void *p, size_t size)
+{
+	if (++realloc_calls == realloc_fail_at)
+		return NULL;
+	return realloc(p, size);
+}
+
+/* Heap bytes in use (0 under ASan, whose LeakSanitizer checks instead). */
+static size_t heap_in_use(void)
+{
+	return mallinfo2().uordblks;
+}
+
+/* The exposition outgrows its first buffer (a long version string): it
+ * grows, and when growing fails the answer is NULL and the buffer is not
+ * lost (realloc failing leaves it allocated). */
+static void test_metrics_oom(void **state)
+{
+	struct fv_agent_state st = { 0 };
+	struct fv_agent_view view = { .st = &st, .have_role = { true, false } };
+	size_t before, n = 40000;
+	char *version = malloc(n + 1), *m;
+	int fail_at;
+
+	assert_non_null(version);
+	memset(version, 'v', n);
+	version[n] = '\0';
+	view.version = version;
+	fv_test_set_realloc(failing_realloc);
+	realloc_calls = 0;
+	realloc_fail_at = 0;
+	m = fv_agent_metrics(&view);
+	assert_non_null(m);
+	assert_true(realloc_calls >= 2);
+	assert_non_null(strstr(m, version));
+	free(m);
+	for (fail_at = 1; fail_at <= 2; fail_at++) {
+		realloc_calls = 0;
+		realloc_fail_at = fail_at;
+		before = heap_in_use();
+		m = fv_agent_metrics(&view);
+		assert_null(m);
+		assert_int_equal(realloc_calls, fail_at);
+		if (heap_in_use() != before)
+			fail_msg("realloc %d failing: %zu bytes lost", fail_at,
+				 heap_in_use() - before);
+	}
+	free(version);
+}
+
+static int restore_realloc(void **state)
+{
+	fv_test_set_realloc(NULL);
+	return 0;
+}
+
 static json_t *load(const char *text)
 {
 	json_error_t e;
@@ -235,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_basic_auth_file),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test_teardown(test_metrics_oom, restore_realloc),
 		cmocka_unit_test(test_join_nat_to_client),
 		cmocka_unit_test(test_join_errors),
 	};

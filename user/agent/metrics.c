@@ -28,6 +28,8 @@ static void put(struct buf *b, const char *fmt, ...)
 static void put(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t cap;
+	char *p;
 	int n;
 
 	if (b->oom)
@@ -44,12 +46,15 @@ static void put(struct buf *b, const char *fmt, ...)
 			b->len += n;
 			return;
 		}
-		b->cap = b->cap * 2 + n;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p) {
+		/* On failure b->p stays allocated: the caller frees it. */
+		cap = b->cap * 2 + n;
+		p = fv_realloc(b->p, cap);
+		if (!p) {
 			b->oom = true;
 			return;
 		}
+		b->p = p;
+		b->cap = cap;
 	}
 }
 

@@ -255,3 +255,15 @@ int fv_opt_once(const struct option *opts, int opt, uint64_t *seen)
 	}
 	return 0;
 }
+
+static void *(*realloc_fn)(void *p, size_t size) = realloc;
+
+void *fv_realloc(void *p, size_t size)
+{
+	return realloc_fn(p, size);
+}
+
+void fv_test_set_realloc(void *(*fn)(void *p, size_t size))
+{
+	realloc_fn = fn ? fn : realloc;
+}

@@ -3,6 +3,7 @@
 #define FV_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses of every command. */
@@ -59,5 +60,11 @@ int fv_ready_file_write(const char *path);
  * into *out (malloc'd, NUL
  * terminated, at most max bytes kept); stderr to /dev/null. */
 int fv_run_capture(char *const argv[], char **out, size_t max);
+
+/* realloc(), through a pointer a unit test can swap to make it fail: the
+ * callers' out-of-memory paths are tested, not assumed. */
+void *fv_realloc(void *p, size_t size);
+/* For tests only: fn replaces realloc() in fv_realloc(); NULL restores it. */
+void fv_test_set_realloc(void *(*fn)(void *p, size_t size));
 
 #endif
