@@ -55,8 +55,209 @@ struct vlan_hdr {
 	__be16 proto;
 };
 
-/* Returned by fv_observe when tc must pull more bytes into the linear area. */
-#define FV_NEED_PULL	1
+/* The xdp-tools pattern: one parser per header, each reading its header at
+ * the cursor, moving the cursor past it and returning the next protocol,
+ * or FV_STOP(why) where parsing ends. why is the fv_stat counter naming the
+ * reason, or one of these: */
+struct hdr_cursor {
+	void *pos;
+};
+
+enum {
+	FV_WHY_NOT_NTP = FV_STAT_MAX,	/* other traffic: not counted */
+	FV_WHY_CUT,	/* UDP/NTP header past data_end: pull, or count */
+};
+
+/* Negative: 0 is both an ethertype and FV_STAT_ETH_TRUNCATED. */
+#define FV_STOP(why)	(-1 - (int)(why))
+
+/* What the core tells the entry points. */
+enum fv_verdict {
+	FV_DONE = 0,
+	FV_NEED_PULL,	/* tc: pull into the linear area, look again */
+};
+
+static __always_inline bool eth_is_vlan(__be16 proto)
+{
+	return proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE;
+}
+
+/* Ethernet and up to FV_VLAN_MAX tags: the ethertype after them. */
+static __always_inline int parse_eth(struct hdr_cursor *nh, void *data_end)
+{
+	struct ethhdr *eth = nh->pos;
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return FV_STOP(FV_STAT_ETH_TRUNCATED);
+	proto = eth->h_proto;
+	nh->pos = eth + 1;
+
+#pragma unroll
+	for (i = 0; i < FV_VLAN_MAX; i++) {
+		struct vlan_hdr *vh = nh->pos;
+
+		if (!eth_is_vlan(proto))
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return FV_STOP(FV_STAT_ETH_TRUNCATED);
+		proto = vh->proto;
+		nh->pos = vh + 1;
+	}
+	if (eth_is_vlan(proto))
+		return FV_STOP(FV_STAT_VLAN_TOO_DEEP);
+	return proto;
+}
+
+/* IPPROTO_UDP for an IPv4 UDP packet that is not a fragment. */
+static __always_inline int parse_ipv4(struct hdr_cursor *nh, void *data_end,
+				      struct iphdr **iph)
+{
+	struct iphdr *ip = nh->pos;
+	__u32 ihl_bytes;
+
+	if ((void *)(ip + 1) > data_end)
+		return FV_STOP(FV_STAT_IPV4_TRUNCATED);
+	/* The fast exit for almost everything a NAT forwards. */
+	if (ip->protocol != IPPROTO_UDP)
+		return FV_STOP(FV_WHY_NOT_NTP);
+	if (ip->frag_off & IP_MF_OFFSET_BE)
+		return FV_STOP(FV_STAT_IPV4_FRAGMENT);
+	ihl_bytes = ip->ihl * 4;
+	if (ip->version != 4 || ihl_bytes < sizeof(*ip))
+		return FV_STOP(FV_STAT_IPV4_TRUNCATED);
+	nh->pos = (void *)ip + ihl_bytes;
+	*iph = ip;
+	return IPPROTO_UDP;
+}
+
+/* The fixed IPv6 header: its next header. */
+static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
+				      struct ipv6hdr **ip6h)
+{
+	struct ipv6hdr *ip6 = nh->pos;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return FV_STOP(FV_STAT_IPV6_TRUNCATED);
+	/* Found by tests/test_bpf_fuzz.c: version 0 was read as v6. */
+	if (ip6->version != 6)
+		return FV_STOP(FV_STAT_IPV6_TRUNCATED);
+	nh->pos = ip6 + 1;
+	*ip6h = ip6;
+	return ip6->nexthdr;
+}
+
+/* Up to FV_IPV6_EXT_MAX extension headers: IPPROTO_UDP if UDP follows. */
+static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh,
+					  void *data_end, __u8 nexthdr)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < FV_IPV6_EXT_MAX; i++) {
+		struct ipv6_ext *ext = nh->pos;
+
+		if (!ipv6_is_ext(nexthdr))
+			break;
+		if (nexthdr == IPPROTO_FRAGMENT)
+			return FV_STOP(FV_STAT_IPV6_FRAGMENT);
+		if ((void *)(ext + 1) > data_end)
+			return FV_STOP(FV_STAT_IPV6_TRUNCATED);
+		nh->pos += ipv6_ext_len(nexthdr, ext->hdrlen);
+		nexthdr = ext->nexthdr;
+	}
+	if (nexthdr != IPPROTO_UDP) {
+		if (nexthdr == IPPROTO_HOPOPTS ||
+		    nexthdr == IPPROTO_ROUTING ||
+		    nexthdr == IPPROTO_DSTOPTS ||
+		    nexthdr == IPPROTO_AH)
+			return FV_STOP(FV_STAT_IPV6_EXT_TOO_DEEP);
+		if (nexthdr == IPPROTO_FRAGMENT)
+			return FV_STOP(FV_STAT_IPV6_FRAGMENT);
+		return FV_STOP(FV_WHY_NOT_NTP);
+	}
+	return IPPROTO_UDP;
+}
+
+/* UDP to or from the NTP port: the datagram's length from its header. The
+ * port test is the exit of all other UDP, so it comes first. */
+static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
+				     struct udphdr **udph)
+{
+	struct udphdr *udp = nh->pos;
+
+	if ((void *)(udp + 1) > data_end)
+		return FV_STOP(FV_WHY_CUT);
+	if (udp->dest != ntp_port_be && udp->source != ntp_port_be)
+		return FV_STOP(FV_WHY_NOT_NTP);
+	nh->pos = udp + 1;
+	*udph = udp;
+	return bpf_ntohs(udp->len);
+}
+
+/* The NTP header, the payload of udp: its mode, if the datagram is long
+ * enough and the header is in the frame. From udp, not the cursor: a
+ * cursor carried past the families' join costs tc a spill before the port
+ * test. */
+static __always_inline int parse_ntp(struct udphdr *udp, void *data_end,
+				     __u32 udp_len)
+{
+	__u8 *ntp = (void *)(udp + 1);
+
+	if (udp_len < sizeof(*udp) + FV_NTP_HDR_LEN)
+		return FV_STOP(FV_STAT_NTP_SHORT);
+	if ((void *)(ntp + FV_NTP_HDR_LEN) > data_end)
+		return FV_STOP(FV_WHY_CUT);
+	return ntp[0] & FV_NTP_MODE_MASK;
+}
+
+/* Malformed is never NTP: the IP packet must fit in the frame (padding may
+ * follow it) and the UDP datagram in the IP packet, or the stack drops it
+ * and counting it would claim a leg that was not delivered. wire_len
+ * covers non-linear skb data too. 0, or the stop. */
+static __always_inline int check_lengths(void *data, void *l3, void *udp,
+					 __u32 udp_len, __u32 l3_len,
+					 __u32 wire_len, int proto)
+{
+	/* udp_room wraps when l3_len is too short. */
+	__u32 udp_room = l3_len - (__u32)(udp - l3);
+	__u32 l3_avail = wire_len - (__u32)(l3 - data);
+
+	if (l3_len > l3_avail)
+		return FV_STOP(proto == ETH_P_IP_BE ? FV_STAT_IPV4_TRUNCATED :
+						      FV_STAT_IPV6_TRUNCATED);
+	if (udp_len > udp_room || udp_room > l3_len)
+		return FV_STOP(FV_STAT_UDP_TRUNCATED);
+	return 0;
+}
+
+/* Counts why parsing stopped; a cut header on tc asks for a pull first.
+ * A case per counter: one stat_inc with a variable index would have every
+ * exit set that index, lengthening the path of all other traffic. */
+#define FV_COUNT(stat)	case stat: stat_inc(&stats, stat); break
+
+static __always_inline enum fv_verdict fv_stop(int ret, bool can_pull)
+{
+	switch (-1 - ret) {
+	case FV_WHY_CUT:
+		if (can_pull)
+			return FV_NEED_PULL;
+		stat_inc(&stats, FV_STAT_UDP_TRUNCATED);
+		break;
+	FV_COUNT(FV_STAT_ETH_TRUNCATED);
+	FV_COUNT(FV_STAT_VLAN_TOO_DEEP);
+	FV_COUNT(FV_STAT_IPV4_TRUNCATED);
+	FV_COUNT(FV_STAT_IPV4_FRAGMENT);
+	FV_COUNT(FV_STAT_IPV6_TRUNCATED);
+	FV_COUNT(FV_STAT_IPV6_EXT_TOO_DEEP);
+	FV_COUNT(FV_STAT_IPV6_FRAGMENT);
+	FV_COUNT(FV_STAT_UDP_TRUNCATED);
+	FV_COUNT(FV_STAT_NTP_SHORT);
+	}
+	return FV_DONE;
+}
+#undef FV_COUNT
 
 static __always_inline void count_flow(const struct fv_flow_key *key,
 				       __u32 l3_len, __u64 now)
@@ -109,198 +310,112 @@ static __always_inline bool event_allowed(__u64 now)
 	return true;
 }
 
-/* The shared core. data..data_end is the frame from its Ethernet header;
- * ctx is the program's context (struct xdp_md for FV_HOOK_XDP, else struct
- * __sk_buff), read for the interface index only once a packet is NTP: the
- * read is two or three dependent loads that every other packet skips. */
-static __always_inline int fv_observe(void *ctx, void *data, void *data_end,
-				      __u32 wire_len, __u8 hook, bool can_pull)
+/* An NTP packet that passed every check: its flow counted, an event if
+ * the budget allows. key has its addresses; ctx is read for the interface
+ * index only here: two or three dependent loads every other packet skips. */
+static __always_inline void fv_record(void *ctx, __u8 hook,
+				      struct fv_flow_key *key,
+				      struct udphdr *udp, __u32 l3_len,
+				      __u8 mode)
 {
-	struct fv_flow_key key;
 	struct fv_event *ev;
-	struct ethhdr *eth = data;
-	struct udphdr *udp;
-	__u8 *ntp, *cur, *l3;
-	__be16 proto;
-	__u32 l3_len, l3_avail, udp_room;
 	__u64 now;
-	__u8 mode;
-	int i;
 
-	if ((void *)(eth + 1) > data_end) {
-		stat_inc(&stats, FV_STAT_ETH_TRUNCATED);
-		return 0;
-	}
-	proto = eth->h_proto;
-	cur = (void *)(eth + 1);
-
-#pragma unroll
-	for (i = 0; i < FV_VLAN_MAX; i++) {
-		struct vlan_hdr *vh = (void *)cur;
-
-		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
-			break;
-		if ((void *)(vh + 1) > data_end) {
-			stat_inc(&stats, FV_STAT_ETH_TRUNCATED);
-			return 0;
-		}
-		proto = vh->proto;
-		cur = (void *)(vh + 1);
-	}
-	if (proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE) {
-		stat_inc(&stats, FV_STAT_VLAN_TOO_DEEP);
-		return 0;
-	}
-	l3 = cur;
-
-	if (proto == ETH_P_IP_BE) {
-		struct iphdr *ip = (void *)cur;
-		__u32 ihl_bytes;
-
-		if ((void *)(ip + 1) > data_end) {
-			stat_inc(&stats, FV_STAT_IPV4_TRUNCATED);
-			return 0;
-		}
-		/* The fast exit for almost everything a NAT forwards. */
-		if (ip->protocol != IPPROTO_UDP)
-			return 0;
-		if (ip->frag_off & IP_MF_OFFSET_BE) {
-			stat_inc(&stats, FV_STAT_IPV4_FRAGMENT);
-			return 0;
-		}
-		ihl_bytes = ip->ihl * 4;
-		if (ip->version != 4 || ihl_bytes < sizeof(*ip)) {
-			stat_inc(&stats, FV_STAT_IPV4_TRUNCATED);
-			return 0;
-		}
-		udp = (void *)cur + ihl_bytes;
-		if ((void *)(udp + 1) > data_end)
-			goto truncated;
-		if (udp->dest != ntp_port_be && udp->source != ntp_port_be)
-			return 0;
-		v4_mapped(key.saddr, ip->saddr);
-		v4_mapped(key.daddr, ip->daddr);
-		l3_len = bpf_ntohs(ip->tot_len);
-		udp_room = l3_len - ihl_bytes;	/* wraps when too short */
-	} else if (proto == ETH_P_IPV6_BE) {
-		struct ipv6hdr *ip6 = (void *)cur;
-		__u8 nexthdr;
-
-		if ((void *)(ip6 + 1) > data_end) {
-			stat_inc(&stats, FV_STAT_IPV6_TRUNCATED);
-			return 0;
-		}
-		/* Found by tests/test_bpf_fuzz.c: version 0 was read as v6. */
-		if (ip6->version != 6) {
-			stat_inc(&stats, FV_STAT_IPV6_TRUNCATED);
-			return 0;
-		}
-		nexthdr = ip6->nexthdr;
-		cur = (void *)(ip6 + 1);
-#pragma unroll
-		for (i = 0; i < FV_IPV6_EXT_MAX; i++) {
-			struct ipv6_ext *ext = (void *)cur;
-
-			if (!ipv6_is_ext(nexthdr))
-				break;
-			if (nexthdr == IPPROTO_FRAGMENT) {
-				stat_inc(&stats, FV_STAT_IPV6_FRAGMENT);
-				return 0;
-			}
-			if ((void *)(ext + 1) > data_end) {
-				stat_inc(&stats, FV_STAT_IPV6_TRUNCATED);
-				return 0;
-			}
-			cur += ipv6_ext_len(nexthdr, ext->hdrlen);
-			nexthdr = ext->nexthdr;
-		}
-		if (nexthdr != IPPROTO_UDP) {
-			if (nexthdr == IPPROTO_HOPOPTS ||
-			    nexthdr == IPPROTO_ROUTING ||
-			    nexthdr == IPPROTO_DSTOPTS ||
-			    nexthdr == IPPROTO_AH)
-				stat_inc(&stats, FV_STAT_IPV6_EXT_TOO_DEEP);
-			else if (nexthdr == IPPROTO_FRAGMENT)
-				stat_inc(&stats, FV_STAT_IPV6_FRAGMENT);
-			return 0;
-		}
-		udp = (void *)cur;
-		if ((void *)(udp + 1) > data_end)
-			goto truncated;
-		if (udp->dest != ntp_port_be && udp->source != ntp_port_be)
-			return 0;
-		__builtin_memcpy(key.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(key.daddr, &ip6->daddr, 16);
-		l3_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
-		udp_room = l3_len - (__u32)((void *)udp - (void *)l3);
-	} else {
-		return 0;
-	}
-
-	ntp = (void *)(udp + 1);
-	if (bpf_ntohs(udp->len) < sizeof(*udp) + FV_NTP_HDR_LEN) {
-		stat_inc(&stats, FV_STAT_NTP_SHORT);
-		return 0;
-	}
-	if ((void *)(ntp + FV_NTP_HDR_LEN) > data_end)
-		goto truncated;
-	/* Malformed is never NTP: the IP packet must fit in the frame
-	 * (padding may follow it) and the UDP datagram in the IP packet, or
-	 * the stack drops it and counting it would claim a leg that was not
-	 * delivered. wire_len covers non-linear skb data too. */
-	l3_avail = wire_len - (__u32)((void *)l3 - data);
-	if (l3_len > l3_avail) {
-		stat_inc(&stats, proto == ETH_P_IP_BE ?
-			 FV_STAT_IPV4_TRUNCATED : FV_STAT_IPV6_TRUNCATED);
-		return 0;
-	}
-	if (bpf_ntohs(udp->len) > udp_room || udp_room > l3_len) {
-		stat_inc(&stats, FV_STAT_UDP_TRUNCATED);
-		return 0;
-	}
-
-	mode = ntp[0] & 7;
 	if (mode != FV_NTP_MODE_REQUEST && mode != FV_NTP_MODE_REPLY)
 		stat_inc(&stats, FV_STAT_NTP_OTHER_MODE);
 
 	if (hook == FV_HOOK_XDP)
-		key.ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
+		key->ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
 	else
-		key.ifindex = ((struct __sk_buff *)ctx)->ifindex;
-	key.sport = udp->source;
-	key.dport = udp->dest;
-	key.hook = hook;
-	key.mode = mode;
-	key.pad[0] = 0;
-	key.pad[1] = 0;
+		key->ifindex = ((struct __sk_buff *)ctx)->ifindex;
+	key->sport = udp->source;
+	key->dport = udp->dest;
+	key->hook = hook;
+	key->mode = mode;
+	__builtin_memset(key->pad, 0, sizeof(key->pad));
 
 	now = bpf_ktime_get_ns();
 	stat_inc(&stats, FV_STAT_NTP_PACKETS);
-	count_flow(&key, l3_len, now);
+	count_flow(key, l3_len, now);
 
 	if (!event_allowed(now)) {
 		stat_inc(&stats, FV_STAT_EVENTS_LIMITED);
-		return 0;
+		return;
 	}
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		stat_inc(&stats, FV_STAT_EVENTS_LOST);
-		return 0;
+		return;
 	}
 	ev->ts_ns = now;
-	ev->key = key;
+	ev->key = *key;
 	ev->len = l3_len;
 	ev->pad = 0;
 	ev->pad2 = 0;
-	__builtin_memcpy(ev->ntp, ntp, FV_NTP_HDR_LEN);
+	__builtin_memcpy(ev->ntp, (void *)(udp + 1), FV_NTP_HDR_LEN);
 	bpf_ringbuf_submit(ev, 0);
-	return 0;
+}
 
-truncated:
-	if (can_pull)
-		return FV_NEED_PULL;
-	stat_inc(&stats, FV_STAT_UDP_TRUNCATED);
-	return 0;
+/* The shared core. data..data_end is the frame from its Ethernet header;
+ * ctx is the program's context (struct xdp_md for FV_HOOK_XDP, else struct
+ * __sk_buff). Each family parses up to the port test before the paths
+ * join: joined earlier, every packet would carry its family along. */
+static __always_inline enum fv_verdict fv_observe(void *ctx, void *data,
+						  void *data_end,
+						  __u32 wire_len, __u8 hook,
+						  bool can_pull)
+{
+	struct hdr_cursor nh = { .pos = data };
+	struct fv_flow_key key;
+	int proto, ret, udp_len, mode;
+	struct udphdr *udp;
+	__u32 l3_len;
+	void *l3;
+
+	proto = parse_eth(&nh, data_end);
+	l3 = nh.pos;
+	/* IPv6 first here makes clang test IPv4 first; likely() would too,
+	 * but would lengthen IPv6's path on tc. */
+	if (proto == ETH_P_IPV6_BE) {
+		struct ipv6hdr *ip6;
+
+		ret = parse_ipv6(&nh, data_end, &ip6);
+		if (ret >= 0)
+			ret = parse_ipv6_ext(&nh, data_end, ret);
+		if (ret < 0)
+			return fv_stop(ret, can_pull);
+		udp_len = parse_udp(&nh, data_end, &udp);
+		if (udp_len < 0)
+			return fv_stop(udp_len, can_pull);
+		__builtin_memcpy(key.saddr, &ip6->saddr, sizeof(key.saddr));
+		__builtin_memcpy(key.daddr, &ip6->daddr, sizeof(key.daddr));
+		l3_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+	} else if (proto == ETH_P_IP_BE) {
+		struct iphdr *ip;
+
+		ret = parse_ipv4(&nh, data_end, &ip);
+		if (ret < 0)
+			return fv_stop(ret, can_pull);
+		udp_len = parse_udp(&nh, data_end, &udp);
+		if (udp_len < 0)
+			return fv_stop(udp_len, can_pull);
+		v4_mapped(key.saddr, ip->saddr);
+		v4_mapped(key.daddr, ip->daddr);
+		l3_len = bpf_ntohs(ip->tot_len);
+	} else {
+		return fv_stop(proto < 0 ? proto : FV_STOP(FV_WHY_NOT_NTP),
+			       can_pull);
+	}
+
+	mode = parse_ntp(udp, data_end, udp_len);
+	if (mode < 0)
+		return fv_stop(mode, can_pull);
+	ret = check_lengths(data, l3, udp, udp_len, l3_len, wire_len, proto);
+	if (ret < 0)
+		return fv_stop(ret, can_pull);
+
+	fv_record(ctx, hook, &key, udp, l3_len, mode);
+	return FV_DONE;
 }
 
 SEC("xdp")

@@ -9,6 +9,7 @@
 #define FV_NTP_HDR_LEN		48
 #define FV_NTP_MODE_REQUEST	3
 #define FV_NTP_MODE_REPLY	4
+#define FV_NTP_MODE_MASK	0x07	/* the mode: low 3 bits of byte 0 */
 
 /* Flow table size: one entry per distinct (interface, hook, addresses,
  * ports, mode). A NAT with a few thousand NTP clients uses a few thousand;
