@@ -20,14 +20,16 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "kernel_types.h"
+#include "flowverify.h"
 #include "drops.h"
 #include "common.bpf.h"
 
 #define FV_NH_UNSET		0xffff
 #define SKB_DST_PTRMASK		~1UL
 
-/* Set by user space between open and load. */
-const volatile __be16 ntp_port_be = bpf_htons(123);
+/* Set by user space between open and load (fv_drops_start's port), in
+ * network byte order; the default is the main program's. */
+const volatile __be16 ntp_port_be = bpf_htons(FV_NTP_PORT_DEFAULT);
 /* Parse the packet before looking up its netns: cheaper for unrelated
  * frees, whose headers are hot while skb->dev->nd_net->ns is not (measured
  * in docs/drops.md). Off only to measure the other order. */
@@ -127,14 +129,15 @@ static __always_inline int parse(struct sk_buff *skb, bool btf,
 	if ((h.first >> 4) == 4) {
 		if (h.v4.ip.protocol != IPPROTO_UDP)
 			return 0;
-		if (nh + sizeof(h.v4.ip) > tail || h.v4.ip.ihl < 5)
+		if (nh + sizeof(h.v4.ip) > tail ||
+		    h.v4.ip.ihl * 4 < sizeof(h.v4.ip))
 			return -FV_DROP_STAT_TRUNCATED;
 		if (h.v4.ip.frag_off & IP_MF_OFFSET_BE)
 			return -FV_DROP_STAT_FRAGMENT;
 		l4 = nh + h.v4.ip.ihl * 4;
 		if (l4 + sizeof(udp) > tail)
 			return -FV_DROP_STAT_TRUNCATED;
-		if (h.v4.ip.ihl == 5)
+		if (l4 == nh + sizeof(h.v4.ip))
 			udp = h.v4.udp;
 		else if (bpf_probe_read_kernel(&udp, sizeof(udp), head + l4))
 			return -FV_DROP_STAT_TRUNCATED;
@@ -175,8 +178,8 @@ static __always_inline int parse(struct sk_buff *skb, bool btf,
 		if (udp.source != ntp_port_be && udp.dest != ntp_port_be)
 			return 0;
 		key->family = 6;
-		__builtin_memcpy(key->saddr, &h.v6.ip.saddr, 16);
-		__builtin_memcpy(key->daddr, &h.v6.ip.daddr, 16);
+		__builtin_memcpy(key->saddr, &h.v6.ip.saddr, sizeof(key->saddr));
+		__builtin_memcpy(key->daddr, &h.v6.ip.daddr, sizeof(key->daddr));
 	} else {
 		return 0;
 	}
@@ -185,8 +188,8 @@ static __always_inline int parse(struct sk_buff *skb, bool btf,
 	key->dport = udp.dest;
 	key->mode = FV_DROP_MODE_NONE;
 	if (l4 + sizeof(udp) < tail &&
-	    !bpf_probe_read_kernel(&b, 1, head + l4 + sizeof(udp)))
-		key->mode = b & 7;
+	    !bpf_probe_read_kernel(&b, sizeof(b), head + l4 + sizeof(udp)))
+		key->mode = b & FV_NTP_MODE_MASK;
 	return 1;
 }
 
