@@ -37,6 +37,7 @@
 #include <cmocka.h>
 
 #include "drop_trace.h"
+#include "point.h"
 #include "bpf_load.h"
 
 #define NTP		123
