@@ -924,6 +924,8 @@ out:
 		free(hc.tls_key);
 	}
 	explicit_bzero(pass, sizeof(pass));
+	/* Zeroed (calloc) when no --acls or its load failed: a no-op then. */
+	acl_set_free(&a->live.set);
 	free(a->metrics);
 	free(a);
 	return status;
