@@ -196,6 +196,24 @@ lab_fault_set() {
 	return 1
 }
 
+# free_base N START: the first port from START on (in 20000-39999, by
+# steps of N, wrapping) such that nothing listens on it or on the N-1
+# after it on this machine: several suites pick ports at once.
+free_base() {
+	local n=$1 b=$2 i k used
+	used=" $(ss -Hltn 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -un | paste -sd' ') "
+	[ $((b + n)) -le 40000 ] || b=20000
+	for i in $(seq 200); do
+		for k in $(seq 0 $((n - 1))); do
+			[[ $used == *" $((b + k)) "* ]] && break
+		done
+		[ "$k" -eq $((n - 1)) ] && [[ $used != *" $((b + k)) "* ]] && { echo "$b"; return 0; }
+		b=$((b + n))
+		[ $((b + n)) -le 40000 ] || b=20000
+	done
+	echo "$2"
+}
+
 # --- Background runs, ready files, observation windows and the programs a
 # process held (issue 11: faults, attach, bad_input). ---
 
