@@ -21,71 +21,140 @@
 #define OUR_TC_PREFIX	"fv_tc_"
 #define TC_OUTPUT_MAX	(4 << 20)
 
-struct held {
-	uint32_t *ids;
-	size_t n, cap;
-};
-
-/* Every BPF program id some process holds an fd of (a program fd or a
- * link's): a filter running one of them belongs to a live run. */
-static void collect_held(struct held *h)
+int fv_held_add(struct fv_held *h, uint32_t id)
 {
-	struct dirent *p, *f;
-	DIR *procs = opendir("/proc");
+	size_t cap;
+	uint32_t *ids;
 
-	while (procs && (p = readdir(procs))) {
-		char path[600], line[128];
-		DIR *fds;
-
-		if (p->d_name[0] < '1' || p->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fdinfo", p->d_name);
-		fds = opendir(path);
-		while (fds && (f = readdir(fds))) {
-			unsigned int id;
-			FILE *fi;
-
-			if (f->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", p->d_name,
-				 f->d_name);
-			fi = fopen(path, "r");
-			while (fi && fgets(line, sizeof(line), fi)) {
-				uint32_t *ids;
-
-				if (sscanf(line, "prog_id: %u", &id) != 1)
-					continue;
-				if (h->n == h->cap) {
-					h->cap = h->cap ? h->cap * 2 : 64;
-					ids = realloc(h->ids, h->cap * sizeof(*ids));
-					if (!ids)
-						break;
-					h->ids = ids;
-				}
-				h->ids[h->n++] = id;
-			}
-			if (fi)
-				fclose(fi);
+	if (h->n == h->cap) {
+		cap = h->cap ? h->cap * 2 : 64;
+		ids = fv_realloc(h->ids, cap * sizeof(*ids));
+		if (!ids) {
+			h->incomplete = true;
+			return -ENOMEM;
 		}
-		if (fds)
-			closedir(fds);
+		h->ids = ids;
+		h->cap = cap;
 	}
-	if (procs)
-		closedir(procs);
+	h->ids[h->n++] = id;
+	return 0;
 }
 
-static bool is_held(const struct held *h, uint32_t id)
+/* A process or an fd that went away while we read is no error. */
+static bool gone(int err)
 {
+	return err == ENOENT || err == ESRCH;
+}
+
+/* The ids in one fdinfo file. 0 or -errno. */
+static int read_fdinfo(struct fv_held *h, const char *path)
+{
+	char line[128];
+	unsigned int id;
+	int ret = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return gone(errno) ? 0 : -errno;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "prog_id: %u", &id) == 1)
+			ret = fv_held_add(h, id);
+	}
+	if (!ret && ferror(f) && !gone(errno))
+		ret = errno ? -errno : -EIO;
+	fclose(f);
+	return ret;
+}
+
+/* The fdinfo of one process. 0 or -errno. */
+static int read_process(struct fv_held *h, const char *proc, const char *pid)
+{
+	char path[600];
+	struct dirent *f;
+	int ret = 0;
+	DIR *fds;
+
+	snprintf(path, sizeof(path), "%s/%s/fdinfo", proc, pid);
+	fds = opendir(path);
+	if (!fds && (errno == EACCES || errno == EPERM)) {
+		if (!h->denied++)
+			h->denied_pid = atoi(pid);
+		return 0;
+	}
+	if (!fds)
+		return gone(errno) ? 0 : -errno;
+	for (;;) {
+		errno = 0;
+		f = readdir(fds);
+		if (!f) {
+			if (errno && !gone(errno))
+				ret = -errno;
+			break;
+		}
+		if (f->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/fdinfo/%s", proc, pid,
+			 f->d_name);
+		ret = read_fdinfo(h, path);
+		if (ret)
+			break;
+	}
+	closedir(fds);
+	return ret;
+}
+
+int fv_held_collect(struct fv_held *h, const char *proc)
+{
+	struct dirent *p;
+	int ret = 0;
+	DIR *procs;
+
+	procs = opendir(proc);
+	if (!procs) {
+		ret = -errno;
+		h->incomplete = true;
+		return ret;
+	}
+	for (;;) {
+		errno = 0;
+		p = readdir(procs);
+		if (!p) {
+			ret = errno ? -errno : 0;
+			break;
+		}
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		ret = read_process(h, proc, p->d_name);
+		if (ret)
+			break;
+	}
+	closedir(procs);
+	if (ret)
+		h->incomplete = true;
+	return ret;
+}
+
+bool fv_filter_orphaned(const struct fv_held *h, uint32_t id)
+{
+	if (h->incomplete)
+		return false;
 	for (size_t i = 0; i < h->n; i++) {
 		if (h->ids[i] == id)
-			return true;
+			return false;
 	}
-	return false;
+	return true;
+}
+
+void fv_held_free(struct fv_held *h)
+{
+	free(h->ids);
+	memset(h, 0, sizeof(*h));
 }
 
 /* One interface, one direction, in the namespace we are in. */
 static void clean_dir(const char *where, const char *ifname, int ifindex,
-		      bool egress, const struct held *h, struct fv_filter_tally *t)
+		      bool egress, const struct fv_held *h, struct fv_filter_tally *t)
 {
 	char *argv[] = { "tc", "-j", "filter", "show", "dev", (char *)ifname,
 			 egress ? "egress" : "ingress", NULL };
@@ -119,9 +188,10 @@ static void clean_dir(const char *where, const char *ifname, int ifindex,
 		int err;
 
 		if (!name || strncmp(name, OUR_TC_PREFIX, strlen(OUR_TC_PREFIX)) ||
-		    !handle || pref <= 0 || pref > 0xffff)
+		    !handle || pref <= 0 || pref > 0xffff || id <= 0 ||
+		    id > UINT32_MAX)
 			continue;
-		if (is_held(h, id)) {
+		if (!fv_filter_orphaned(h, id)) {
 			printf("kept %s (program %lld) on %s%s %s: a running flowverify holds it\n",
 			       name, (long long)id, where, ifname, dir);
 			t->kept++;
@@ -143,7 +213,7 @@ static void clean_dir(const char *where, const char *ifname, int ifindex,
 	json_decref(list);
 }
 
-static void clean_netns(const char *name, const struct held *h,
+static void clean_netns(const char *name, const struct fv_held *h,
 			struct fv_filter_tally *t)
 {
 	struct if_nameindex *ifs, *i;
@@ -166,13 +236,27 @@ static void clean_netns(const char *name, const struct held *h,
 
 void fv_cleanup_filters(struct fv_filter_tally *t)
 {
-	struct held h = { 0 };
+	struct fv_held h = { 0 };
 	struct stat self, other;
 	struct dirent *de;
 	DIR *d;
+	int ret;
 
 	memset(t, 0, sizeof(*t));
-	collect_held(&h);
+	ret = fv_held_collect(&h, "/proc");
+	if (ret) {
+		/* Fail closed: a filter missing from the list may be live. */
+		fv_err("cannot list the BPF programs processes hold (%s); "
+		       "removing no filter", strerror(-ret));
+		t->failed++;
+		fv_held_free(&h);
+		return;
+	}
+	if (h.denied)
+		fv_warn("cannot see the descriptors of %u process%s (pid %d%s: "
+			"permission denied): a filter held only there counts as "
+			"orphaned", h.denied, h.denied > 1 ? "es" : "", h.denied_pid,
+			h.denied > 1 ? " first" : "");
 	clean_netns("", &h, t);
 	if (stat("/proc/self/ns/net", &self))
 		memset(&self, 0, sizeof(self));
@@ -191,5 +275,5 @@ void fv_cleanup_filters(struct fv_filter_tally *t)
 	}
 	if (d)
 		closedir(d);
-	free(h.ids);
+	fv_held_free(&h);
 }
