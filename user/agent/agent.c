@@ -448,7 +448,7 @@ static void tick(struct agent *a, uint64_t now)
 	uint64_t win = a->o.window * NS_PER_SEC;
 	struct fv_report r;
 	char *m;
-	int i, k;
+	int i, k, ret;
 
 	a->last_tick_ns = now;
 	settle(a, now);
@@ -459,8 +459,9 @@ static void tick(struct agent *a, uint64_t now)
 			    s->reply_timeout_ns, &r))
 		return;
 	merge_drops(a, &r);
-	if (fv_pin_state_write(a->state_fd, &a->st))
-		fv_warn("cannot write the agent's state: %s", strerror(errno));
+	ret = fv_pin_state_write(a->state_fd, &a->st);
+	if (ret)
+		fv_warn("cannot write the agent's state: %s", strerror(-ret));
 	v.st = &a->st;
 	v.version = FV_VERSION;
 	v.start_time = a->start_time;
@@ -675,8 +676,9 @@ static int listen_socket(const struct agent_opts *o)
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		fv_err("cannot create a socket: %s", strerror(errno));
-		return -errno;
+		fd = -errno;	/* before fv_err changes it */
+		fv_err("cannot create a socket: %s", strerror(-fd));
+		return fd;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
@@ -713,22 +715,25 @@ static int drop_privileges(const char *user)
 				"bounding set: %s", c, strerror(errno));
 	}
 	cap_reset_ambient();
+	/* errno saved first: fv_err and cap_free may change it. */
 	if (pw && (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))) {
-		fv_err("cannot switch to user '%s': %s", user, strerror(errno));
-		return -errno;
+		ret = -errno;
+		fv_err("cannot switch to user '%s': %s", user, strerror(-ret));
+		return ret;
 	}
 	none = cap_init();
 	if (!none)
 		return -ENOMEM;
-	ret = cap_set_proc(none);
+	ret = cap_set_proc(none) ? -errno : 0;
 	cap_free(none);
 	if (ret) {
-		fv_err("cannot drop capabilities: %s", strerror(errno));
-		return -errno;
+		fv_err("cannot drop capabilities: %s", strerror(-ret));
+		return ret;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		fv_err("cannot set no_new_privs: %s", strerror(errno));
-		return -errno;
+		ret = -errno;
+		fv_err("cannot set no_new_privs: %s", strerror(-ret));
+		return ret;
 	}
 	return 0;
 }

@@ -26,15 +26,17 @@
 int fv_pin_bpffs_ensure(bool *mounted, char *err, size_t errlen)
 {
 	struct statfs sfs;
+	int e;
 
 	*mounted = false;
 	if (!statfs(FV_BPFFS, &sfs) && sfs.f_type == BPF_FS_MAGIC)
 		return 0;
 	/* A fresh machine may not mount it; pins need it. */
 	if (mount("bpf", FV_BPFFS, "bpf", 0, "mode=0700")) {
+		e = errno;	/* snprintf and strerror may change it */
 		snprintf(err, errlen, "no bpffs on " FV_BPFFS " and cannot mount it: %s",
-			 strerror(errno));
-		return -errno;
+			 strerror(e));
+		return -e;
 	}
 	*mounted = true;
 	return 0;
@@ -185,13 +187,17 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 
 	*fd = -1;
 	*adopted = false;
+	/* errno saved first: snprintf and strerror may change it. */
 	if (mkdir(FV_PIN_ROOT, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create " FV_PIN_ROOT ": %s", strerror(errno));
-		return -errno;
+		ret = -errno;
+		snprintf(err, errlen, "cannot create " FV_PIN_ROOT ": %s",
+			 strerror(-ret));
+		return ret;
 	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-		return -errno;
+		ret = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-ret));
+		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/" FV_PIN_STATE, dir);
 	ret = open_pinned(path, &state_shape, fd);

@@ -442,8 +442,9 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		att_init(&p->att[i]);
 	p->skel = flowverify__open();
 	if (!p->skel) {
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
-		return -errno;
+		ret = -errno;	/* before snprintf and strerror change it */
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+		return ret;
 	}
 	p->skel->rodata->ntp_port_be = htons(s->port);
 	if (s->before_load) {
