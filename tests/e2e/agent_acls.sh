@@ -76,5 +76,8 @@ bg_finish "$TMP/agent" 30
 agent_pid=
 check_run "SIGTERM: exit status 0 (under ASan: no leak)" 0 "$TMP/agent"
 
-check "cleanup --instance $INST: exit 0, the pins gone" \
-	eval "quiet $FV cleanup --instance $INST && [ ! -e /sys/fs/bpf/flowverify/$INST ]"
+pins_removed() {
+	quiet $FV cleanup --instance $INST &&
+	[ ! -e /sys/fs/bpf/flowverify/$INST ]
+}
+check "cleanup --instance $INST: exit 0, the pins gone" pins_removed
