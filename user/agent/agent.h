@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "flowverify.h"
+#include "legs.h"
 #include "verdict.h"
 
 #define FV_AGENT_LISTEN_DEFAULT	"127.0.0.1:9123"
@@ -83,10 +84,11 @@ struct fv_agent_view {
 	const char *version;
 	double start_time;		/* unix seconds */
 	double window_seconds;
-	bool have_role[2];		/* nat, client */
-	uint64_t leg_packets[2][5], leg_bytes[2][5];
+	bool have_role[FV_ROLE_MAX];
+	uint64_t leg_packets[FV_ROLE_MAX][FV_LEG_SLOTS];
+	uint64_t leg_bytes[FV_ROLE_MAX][FV_LEG_SLOTS];
 	uint64_t untranslated_packets;
-	uint64_t stats[2][FV_STAT_MAX];
+	uint64_t stats[FV_ROLE_MAX][FV_STAT_MAX];
 	uint64_t in_flight;
 	bool drop_tracer;
 	const struct fv_verdict *verdict;

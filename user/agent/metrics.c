@@ -78,7 +78,16 @@ static void put_escaped(struct buf *b, const char *s)
 	}
 }
 
-static const char *const role_word[2] = { "nat", "client" };
+static const char *const role_word[FV_ROLE_MAX] = {
+	[FV_ROLE_NAT] = "nat", [FV_ROLE_CLIENT] = "client",
+};
+
+/* A client sees legs 1 and 4 only. */
+static bool leg_shown(const struct fv_agent_view *v, int r, int leg)
+{
+	return v->have_role[r] &&
+	       (r != FV_ROLE_CLIENT || leg == FV_LEG_1 || leg == FV_LEG_4);
+}
 
 static const enum fv_stat unparsed[] = {
 	FV_STAT_ETH_TRUNCATED, FV_STAT_VLAN_TOO_DEEP, FV_STAT_IPV4_TRUNCATED,
@@ -93,7 +102,7 @@ static void per_role(struct buf *b, const struct fv_agent_view *v,
 	int r;
 
 	head(b, name, "counter", help);
-	for (r = 0; r < 2; r++) {
+	for (r = 0; r < FV_ROLE_MAX; r++) {
 		if (v->have_role[r])
 			put(b, "%s{role=\"%s\"} %llu\n", name, role_word[r],
 			    (unsigned long long)v->stats[r][stat]);
@@ -136,9 +145,9 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	     "NTP packets seen on each leg (1 request client->NAT, 2 request "
 	     "NAT->server, 3 reply server->NAT, 4 reply NAT->client), by the "
 	     "host that saw them.");
-	for (r = 0; r < 2; r++) {
-		for (leg = 1; leg <= 4; leg++) {
-			if (!v->have_role[r] || (r == FV_ROLE_CLIENT && (leg == 2 || leg == 3)))
+	for (r = 0; r < FV_ROLE_MAX; r++) {
+		for (leg = FV_LEG_1; leg <= FV_LEG_4; leg++) {
+			if (!leg_shown(v, r, leg))
 				continue;
 			put(&b, "flowverify_leg_packets_total{role=\"%s\",leg=\"%d\"} %llu\n",
 			    role_word[r], leg, (unsigned long long)v->leg_packets[r][leg]);
@@ -146,9 +155,9 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	}
 	head(&b, "flowverify_leg_bytes_total", "counter",
 	     "Bytes (from the IP header) of the NTP packets on each leg.");
-	for (r = 0; r < 2; r++) {
-		for (leg = 1; leg <= 4; leg++) {
-			if (!v->have_role[r] || (r == FV_ROLE_CLIENT && (leg == 2 || leg == 3)))
+	for (r = 0; r < FV_ROLE_MAX; r++) {
+		for (leg = FV_LEG_1; leg <= FV_LEG_4; leg++) {
+			if (!leg_shown(v, r, leg))
 				continue;
 			put(&b, "flowverify_leg_bytes_total{role=\"%s\",leg=\"%d\"} %llu\n",
 			    role_word[r], leg, (unsigned long long)v->leg_bytes[r][leg]);
@@ -163,7 +172,7 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 
 	head(&b, "flowverify_unparsed_packets_total", "counter",
 	     "Packets the BPF parser stopped on, by reason.");
-	for (r = 0; r < 2; r++) {
+	for (r = 0; r < FV_ROLE_MAX; r++) {
 		if (!v->have_role[r])
 			continue;
 		for (i = 0; i < ARRAY_SIZE(unparsed); i++)
@@ -224,8 +233,11 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	for (k = 0; k < (int)st->n_drops && k < FV_AGENT_DROPS_MAX; k++) {
 		const struct fv_agent_drop *d = &st->drops[k];
 
+		/* The rows are pinned state: a label from our vocabulary even
+		 * if an unknown role were read back. */
 		put(&b, "flowverify_kernel_drops_total{role=\"%s\",leg=\"%u\",reason=\"",
-		    role_word[d->role & 1], d->leg);
+		    role_word[d->role < FV_ROLE_MAX ? d->role : FV_ROLE_NAT],
+		    d->leg);
 		put_escaped(&b, d->reason);
 		put(&b, "\"} %llu\n", (unsigned long long)d->count);
 	}

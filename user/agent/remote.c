@@ -302,14 +302,14 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 	json_array_foreach(legs, i, item) {
 		json_int_t leg = json_integer_value(json_object_get(item, "leg"));
 
-		if (leg < 1 || leg > 4)
+		if (leg < FV_LEG_1 || leg > FV_LEG_4)
 			continue;
 		tally.leg_packets[leg] += jint(item, "packets");
-		if (leg == 2) {
+		if (leg == FV_LEG_2) {
 			json_array_foreach(json_object_get(item, "flows"), k, x) {
 				if (json_is_false(json_object_get(x, "translated"))) {
 					tally.untranslated_packets += jint(x, "packets");
-					tally.leg_packets[2] -= jint(x, "packets");
+					tally.leg_packets[FV_LEG_2] -= jint(x, "packets");
 				}
 			}
 		}
@@ -318,9 +318,9 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 		json_array_foreach(json_object_get(item, "legs"), k, x) {
 			json_int_t leg = json_integer_value(json_object_get(x, "leg"));
 
-			if (leg == 1)
+			if (leg == FV_LEG_1)
 				tally.client_leg1_packets += jint(x, "packets");
-			else if (leg == 4)
+			else if (leg == FV_LEG_4)
 				tally.client_leg4_packets += jint(x, "packets");
 		}
 	}

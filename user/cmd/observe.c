@@ -439,7 +439,7 @@ int cmd_watch(int argc, char **argv)
 {
 	struct observe_opts o;
 	struct fv_session *s;
-	uint64_t prev[5] = {}, timeout_ns, window_ns, stop_at = 0;
+	uint64_t prev[FV_LEG_SLOTS] = {}, timeout_ns, window_ns, stop_at = 0;
 	bool have_prev = false;
 	int ret;
 

@@ -19,6 +19,10 @@ enum fv_leg {
 	FV_LEG_MAX,
 };
 
+/* Arrays by the pattern's four legs, indexed FV_LEG_1..FV_LEG_4 as the
+ * docs and metrics number them (slot 0 unused). */
+#define FV_LEG_SLOTS	(FV_LEG_4 + 1)
+
 /* role: the host's role; egress: seen leaving; mode: NTP mode;
  * src_local/dst_local: the address is one of the host's own. */
 enum fv_leg fv_leg_classify(enum fv_role role, bool egress, uint8_t mode,

@@ -16,6 +16,7 @@
 enum fv_role {
 	FV_ROLE_NAT,
 	FV_ROLE_CLIENT,
+	FV_ROLE_MAX,		/* arrays by role */
 };
 
 struct fv_host {

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "legs.h"
 
 enum fv_segment {
 	FV_SEG_NONE = 0,
@@ -29,7 +30,7 @@ struct fv_tally {
 	uint64_t answered;
 	uint64_t in_flight;
 	uint64_t lost[FV_SEG_MAX];	/* by the segment where they stopped */
-	uint64_t leg_packets[5];	/* NAT host, forwarded traffic, [1..4] */
+	uint64_t leg_packets[FV_LEG_SLOTS];	/* NAT host, forwarded traffic */
 	uint64_t untranslated_packets;
 	uint64_t client_leg1_packets;
 	uint64_t client_leg4_packets;
