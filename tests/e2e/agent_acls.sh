@@ -29,11 +29,8 @@ if ! snapshot FV; then
 	exit 1
 fi
 
-# A port nothing listens on now (the agent listens in our namespace).
-PORT=$((30000 + $$ % 10000))
-while ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q .; do
-	PORT=$((PORT + 1))
-done
+# A port nothing listens on now (the agent listens in the host's namespace).
+PORT=$(free_base 1 $((20000 + $$ % 20000)))
 
 if ! { ip netns add $NS && ip -n $NS link set lo up; } >"$TMP/setup" 2>&1; then
 	not_ok "setup: namespace $NS with lo up"
