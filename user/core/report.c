@@ -433,7 +433,7 @@ void fv_report_free(struct fv_report *r)
 	r->drop_point = r->drop_leg = NULL;
 }
 
-void fv_report_leg_packets(const struct fv_report *r, uint64_t legs[5])
+void fv_report_leg_packets(const struct fv_report *r, uint64_t legs[FV_LEG_SLOTS])
 {
 	memcpy(legs, r->tally.leg_packets, 5 * sizeof(legs[0]));
 	legs[2] += r->tally.untranslated_packets;

@@ -105,7 +105,7 @@ int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 void fv_report_sum_rows(struct fv_report *r);
 void fv_report_free(struct fv_report *r);
 /* Packets per leg on the NAT point, [1..4]. */
-void fv_report_leg_packets(const struct fv_report *r, uint64_t legs[5]);
+void fv_report_leg_packets(const struct fv_report *r, uint64_t legs[FV_LEG_SLOTS]);
 /* The name of a point's interface, or "?". */
 const char *fv_report_ifname(const struct fv_report *r, int point,
 			     uint32_t ifindex);

@@ -64,9 +64,11 @@ int lab_kod_start(const char *netns, const char *code, pid_t *pid_out)
 		return -errno;
 	pid = fork();
 	if (pid < 0) {
+		int err = errno;
+
 		close(ready[0]);
 		close(ready[1]);
-		return -errno;
+		return -err;
 	}
 	if (pid == 0) {
 		/* Keep nothing of the parent's but the pipe: an inherited lock
