@@ -14,7 +14,7 @@ void fv_report_diagram(FILE *out, const struct fv_report *r,
 	char c[64] = "client", o[64] = "-", sv[64] = "server";
 	bool nat_req = broken(r, FV_SEG_INSIDE_NAT_REQUEST) ||
 		       broken(r, FV_SEG_NAT_NOT_TRANSLATING);
-	uint64_t legs[5];
+	uint64_t legs[FV_LEG_SLOTS];
 	int i;
 
 	fv_report_leg_packets(r, legs);
