@@ -355,7 +355,7 @@ static void observe_latency(struct fv_agent_state *st, const struct fv_exchange 
 
 	if (end < x->first_ns)
 		return;
-	sec = (end - x->first_ns) / 1e9;
+	sec = fv_seconds(end - x->first_ns);
 	for (k = 0; k < FV_AGENT_LAT_BUCKETS && sec > fv_agent_lat_bounds[k]; k++)
 		;
 	st->lat_buckets[k]++;
@@ -543,7 +543,7 @@ static json_t *exchanges_detail(struct fv_session *s, uint64_t since, uint64_t n
 		}
 		json_object_set_new(j, "stages", stages);
 		json_object_set_new(j, "age_seconds",
-				    json_real((now - x->first_ns) / 1e9));
+				    json_real(fv_seconds(now - x->first_ns)));
 		json_object_set_new(j, "ambiguous", json_boolean(x->ambiguous));
 		json_array_append_new(a, j);
 	}
@@ -592,7 +592,7 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 	acl_blocking_json_add(j, &blocking);
 	json_object_set_new(j, "agent", json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}",
 		"version", FV_VERSION, "api", FV_AGENT_API, "instance", a->o.instance,
-		"spec", a->st.spec, "uptime_seconds", (now - s->start_ns) / 1e9,
+		"spec", a->st.spec, "uptime_seconds", fv_seconds(now - s->start_ns),
 		"starts", (json_int_t)a->st.starts));
 	if (max_x)
 		json_object_set_new(j, "exchanges_detail",

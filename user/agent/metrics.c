@@ -221,7 +221,7 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	}
 	cum += st->lat_buckets[FV_AGENT_LAT_BUCKETS];
 	put(&b, "flowverify_reply_latency_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-	put(&b, "flowverify_reply_latency_seconds_sum %.9f\n", st->lat_sum_ns / 1e9);
+	put(&b, "flowverify_reply_latency_seconds_sum %.9f\n", fv_seconds(st->lat_sum_ns));
 	put(&b, "flowverify_reply_latency_seconds_count %llu\n", cum);
 
 	head(&b, "flowverify_drop_tracer_attached", "gauge",

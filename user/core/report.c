@@ -46,7 +46,7 @@ static void describe_evidence(struct fv_session *s, struct fv_report *r)
 	fv_format_endpoint(x->inside_addr, x->inside_port, c, sizeof(c));
 	fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
 	fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
-	age = (r->now_ns - x->first_ns) / 1e9;
+	age = fv_seconds(r->now_ns - x->first_ns);
 	switch (seg) {
 	case FV_SEG_CLIENT_TO_NAT:
 		snprintf(r->evidence, sizeof(r->evidence), "%llu requests left the "
@@ -133,7 +133,7 @@ static void build_latency(struct fv_session *s, struct fv_report *r)
 			if (!in_window(r, x) || (x->seen & want) != want ||
 			    x->seen_ns[sp->to] < x->seen_ns[sp->from])
 				continue;
-			v[n++] = (x->seen_ns[sp->to] - x->seen_ns[sp->from]) / 1e9;
+			v[n++] = fv_seconds(x->seen_ns[sp->to] - x->seen_ns[sp->from]);
 		}
 		if (!n)
 			continue;
@@ -454,5 +454,5 @@ const char *fv_report_ifname(const struct fv_report *r, int point,
 
 double fv_report_ago(const struct fv_report *r, uint64_t ts)
 {
-	return ts && ts <= r->now_ns ? (r->now_ns - ts) / 1e9 : 0;
+	return ts && ts <= r->now_ns ? fv_seconds(r->now_ns - ts) : 0;
 }

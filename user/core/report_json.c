@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include "report.h"
+#include "util.h"
 
 static json_t *flow_json(const struct fv_report *r,
 			 const struct fv_flow_row *row)
@@ -239,10 +240,10 @@ json_t *fv_report_json(const struct fv_report *r)
 			 "causes", fv_segment_causes(v->segment),
 			 "basis", v->from_counters ? "counters" : "exchanges");
 	json_object_set_new(root, "duration_seconds",
-			    json_real((r->until_ns - r->since_ns) / 1e9));
+			    json_real(fv_seconds(r->until_ns - r->since_ns)));
 	json_object_set_new(root, "port", json_integer(r->port));
 	json_object_set_new(root, "reply_timeout_seconds",
-			    json_real(r->timeout_ns / 1e9));
+			    json_real(fv_seconds(r->timeout_ns)));
 	json_object_set_new(root, "exchanges", json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I}",
 		"answered", (json_int_t)t->answered,
 		"unanswered", (json_int_t)fv_tally_lost(t),
@@ -291,7 +292,7 @@ json_t *fv_exchange_json(const struct fv_exchange *x, uint64_t now_ns,
 
 		if ((x->seen & FV_SEEN(sp->from)) && (x->seen & FV_SEEN(sp->to)))
 			json_object_set_new(lat, fv_segment_word(sp->seg),
-				json_real((x->seen_ns[sp->to] - x->seen_ns[sp->from]) / 1e9));
+				json_real(fv_seconds(x->seen_ns[sp->to] - x->seen_ns[sp->from])));
 	}
 	j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:I}",
 		      "time", when, "cookie", cookie, "outcome", outcome,

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "report.h"
+#include "util.h"
 
 static void leg_line(FILE *out, const struct fv_report *r, int point,
 		     enum fv_leg leg, const char *label)
@@ -185,7 +186,8 @@ void fv_wall_clock(uint64_t mono_ns, uint64_t now_mono_ns, char *buf,
 	time_t sec;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	t = ts.tv_sec + ts.tv_nsec / 1e9 - (double)(now_mono_ns - mono_ns) / 1e9;
+	t = ts.tv_sec + fv_seconds(ts.tv_nsec) -
+	    ((double)now_mono_ns - (double)mono_ns) / NS_PER_SEC;
 	sec = (time_t)t;
 	localtime_r(&sec, &tm);
 	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -218,7 +220,7 @@ void fv_exchange_line(const struct fv_exchange *x, uint64_t now_ns,
 			continue;
 		off += snprintf(buf + off, len - off, "  %s %.3f ms",
 				fv_segment_word(sp->seg),
-				(x->seen_ns[sp->to] - x->seen_ns[sp->from]) / 1e6);
+				(double)(x->seen_ns[sp->to] - x->seen_ns[sp->from]) / NS_PER_MS);
 	}
 	if (off < len && (x->seen & (FV_SEEN(FV_STAGE_N3) | FV_SEEN(FV_STAGE_C4)))) {
 		fv_format_refid(x->refid, x->stratum, refid, sizeof(refid));
@@ -230,5 +232,5 @@ void fv_exchange_line(const struct fv_exchange *x, uint64_t now_ns,
 	}
 	if (off < len && !strcmp(outcome, "lost"))
 		snprintf(buf + off, len - off, "  (no reply after %.1f s)",
-			 timeout_ns / 1e9);
+			 fv_seconds(timeout_ns));
 }

@@ -699,7 +699,7 @@ int fv_session_poll(struct fv_session *s, int timeout_ms)
 		s->drops_checked_ns = now;
 		fv_session_drops_update(s, s->reply_timeout_ns);
 	}
-	if (now - s->ifaces_checked_ns > 1000000000ull) {
+	if (now - s->ifaces_checked_ns > NS_PER_SEC) {
 		s->ifaces_checked_ns = now;
 		fv_session_check_ifaces(s);
 	}

@@ -119,7 +119,7 @@ __attribute__((constructor)) static void timens_offset_init(void)
 		return;
 	while (fscanf(f, "%31s %lld %ld", name, &sec, &nsec) == 3) {
 		if (!strcmp(name, "monotonic"))
-			timens_mono_ns = sec * 1000000000ll + nsec;
+			timens_mono_ns = sec * (int64_t)NS_PER_SEC + nsec;
 	}
 	fclose(f);
 }
@@ -129,7 +129,7 @@ uint64_t fv_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec - timens_mono_ns;
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec - timens_mono_ns;
 }
 
 int fv_ready_file_write(const char *path)

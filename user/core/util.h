@@ -19,6 +19,11 @@ extern bool fv_verbose;
 /* Time, in the units the kernel and the CLI speak. */
 #define NS_PER_SEC	1000000000ull
 #define NS_PER_MS	1000000ull
+/* A count of nanoseconds in seconds, for output. */
+static inline double fv_seconds(uint64_t ns)
+{
+	return (double)ns / NS_PER_SEC;
+}
 /* The longest --duration, --window or timeout any command takes. */
 #define FV_MAX_SECONDS	(7 * 24 * 3600.0)
 
