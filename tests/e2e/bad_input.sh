@@ -137,6 +137,14 @@ bad "rules: octet 300" "bad --vpc '300.0.0.0/8'" -- $FV rules --vpc 300.0.0.0/8
 bad "rules: client port 0" "bad --client-port '0'" -- $FV rules --client-port 0
 bad "rules: reversed range" "bad --client-port '2000-1000'" -- $FV rules --client-port 2000-1000
 bad "rules: --json and --aws" "--json, --aws and --text exclude each other" -- $FV rules --json --aws
+bad "rules: --vpc without a value" "option '--vpc' needs a value" -- $FV rules --vpc
+bad "rules: --json=1 (takes no value)" "option '--json' takes no value" -- $FV rules --json=1
+bad "cleanup: --instance twice" "--instance given twice" -- $FV cleanup --instance a --instance b
+
+# Options a command would ignore are refused, each command its own table.
+bad "watch --json (watch draws, it prints no JSON)" "unknown option '--json'" -- $FV watch --nat $NS:lo --json
+bad "verify --window (verify judges its --duration)" "unknown option '--window'" -- $FV verify --nat $NS:lo --window 3
+bad "acl-check --aws (a rules format)" "unknown option '--aws'" -- $FV acl-check --acls tests/fixtures/acl/aws-ntp.json --aws
 
 # lab: missing values, unreadable ACLs (nothing is built).
 bad "lab up: --shape without value" "option '--shape' needs a value" -- $FV lab up --shape
