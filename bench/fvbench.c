@@ -38,9 +38,9 @@
 #include "point.h"
 #include "session.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define MAX_ROUNDS	64
-#define BATCH		64
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_ROUNDS    64
+#define BATCH	      64
 
 static const char *empty_obj_path = ".output/tests/bench_empty.bpf.o";
 
@@ -54,7 +54,8 @@ static double now_s(void)
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "fvbench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	fprintf(stderr, "fvbench: %s: %s\n", what,
+		strerror(err < 0 ? -err : err));
 	exit(2);
 }
 
@@ -66,7 +67,8 @@ static long parse_long(const char *s, long lo, long hi, const char *what)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "fvbench: bad %s '%s' (%ld..%ld)\n", what, s, lo, hi);
+		fprintf(stderr, "fvbench: bad %s '%s' (%ld..%ld)\n", what, s,
+			lo, hi);
 		exit(2);
 	}
 	return v;
@@ -81,7 +83,8 @@ static void pin_cpu(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
-		fprintf(stderr, "fvbench: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+		fprintf(stderr, "fvbench: cannot pin to CPU %d: %s\n", cpu,
+			strerror(errno));
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -178,7 +181,7 @@ static void build(struct frame *f, int flags, __u16 sport, __u16 dport,
 	be16(p + 2, dport);
 	if (flags & F_TCP) {
 		p[12] = 5 << 4;
-		p[13] = 0x10;	/* ACK */
+		p[13] = 0x10; /* ACK */
 		p += 20;
 	} else {
 		be16(p + 4, 8 + payload);
@@ -195,7 +198,7 @@ static void build(struct frame *f, int flags, __u16 sport, __u16 dport,
 	}
 	f->len = p - f->b;
 	if (f->len < 60)
-		f->len = 60;	/* minimum frame, padded */
+		f->len = 60; /* minimum frame, padded */
 }
 
 static struct frame frames[] = {
@@ -275,9 +278,9 @@ static int on_event(void *ctx, void *data, size_t len)
 }
 
 struct prog_case {
-	const char *hook;	/* "xdp" or "tc" */
-	const char *variant;	/* "empty", "no_event", "with_event" */
-	int frame;		/* -1: the floor, any frame (tcp4) */
+	const char *hook;    /* "xdp" or "tc" */
+	const char *variant; /* "empty", "no_event", "with_event" */
+	int frame;	     /* -1: the floor, any frame (tcp4) */
 	int fd;
 	struct ring_buffer *rb;
 	double ns[MAX_ROUNDS];
@@ -307,8 +310,12 @@ static int cmd_prog(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "r:n:c:o:")) != -1) {
 		switch (opt) {
-		case 'r': rounds = parse_long(optarg, 1, MAX_ROUNDS, "rounds"); break;
-		case 'n': repeat = parse_long(optarg, 1000, 100000000, "repeat"); break;
+		case 'r':
+			rounds = parse_long(optarg, 1, MAX_ROUNDS, "rounds");
+			break;
+		case 'n':
+			repeat = parse_long(optarg, 1000, 100000000, "repeat");
+			break;
 		case 'c': cpu = parse_long(optarg, -1, 1023, "cpu"); break;
 		case 'o': empty_obj_path = optarg; break;
 		default: return 2;
@@ -329,20 +336,33 @@ static int cmd_prog(int argc, char **argv)
 		bool xdp = !strcmp(hooks[h], "xdp");
 		struct bpf_program *p;
 
-		p = bpf_object__find_program_by_name(empty, xdp ? "empty_xdp" : "empty_tc");
-		cases[n++] = (struct prog_case){ .hook = hooks[h], .variant = "empty",
-						 .frame = -1, .fd = bpf_program__fd(p) };
+		p = bpf_object__find_program_by_name(empty, xdp ? "empty_xdp"
+								: "empty_tc");
+		cases[n++] = (struct prog_case){ .hook = hooks[h],
+						 .variant = "empty",
+						 .frame = -1,
+						 .fd = bpf_program__fd(p) };
 		for (i = 0; i < (int)ARRAY_SIZE(frames); i++) {
-			cases[n++] = (struct prog_case){ .hook = hooks[h], .variant = "no_event",
-				.frame = i, .fd = bpf_program__fd(xdp ? noev->progs.fv_xdp_ingress
-						    : noev->progs.fv_tc_egress) };
+			cases[n++] = (struct prog_case){
+				.hook = hooks[h],
+				.variant = "no_event",
+				.frame = i,
+				.fd = bpf_program__fd(
+					xdp ? noev->progs.fv_xdp_ingress
+					    : noev->progs.fv_tc_egress)
+			};
 			if (!frames[i].ntp)
 				continue;
-			cases[n] = (struct prog_case){ .hook = hooks[h], .variant = "with_event",
-				.frame = i, .fd = bpf_program__fd(xdp ? ev->progs.fv_xdp_ingress
-						    : ev->progs.fv_tc_egress) };
-			cases[n].rb = ring_buffer__new(bpf_map__fd(ev->maps.events),
-						       on_event, &events, NULL);
+			cases[n] = (struct prog_case){
+				.hook = hooks[h],
+				.variant = "with_event",
+				.frame = i,
+				.fd = bpf_program__fd(xdp ? ev->progs.fv_xdp_ingress
+							  : ev->progs.fv_tc_egress)
+			};
+			cases[n].rb =
+				ring_buffer__new(bpf_map__fd(ev->maps.events),
+						 on_event, &events, NULL);
 			if (!cases[n].rb)
 				die("ring_buffer__new", errno);
 			n++;
@@ -351,15 +371,18 @@ static int cmd_prog(int argc, char **argv)
 	/* Warm up, then rounds interleaving every case so that drift hits all
 	 * of them alike. */
 	for (i = 0; i < n; i++)
-		run_once(cases[i].fd, &frames[cases[i].frame < 0 ? 0 : cases[i].frame],
+		run_once(cases[i].fd,
+			 &frames[cases[i].frame < 0 ? 0 : cases[i].frame],
 			 repeat / 10, cases[i].rb, NULL);
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < n; i++)
-			cases[i].ns[r] = run_once(cases[i].fd,
+			cases[i].ns[r] = run_once(
+				cases[i].fd,
 				&frames[cases[i].frame < 0 ? 0 : cases[i].frame],
 				repeat, cases[i].rb, &cases[i].kns[r]);
 
-	printf("{\"rounds\": %d, \"repeat\": %d, \"cpu\": %d, \"results\": [", rounds, repeat, cpu);
+	printf("{\"rounds\": %d, \"repeat\": %d, \"cpu\": %d, \"results\": [",
+	       rounds, repeat, cpu);
 	for (i = 0; i < n; i++) {
 		struct prog_case *c = &cases[i];
 		struct summary s = summarize(c->ns, rounds);
@@ -377,9 +400,10 @@ static int cmd_prog(int argc, char **argv)
 		       "\"kernel_ns_median\": %.0f, \"over_floor_ns\": %.2f, \"ratio_to_floor\": %.3f}",
 		       i ? "," : "", c->hook, c->variant,
 		       c->frame < 0 ? "any" : frames[c->frame].name,
-		       c->frame < 0 ? "empty program returning PASS/OK (the floor)" : frames[c->frame].what,
-		       frames[c->frame < 0 ? 0 : c->frame].len,
-		       s.median, s.min, s.max, summarize(kv, rounds).median,
+		       c->frame < 0 ? "empty program returning PASS/OK (the floor)"
+				    : frames[c->frame].what,
+		       frames[c->frame < 0 ? 0 : c->frame].len, s.median, s.min,
+		       s.max, summarize(kv, rounds).median,
 		       s.median - floor.median, s.median / floor.median);
 	}
 	printf("\n], \"events_received\": %llu, \"no_event_limited\": %llu, "
@@ -413,7 +437,8 @@ static double cause_drops(int n)
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	t0 = now_s();
 	for (int i = 0; i < n; i++)
-		sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&to, sizeof(to));
+		sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&to,
+		       sizeof(to));
 	t0 = now_s() - t0;
 	close(fd);
 	return t0 * 1e9 / n;
@@ -443,15 +468,20 @@ static int cmd_drops(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "r:n:w:o:")) != -1) {
 		switch (opt) {
-		case 'r': rounds = parse_long(optarg, 1, MAX_ROUNDS, "rounds"); break;
-		case 'n': sends = parse_long(optarg, 100, 10000000, "sends"); break;
+		case 'r':
+			rounds = parse_long(optarg, 1, MAX_ROUNDS, "rounds");
+			break;
+		case 'n':
+			sends = parse_long(optarg, 100, 10000000, "sends");
+			break;
 		case 'w': watched = optarg; break;
 		case 'o': empty_obj_path = optarg; break;
 		default: return 2;
 		}
 	}
 	if (!watched) {
-		fprintf(stderr, "fvbench drops: -w NETNS (a namespace other than this one) is required\n");
+		fprintf(stderr,
+			"fvbench drops: -w NETNS (a namespace other than this one) is required\n");
 		return 2;
 	}
 	err = fv_netns_inum(watched, &inum);
@@ -465,11 +495,12 @@ static int cmd_drops(int argc, char **argv)
 		die(empty_obj_path, errno);
 	p = bpf_object__find_program_by_name(empty, "empty_kfree_skb");
 	bpf_object__for_each_program(p, empty)
-		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), "empty_kfree_skb"));
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p),
+						     "empty_kfree_skb"));
 	if (bpf_object__load(empty))
 		die("loading the empty tp_btf/kfree_skb program", errno);
 	p = bpf_object__find_program_by_name(empty, "empty_kfree_skb");
-	cause_drops(sends / 10);	/* warm up */
+	cause_drops(sends / 10); /* warm up */
 	for (r = 0; r < rounds; r++) {
 		struct bpf_link *l;
 		struct fv_drops *d;
@@ -485,7 +516,8 @@ static int cmd_drops(int argc, char **argv)
 		bpf_link__destroy(l);
 		floor_ns[r] = c1 > c0 ? (double)(n1 - n0) / (c1 - c0) : 0;
 
-		err = fv_drops_start(&d, &inum, 1, FV_NTP_PORT_DEFAULT, errbuf, sizeof(errbuf));
+		err = fv_drops_start(&d, &inum, 1, FV_NTP_PORT_DEFAULT, errbuf,
+				     sizeof(errbuf));
 		if (err) {
 			fprintf(stderr, "fvbench: drops: %s\n", errbuf);
 			return 2;
@@ -500,8 +532,10 @@ static int cmd_drops(int argc, char **argv)
 		drops_ns[r] = c1 > c0 ? (double)(n1 - n0) / (c1 - c0) : 0;
 	}
 	{
-		struct summary f = summarize(floor_ns, rounds), d = summarize(drops_ns, rounds);
-		struct summary b = summarize(base_ns, rounds), sf = summarize(send_floor, rounds);
+		struct summary f = summarize(floor_ns, rounds),
+			       d = summarize(drops_ns, rounds);
+		struct summary b = summarize(base_ns, rounds),
+			       sf = summarize(send_floor, rounds);
 		struct summary sd = summarize(send_drops, rounds);
 
 		printf("{\"rounds\": %d, \"sends\": %d, "
@@ -510,8 +544,9 @@ static int cmd_drops(int argc, char **argv)
 		       "\"over_floor_ns\": %.1f, \"ratio_to_floor\": %.2f, "
 		       "\"sender_ns_per_drop_nothing\": %.0f, \"sender_ns_per_drop_empty\": %.0f, "
 		       "\"sender_ns_per_drop_drops\": %.0f}\n",
-		       rounds, sends, f.median, f.min, f.max, d.median, d.min, d.max,
-		       d.median - f.median, d.median / f.median, b.median, sf.median, sd.median);
+		       rounds, sends, f.median, f.min, f.max, d.median, d.min,
+		       d.max, d.median - f.median, d.median / f.median,
+		       b.median, sf.median, sd.median);
 	}
 	bpf_object__close(empty);
 	close(stats_fd);
@@ -531,13 +566,16 @@ static int cmd_attach(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "r:s:")) != -1) {
 		switch (opt) {
-		case 'r': rounds = parse_long(optarg, 1, MAX_ROUNDS, "rounds"); break;
+		case 'r':
+			rounds = parse_long(optarg, 1, MAX_ROUNDS, "rounds");
+			break;
 		case 's': spec = optarg; break;
 		default: return 2;
 		}
 	}
 	if (!spec) {
-		fprintf(stderr, "fvbench attach: -s NETNS:IF[,IF...] is required\n");
+		fprintf(stderr,
+			"fvbench attach: -s NETNS:IF[,IF...] is required\n");
 		return 2;
 	}
 	if (fv_host_parse(spec, FV_ROLE_NAT, &host, errbuf, sizeof(errbuf))) {
@@ -551,7 +589,8 @@ static int cmd_attach(int argc, char **argv)
 		if (!s)
 			die("calloc", ENOMEM);
 		t0 = now_s();
-		err = fv_session_start(s, &host, 1, FV_NTP_PORT_DEFAULT, errbuf, sizeof(errbuf));
+		err = fv_session_start(s, &host, 1, FV_NTP_PORT_DEFAULT, errbuf,
+				       sizeof(errbuf));
 		start[r] = (now_s() - t0) * 1e3;
 		if (err) {
 			fprintf(stderr, "fvbench: %s\n", errbuf);
@@ -563,12 +602,14 @@ static int cmd_attach(int argc, char **argv)
 		free(s);
 	}
 	{
-		struct summary a = summarize(start, rounds), d = summarize(stop, rounds);
+		struct summary a = summarize(start, rounds),
+			       d = summarize(stop, rounds);
 
 		printf("{\"interfaces\": %d, \"rounds\": %d, "
 		       "\"start_ms_median\": %.1f, \"start_ms_min\": %.1f, \"start_ms_max\": %.1f, "
 		       "\"stop_ms_median\": %.1f, \"stop_ms_min\": %.1f, \"stop_ms_max\": %.1f}\n",
-		       host.n_ifaces, rounds, a.median, a.min, a.max, d.median, d.min, d.max);
+		       host.n_ifaces, rounds, a.median, a.min, a.max, d.median,
+		       d.min, d.max);
 	}
 	return 0;
 }
@@ -595,7 +636,8 @@ static int cmd_send(int argc, char **argv)
 	int port = 0, sport = 0, size = 18, opt, fd, cpu = -1;
 	double duration = 3, t0, t;
 	bool ntp = false;
-	struct sockaddr_in to = { .sin_family = AF_INET }, from = { .sin_family = AF_INET };
+	struct sockaddr_in to = { .sin_family = AF_INET },
+			   from = { .sin_family = AF_INET };
 	static __u8 bufs[BATCH][64];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
@@ -605,10 +647,21 @@ static int cmd_send(int argc, char **argv)
 		switch (opt) {
 		case 'd': dst = optarg; break;
 		case 'p': port = parse_long(optarg, 1, 65535, "port"); break;
-		case 's': sport = parse_long(optarg, 0, 65535, "source port"); break;
-		case 't': duration = parse_long(optarg, 1, 3600000, "duration (ms)") / 1e3; break;
-		case 'l': size = parse_long(optarg, 1, 64, "payload size"); break;
-		case 'n': ntp = true; size = 48; break;
+		case 's':
+			sport = parse_long(optarg, 0, 65535, "source port");
+			break;
+		case 't':
+			duration =
+				parse_long(optarg, 1, 3600000, "duration (ms)") /
+				1e3;
+			break;
+		case 'l':
+			size = parse_long(optarg, 1, 64, "payload size");
+			break;
+		case 'n':
+			ntp = true;
+			size = 48;
+			break;
 		case 'c': cpu = parse_long(optarg, -1, 1023, "cpu"); break;
 		default: return 2;
 		}
@@ -630,7 +683,7 @@ static int cmd_send(int argc, char **argv)
 	for (int i = 0; i < BATCH; i++) {
 		memset(bufs[i], 0, sizeof(bufs[i]));
 		if (ntp)
-			bufs[i][0] = 4 << 3 | 3;	/* NTPv4, client */
+			bufs[i][0] = 4 << 3 | 3; /* NTPv4, client */
 		iov[i].iov_base = bufs[i];
 		iov[i].iov_len = size;
 		msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -642,7 +695,7 @@ static int cmd_send(int argc, char **argv)
 	do {
 		int n;
 
-		if (ntp)	/* a distinct transmit timestamp (cookie) per request */
+		if (ntp) /* a distinct transmit timestamp (cookie) per request */
 			for (int i = 0; i < BATCH; i++)
 				put_be64(bufs[i] + 40, seq++);
 		n = sendmmsg(fd, msgs, BATCH, 0);
@@ -650,7 +703,7 @@ static int cmd_send(int argc, char **argv)
 		if (n > 0) {
 			sent += n;
 			if (ntp && n < BATCH)
-				seq -= BATCH - n;	/* unsent cookies are reused */
+				seq -= BATCH - n; /* unsent cookies are reused */
 		} else {
 			errors++;
 			if (ntp)
@@ -680,7 +733,11 @@ static int cmd_sink(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "p:t:rc:")) != -1) {
 		switch (opt) {
 		case 'p': port = parse_long(optarg, 1, 65535, "port"); break;
-		case 't': duration = parse_long(optarg, 1, 3600000, "duration (ms)") / 1e3; break;
+		case 't':
+			duration =
+				parse_long(optarg, 1, 3600000, "duration (ms)") /
+				1e3;
+			break;
 		case 'r': reply = true; break;
 		case 'c': cpu = parse_long(optarg, -1, 1023, "cpu"); break;
 		default: return 2;
@@ -730,9 +787,10 @@ static int cmd_sink(int argc, char **argv)
 
 			iov[i].iov_len = msgs[i].msg_len;
 			if (msgs[i].msg_len >= 48) {
-				b[0] = (b[0] & 0x38) | 4;	/* server */
-				b[1] = 2;			/* stratum */
-				memcpy(b + 24, b + 40, 8);	/* origin = their transmit */
+				b[0] = (b[0] & 0x38) | 4; /* server */
+				b[1] = 2;		  /* stratum */
+				memcpy(b + 24, b + 40,
+				       8); /* origin = their transmit */
 				put_be64(b + 40, ~0ull - replied - i);
 			}
 		}
@@ -761,7 +819,8 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sink"))
 		return cmd_sink(argc - 1, argv + 1);
-	fprintf(stderr, "usage: fvbench prog|drops|attach|send|sink [options]\n"
+	fprintf(stderr,
+		"usage: fvbench prog|drops|attach|send|sink [options]\n"
 		"  prog   [-r ROUNDS] [-n REPEAT] [-c CPU]\n"
 		"  drops  -w WATCHED_NETNS [-r ROUNDS] [-n SENDS]\n"
 		"  attach -s NETNS:IF[,IF...] [-r ROUNDS]\n"

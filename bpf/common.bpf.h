@@ -16,8 +16,8 @@
 
 #define ETH_P_IP_BE	bpf_htons(0x0800)
 #define ETH_P_IPV6_BE	bpf_htons(0x86DD)
-#define IP_MF_OFFSET_BE	bpf_htons(0x3FFF)	/* MF flag and fragment offset */
-#define FV_IPV6_EXT_MAX	6
+#define IP_MF_OFFSET_BE bpf_htons(0x3FFF) /* MF flag and fragment offset */
+#define FV_IPV6_EXT_MAX 6
 
 /* The start of every IPv6 extension header we walk. */
 struct ipv6_ext {
@@ -56,8 +56,7 @@ static __always_inline bool ipv6_is_ext(__u8 nexthdr)
 	case IPPROTO_ROUTING:
 	case IPPROTO_DSTOPTS:
 	case IPPROTO_AH:
-	case IPPROTO_FRAGMENT:
-		return true;
+	case IPPROTO_FRAGMENT: return true;
 	}
 	return false;
 }

@@ -24,8 +24,8 @@
 #include "drops.h"
 #include "common.bpf.h"
 
-#define FV_NH_UNSET		0xffff
-#define SKB_DST_PTRMASK		~1UL
+#define FV_NH_UNSET	0xffff
+#define SKB_DST_PTRMASK ~1UL
 
 /* Set by user space between open and load (fv_drops_start's port), in
  * network byte order; the default is the main program's. */
@@ -58,7 +58,7 @@ struct {
 
 /* A field through the BTF pointer (tp_btf) or a probe read (raw_tp).
  * btf is a constant in each caller: the other branch is compiled out. */
-#define RD(btf, p, f)	((btf) ? (p)->f : BPF_CORE_READ(p, f))
+#define RD(btf, p, f) ((btf) ? (p)->f : BPF_CORE_READ(p, f))
 
 /* The skb's netns: its device's, or its socket's when it has no device
  * (locally generated, before the output device is set). 0 if neither. */

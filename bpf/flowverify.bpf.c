@@ -16,12 +16,12 @@
 #include "common.bpf.h"
 
 #define ETH_P_8021Q_BE	bpf_htons(0x8100)
-#define ETH_P_8021AD_BE	bpf_htons(0x88A8)
+#define ETH_P_8021AD_BE bpf_htons(0x88A8)
 #define FV_VLAN_MAX	2
 
 /* Set by user space between open and load, in network byte order. */
 const volatile __be16 ntp_port_be = bpf_htons(FV_NTP_PORT_DEFAULT);
-const volatile __u64 event_rate = FV_EVENT_RATE_DEFAULT;	/* per CPU per s */
+const volatile __u64 event_rate = FV_EVENT_RATE_DEFAULT; /* per CPU per s */
 const volatile __u64 event_burst = FV_EVENT_BURST_DEFAULT;
 
 struct {
@@ -64,17 +64,17 @@ struct hdr_cursor {
 };
 
 enum {
-	FV_WHY_NOT_NTP = FV_STAT_MAX,	/* other traffic: not counted */
-	FV_WHY_CUT,	/* UDP/NTP header past data_end: pull, or count */
+	FV_WHY_NOT_NTP = FV_STAT_MAX, /* other traffic: not counted */
+	FV_WHY_CUT, /* UDP/NTP header past data_end: pull, or count */
 };
 
 /* Negative: 0 is both an ethertype and FV_STAT_ETH_TRUNCATED. */
-#define FV_STOP(why)	(-1 - (int)(why))
+#define FV_STOP(why) (-1 - (int)(why))
 
 /* What the core tells the entry points. */
 enum fv_verdict {
 	FV_DONE = 0,
-	FV_NEED_PULL,	/* tc: pull into the linear area, look again */
+	FV_NEED_PULL, /* tc: pull into the linear area, look again */
 };
 
 static __always_inline bool eth_is_vlan(__be16 proto)
@@ -149,8 +149,8 @@ static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
 }
 
 /* Up to FV_IPV6_EXT_MAX extension headers: IPPROTO_UDP if UDP follows. */
-static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh,
-					  void *data_end, __u8 nexthdr)
+static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh, void *data_end,
+					  __u8 nexthdr)
 {
 	int i;
 
@@ -168,10 +168,8 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh,
 		nexthdr = ext->nexthdr;
 	}
 	if (nexthdr != IPPROTO_UDP) {
-		if (nexthdr == IPPROTO_HOPOPTS ||
-		    nexthdr == IPPROTO_ROUTING ||
-		    nexthdr == IPPROTO_DSTOPTS ||
-		    nexthdr == IPPROTO_AH)
+		if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+		    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_AH)
 			return FV_STOP(FV_STAT_IPV6_EXT_TOO_DEEP);
 		if (nexthdr == IPPROTO_FRAGMENT)
 			return FV_STOP(FV_STAT_IPV6_FRAGMENT);
@@ -225,8 +223,8 @@ static __always_inline int check_lengths(void *data, void *l3, void *udp,
 	__u32 l3_avail = wire_len - (__u32)(l3 - data);
 
 	if (l3_len > l3_avail)
-		return FV_STOP(proto == ETH_P_IP_BE ? FV_STAT_IPV4_TRUNCATED :
-						      FV_STAT_IPV6_TRUNCATED);
+		return FV_STOP(proto == ETH_P_IP_BE ? FV_STAT_IPV4_TRUNCATED
+						    : FV_STAT_IPV6_TRUNCATED);
 	if (udp_len > udp_room || udp_room > l3_len)
 		return FV_STOP(FV_STAT_UDP_TRUNCATED);
 	return 0;
@@ -235,7 +233,8 @@ static __always_inline int check_lengths(void *data, void *l3, void *udp,
 /* Counts why parsing stopped; a cut header on tc asks for a pull first.
  * A case per counter: one stat_inc with a variable index would have every
  * exit set that index, lengthening the path of all other traffic. */
-#define FV_COUNT(stat)	case stat: stat_inc(&stats, stat); break
+#define FV_COUNT(stat) \
+	case stat: stat_inc(&stats, stat); break
 
 static __always_inline enum fv_verdict fv_stop(int ret, bool can_pull)
 {
@@ -245,15 +244,15 @@ static __always_inline enum fv_verdict fv_stop(int ret, bool can_pull)
 			return FV_NEED_PULL;
 		stat_inc(&stats, FV_STAT_UDP_TRUNCATED);
 		break;
-	FV_COUNT(FV_STAT_ETH_TRUNCATED);
-	FV_COUNT(FV_STAT_VLAN_TOO_DEEP);
-	FV_COUNT(FV_STAT_IPV4_TRUNCATED);
-	FV_COUNT(FV_STAT_IPV4_FRAGMENT);
-	FV_COUNT(FV_STAT_IPV6_TRUNCATED);
-	FV_COUNT(FV_STAT_IPV6_EXT_TOO_DEEP);
-	FV_COUNT(FV_STAT_IPV6_FRAGMENT);
-	FV_COUNT(FV_STAT_UDP_TRUNCATED);
-	FV_COUNT(FV_STAT_NTP_SHORT);
+		FV_COUNT(FV_STAT_ETH_TRUNCATED);
+		FV_COUNT(FV_STAT_VLAN_TOO_DEEP);
+		FV_COUNT(FV_STAT_IPV4_TRUNCATED);
+		FV_COUNT(FV_STAT_IPV4_FRAGMENT);
+		FV_COUNT(FV_STAT_IPV6_TRUNCATED);
+		FV_COUNT(FV_STAT_IPV6_EXT_TOO_DEEP);
+		FV_COUNT(FV_STAT_IPV6_FRAGMENT);
+		FV_COUNT(FV_STAT_UDP_TRUNCATED);
+		FV_COUNT(FV_STAT_NTP_SHORT);
 	}
 	return FV_DONE;
 }
@@ -263,7 +262,10 @@ static __always_inline void count_flow(const struct fv_flow_key *key,
 				       __u32 l3_len, __u64 now)
 {
 	struct fv_flow_val *val, init = {
-		.packets = 1, .bytes = l3_len, .first_ns = now, .last_ns = now,
+		.packets = 1,
+		.bytes = l3_len,
+		.first_ns = now,
+		.last_ns = now,
 	};
 	long err;
 
@@ -299,7 +301,7 @@ static __always_inline bool event_allowed(__u64 now)
 		return false;
 	elapsed = now - b->last_ns;
 	if (elapsed > one)
-		elapsed = one;	/* a full second refills the bucket anyway */
+		elapsed = one; /* a full second refills the bucket anyway */
 	b->last_ns = now;
 	b->tokens += elapsed * event_rate;
 	if (b->tokens > event_burst * one)
@@ -315,8 +317,7 @@ static __always_inline bool event_allowed(__u64 now)
  * index only here: two or three dependent loads every other packet skips. */
 static __always_inline void fv_record(void *ctx, __u8 hook,
 				      struct fv_flow_key *key,
-				      struct udphdr *udp, __u32 l3_len,
-				      __u8 mode)
+				      struct udphdr *udp, __u32 l3_len, __u8 mode)
 {
 	struct fv_event *ev;
 	__u64 now;
@@ -361,9 +362,8 @@ static __always_inline void fv_record(void *ctx, __u8 hook,
  * __sk_buff). Each family parses up to the port test before the paths
  * join: joined earlier, every packet would carry its family along. */
 static __always_inline enum fv_verdict fv_observe(void *ctx, void *data,
-						  void *data_end,
-						  __u32 wire_len, __u8 hook,
-						  bool can_pull)
+						  void *data_end, __u32 wire_len,
+						  __u8 hook, bool can_pull)
 {
 	struct hdr_cursor nh = { .pos = data };
 	struct fv_flow_key key;

@@ -26,7 +26,8 @@ static void host(const char *s, enum fv_role role)
 	}
 	FZ_CHECK(h.n_ifaces >= 1 && h.n_ifaces <= FV_MAX_IFACES);
 	FZ_CHECK(memchr(h.netns, '\0', sizeof(h.netns)));
-	FZ_CHECK(!strchr(h.netns, '/') && strcmp(h.netns, ".") && strcmp(h.netns, ".."));
+	FZ_CHECK(!strchr(h.netns, '/') && strcmp(h.netns, ".") &&
+		 strcmp(h.netns, ".."));
 	for (i = 0; i < h.n_ifaces; i++) {
 		size_t n = strnlen(h.ifname[i], IF_NAMESIZE);
 
@@ -106,7 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: number(s); break;
 	case 3: ports(s); break;
 	case 4: cidr(s, data[0] & 8); break;
-	case 5: if (!acl_proto_parse(s, &proto)) FZ_CHECK(proto >= -1 && proto <= 255); break;
+	case 5:
+		if (!acl_proto_parse(s, &proto))
+			FZ_CHECK(proto >= -1 && proto <= 255);
+		break;
 	case 6: listen_addr(s); break;
 	}
 	free(s);

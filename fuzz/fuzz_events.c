@@ -9,7 +9,7 @@
 #include "session.h"
 #include "verdict.h"
 
-#define FZ_XT_CAP	64	/* small: eviction is exercised */
+#define FZ_XT_CAP 64 /* small: eviction is exercised */
 
 static const uint8_t nat_addr[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 5 };
 static const uint8_t cli_addr[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 1, 10 };
@@ -39,13 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&e, data + off + 1, sizeof(e));
 		/* Addresses the classifier knows, often: legs get joined. */
 		if (data[off] & 2)
-			memcpy(e.key.saddr, data[off] & 4 ? nat_addr : cli_addr, 16);
+			memcpy(e.key.saddr, data[off] & 4 ? nat_addr : cli_addr,
+			       16);
 		if (data[off] & 8)
-			memcpy(e.key.daddr, data[off] & 16 ? nat_addr : cli_addr, 16);
+			memcpy(e.key.daddr,
+			       data[off] & 16 ? nat_addr : cli_addr, 16);
 		fv_session_ingest(&s, data[off] & 1, &e);
 	}
 	FZ_CHECK(s.events == (size > 1 ? (size - 1) / (1 + sizeof(e)) : 0));
-	FZ_CHECK(s.forwarded.n <= FV_ENDPOINTS_MAX && s.nat_own.n <= FV_ENDPOINTS_MAX);
+	FZ_CHECK(s.forwarded.n <= FV_ENDPOINTS_MAX &&
+		 s.nat_own.n <= FV_ENDPOINTS_MAX);
 	FZ_CHECK(s.xt.count <= s.xt.capacity);
 	fv_xtable_tally(&s.xt, 0, UINT64_MAX, UINT64_MAX / 2, 1000000000ull, &t);
 	FZ_CHECK(t.answered + fv_tally_lost(&t) <= FZ_XT_CAP + s.events);

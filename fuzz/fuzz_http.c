@@ -83,12 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		got += n;
 		if (got == sizeof(reply) - 1)
-			got = 0;	/* only the start matters */
+			got = 0; /* only the start matters */
 	}
 	close(fd);
 	/* The route ran only for an authorised GET or HEAD. */
 	if (routed != before) {
-		FZ_CHECK(memmem(data, size, "GET", 3) || memmem(data, size, "HEAD", 4));
+		FZ_CHECK(memmem(data, size, "GET", 3) ||
+			 memmem(data, size, "HEAD", 4));
 		/* base64("fv:secret") */
 		FZ_CHECK(memmem(data, size, "ZnY6c2VjcmV0", 12));
 	}

@@ -5,32 +5,32 @@
 
 #include <linux/types.h>
 
-#define FV_NTP_PORT_DEFAULT	123
-#define FV_NTP_HDR_LEN		48
-#define FV_NTP_MODE_REQUEST	3
-#define FV_NTP_MODE_REPLY	4
-#define FV_NTP_MODE_MASK	0x07	/* the mode: low 3 bits of byte 0 */
+#define FV_NTP_PORT_DEFAULT 123
+#define FV_NTP_HDR_LEN	    48
+#define FV_NTP_MODE_REQUEST 3
+#define FV_NTP_MODE_REPLY   4
+#define FV_NTP_MODE_MASK    0x07 /* the mode: low 3 bits of byte 0 */
 
 /* Flow table size: one entry per distinct (interface, hook, addresses,
  * ports, mode). A NAT with a few thousand NTP clients uses a few thousand;
  * when full, new flows are counted in FV_STAT_FLOW_TABLE_FULL, never lost
  * silently. Per-CPU values: 32 bytes * CPUs per entry. */
-#define FV_FLOW_MAX_ENTRIES	16384
-#define FV_EVENT_RING_BYTES	(1 << 20)
+#define FV_FLOW_MAX_ENTRIES 16384
+#define FV_EVENT_RING_BYTES (1 << 20)
 
 /* Events are rate-limited per CPU (a token bucket) so an NTP flood costs
  * bounded user-space work; counters stay exact. */
-#define FV_EVENT_RATE_DEFAULT	20000	/* events per second per CPU */
-#define FV_EVENT_BURST_DEFAULT	2000
+#define FV_EVENT_RATE_DEFAULT  20000 /* events per second per CPU */
+#define FV_EVENT_BURST_DEFAULT 2000
 
 /* Map names user space looks up; at most 15 characters. */
-#define FV_MAP_FLOWS		"flows"
-#define FV_MAP_STATS		"stats"
-#define FV_MAP_EVENTS		"events"
+#define FV_MAP_FLOWS  "flows"
+#define FV_MAP_STATS  "stats"
+#define FV_MAP_EVENTS "events"
 
 struct fv_event_budget {
 	__u64 last_ns;
-	__u64 tokens;		/* in units of 1/1e9 event */
+	__u64 tokens; /* in units of 1/1e9 event */
 };
 
 /* Where a packet was seen. Ingress is XDP, or tc ingress when the
@@ -52,54 +52,54 @@ static inline int fv_hook_is_egress(__u8 hook)
 enum fv_stat {
 	FV_STAT_ETH_TRUNCATED = 0,
 	FV_STAT_VLAN_TOO_DEEP,
-	FV_STAT_IPV4_TRUNCATED,	/* short or bad header, total length beyond the frame */
-	FV_STAT_IPV4_FRAGMENT,	/* any fragment: never read as UDP */
-	FV_STAT_IPV6_TRUNCATED,	/* short header, version not 6, payload beyond the frame */
+	FV_STAT_IPV4_TRUNCATED, /* short or bad header, total length beyond the frame */
+	FV_STAT_IPV4_FRAGMENT, /* any fragment: never read as UDP */
+	FV_STAT_IPV6_TRUNCATED, /* short header, version not 6, payload beyond the frame */
 	FV_STAT_IPV6_EXT_TOO_DEEP,
 	FV_STAT_IPV6_FRAGMENT,
-	FV_STAT_UDP_TRUNCATED,	/* UDP header or NTP cut, or UDP longer than its IP packet */
+	FV_STAT_UDP_TRUNCATED, /* UDP header or NTP cut, or UDP longer than its IP packet */
 	FV_STAT_NTP_SHORT,	/* NTP port but under 48 bytes of payload */
-	FV_STAT_NTP_OTHER_MODE,	/* NTP modes other than 3 and 4 */
+	FV_STAT_NTP_OTHER_MODE, /* NTP modes other than 3 and 4 */
 	FV_STAT_NTP_PACKETS,	/* every NTP packet counted in "flows" */
 	FV_STAT_FLOW_TABLE_FULL,
 	FV_STAT_EVENTS_LOST,	/* ring buffer full */
 	FV_STAT_TC_NONLINEAR,	/* tc: headers beyond the linear area */
-	FV_STAT_EVENTS_LIMITED,	/* over the per-CPU event rate: counted only */
+	FV_STAT_EVENTS_LIMITED, /* over the per-CPU event rate: counted only */
 	FV_STAT_MAX,
 };
 
 struct fv_flow_key {
-	__u8 saddr[16];		/* IPv4 as v4-mapped IPv6 (::ffff:a.b.c.d) */
+	__u8 saddr[16]; /* IPv4 as v4-mapped IPv6 (::ffff:a.b.c.d) */
 	__u8 daddr[16];
 	__u32 ifindex;
 	__be16 sport;
 	__be16 dport;
-	__u8 hook;		/* enum fv_hook */
-	__u8 mode;		/* NTP mode 0..7 */
+	__u8 hook; /* enum fv_hook */
+	__u8 mode; /* NTP mode 0..7 */
 	__u8 pad[2];
 };
 
 struct fv_flow_val {
 	__u64 packets;
 	__u64 bytes;
-	__u64 first_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 first_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 last_ns;
 };
 
 /* One per NTP packet (modes 3 and 4 and others) through the ring buffer. */
 struct fv_event {
-	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
 	struct fv_flow_key key;
-	__u32 len;		/* bytes on the wire from the L3 header */
+	__u32 len; /* bytes on the wire from the L3 header */
 	__u32 pad;
-	__u8 ntp[FV_NTP_HDR_LEN];	/* the NTP header, as on the wire */
-	__u32 pad2;		/* explicit: the struct is 8-byte aligned */
+	__u8 ntp[FV_NTP_HDR_LEN]; /* the NTP header, as on the wire */
+	__u32 pad2;		  /* explicit: the struct is 8-byte aligned */
 };
 
 /* Offsets into the NTP header. The cookie of an exchange is the client's
  * transmit timestamp, copied by the server into the reply's origin field. */
-#define FV_NTP_OFF_REFID	12
-#define FV_NTP_OFF_ORIGIN	24
-#define FV_NTP_OFF_TRANSMIT	40
+#define FV_NTP_OFF_REFID    12
+#define FV_NTP_OFF_ORIGIN   24
+#define FV_NTP_OFF_TRANSMIT 40
 
 #endif /* FLOWVERIFY_H */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-#define FV_LOG_TAIL	20	/* libbpf lines shown on a failed load */
+#define FV_LOG_TAIL 20 /* libbpf lines shown on a failed load */
 
 /* Why these tests cannot run here, or NULL when they must. */
 static const char *fv_bpf_skip_reason(void)
@@ -52,8 +52,7 @@ static void fv_log_add(const char *s, size_t n)
 	fv_log_buf[fv_log_len] = '\0';
 }
 
-static int fv_log_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+static int fv_log_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char small[1024], *p = small;
 	va_list aq;
@@ -120,7 +119,9 @@ static void fv_log_failure(const char *what, int err)
 	if (err < 0)
 		err = -err;
 	printf("# %s: %s (errno %d)%s\n", what, strerror(err), err,
-	       err == EPERM ? "; capabilities dropped? (needs CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN, or CAP_SYS_ADMIN)" : "");
+	       err == EPERM
+		       ? "; capabilities dropped? (needs CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN, or CAP_SYS_ADMIN)"
+		       : "");
 	printf("# libbpf's last lines (up to %d):\n", FV_LOG_TAIL);
 	fv_log_tail(FV_LOG_TAIL);
 }

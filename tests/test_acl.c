@@ -19,8 +19,8 @@
 #include "lab.h"
 #include "report.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define FIXTURES	"tests/fixtures/acl/"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define FIXTURES      "tests/fixtures/acl/"
 
 static void load_text(const char *text, struct acl_set *set)
 {
@@ -36,13 +36,13 @@ static void load_text(const char *text, struct acl_set *set)
 
 struct eval_case {
 	const char *name;
-	const char *acl;	/* text form, one ACL */
+	const char *acl; /* text form, one ACL */
 	enum acl_dir dir;
 	int proto;
-	const char *peer;	/* address or block */
+	const char *peer; /* address or block */
 	uint16_t from, to;
 	bool allowed;
-	int rule;		/* 0: the default deny */
+	int rule; /* 0: the default deny */
 	bool partial;
 };
 
@@ -66,19 +66,18 @@ static const struct eval_case eval_cases[] = {
 	  "acl a\ninbound 100 allow udp 1000-2000 0.0.0.0/0\ninbound 110 deny udp 1500-3000 0.0.0.0/0\n",
 	  ACL_INBOUND, 17, "192.0.2.1", 3500, 3500, false, 0, false },
 	{ "protocol -1 matches UDP on any port",
-	  "acl a\noutbound 100 allow -1 10.0.0.0/16\n",
-	  ACL_OUTBOUND, 17, "10.0.1.10", 5, 5, true, 100, false },
+	  "acl a\noutbound 100 allow -1 10.0.0.0/16\n", ACL_OUTBOUND, 17,
+	  "10.0.1.10", 5, 5, true, 100, false },
 	{ "protocol all matches TCP",
-	  "acl a\noutbound 100 allow all 10.0.0.0/16\n",
-	  ACL_OUTBOUND, 6, "10.0.1.10", 22, 22, true, 100, false },
+	  "acl a\noutbound 100 allow all 10.0.0.0/16\n", ACL_OUTBOUND, 6,
+	  "10.0.1.10", 22, 22, true, 100, false },
 	{ "a TCP entry does not admit UDP",
-	  "acl a\ninbound 100 allow tcp 123 0.0.0.0/0\n",
-	  ACL_INBOUND, 17, "192.0.2.1", 123, 123, false, 0, false },
+	  "acl a\ninbound 100 allow tcp 123 0.0.0.0/0\n", ACL_INBOUND, 17,
+	  "192.0.2.1", 123, 123, false, 0, false },
 	{ "an IPv6 entry never matches IPv4",
-	  "acl a\ninbound 100 allow udp 123 ::/0\n",
-	  ACL_INBOUND, 17, "192.0.2.1", 123, 123, false, 0, false },
-	{ "an IPv6 entry matches IPv6",
-	  "acl a\ninbound 100 allow udp 123 ::/0\n",
+	  "acl a\ninbound 100 allow udp 123 ::/0\n", ACL_INBOUND, 17,
+	  "192.0.2.1", 123, 123, false, 0, false },
+	{ "an IPv6 entry matches IPv6", "acl a\ninbound 100 allow udp 123 ::/0\n",
 	  ACL_INBOUND, 17, "2001:db8::1", 123, 123, true, 100, false },
 	{ "IPv6 deny of a /32 before allow ::/0",
 	  "acl a\ninbound 100 deny udp 123 2001:db8::/32\ninbound 110 allow udp 123 ::/0\n",
@@ -87,17 +86,17 @@ static const struct eval_case eval_cases[] = {
 	  "acl a\ninbound 100 deny udp 123 2001:db8::/32\ninbound 110 allow udp 123 ::/0\n",
 	  ACL_INBOUND, 17, "2001:db9::7", 123, 123, true, 110, false },
 	{ "empty direction: default deny",
-	  "acl a\noutbound 100 allow all 0.0.0.0/0\n",
-	  ACL_INBOUND, 17, "192.0.2.1", 123, 123, false, 0, false },
+	  "acl a\noutbound 100 allow all 0.0.0.0/0\n", ACL_INBOUND, 17,
+	  "192.0.2.1", 123, 123, false, 0, false },
 	{ "a range passes only if every port does",
 	  "acl a\ninbound 50 deny udp 5000 0.0.0.0/0\ninbound 110 allow udp 1024-65535 0.0.0.0/0\n",
 	  ACL_INBOUND, 17, "0.0.0.0/0", 1024, 65535, false, 50, false },
 	{ "a range fully allowed",
-	  "acl a\ninbound 110 allow udp 1024-65535 0.0.0.0/0\n",
-	  ACL_INBOUND, 17, "0.0.0.0/0", 1024, 65535, true, 110, false },
+	  "acl a\ninbound 110 allow udp 1024-65535 0.0.0.0/0\n", ACL_INBOUND,
+	  17, "0.0.0.0/0", 1024, 65535, true, 110, false },
 	{ "a range half allowed: the first denied port decides",
-	  "acl a\ninbound 110 allow udp 1024-30000 0.0.0.0/0\n",
-	  ACL_INBOUND, 17, "0.0.0.0/0", 1024, 65535, false, 0, false },
+	  "acl a\ninbound 110 allow udp 1024-30000 0.0.0.0/0\n", ACL_INBOUND,
+	  17, "0.0.0.0/0", 1024, 65535, false, 0, false },
 	{ "a deny of part of the peer block denies the class",
 	  "acl a\ninbound 90 deny udp 123 198.51.100.0/24\ninbound 100 allow udp 123 0.0.0.0/0\n",
 	  ACL_INBOUND, 17, "0.0.0.0/0", 123, 123, false, 90, true },
@@ -108,8 +107,8 @@ static const struct eval_case eval_cases[] = {
 	  "acl a\ninbound 100 allow udp 123 10.0.0.0/8\ninbound 110 deny udp 123 10.1.0.0/16\ninbound 120 allow udp 123 0.0.0.0/0\n",
 	  ACL_INBOUND, 17, "0.0.0.0/0", 123, 123, true, 120, false },
 	{ "ports do not apply to ICMP entries",
-	  "acl a\ninbound 100 allow icmp 0.0.0.0/0\n",
-	  ACL_INBOUND, 1, "192.0.2.1", 0, 0, true, 100, false },
+	  "acl a\ninbound 100 allow icmp 0.0.0.0/0\n", ACL_INBOUND, 1,
+	  "192.0.2.1", 0, 0, true, 100, false },
 };
 
 static void test_eval_case(void **state)
@@ -151,8 +150,12 @@ static void test_nearest_names_the_port(void **state)
 	assert_non_null(c.res.nearest);
 	assert_int_equal(c.res.nearest->rule, 110);
 	acl_crossing_sentence(&c, s, sizeof(s));
-	assert_non_null(strstr(s, "public inbound (acl-lab-public) has no rule for UDP 123 from 198.51.100.123: default deny (*)"));
-	assert_non_null(strstr(s, "rule 110 allows UDP 1024-65535 from 0.0.0.0/0, but the packet goes to port 123"));
+	assert_non_null(strstr(
+		s,
+		"public inbound (acl-lab-public) has no rule for UDP 123 from 198.51.100.123: default deny (*)"));
+	assert_non_null(strstr(
+		s,
+		"rule 110 allows UDP 1024-65535 from 0.0.0.0/0, but the packet goes to port 123"));
 	acl_set_free(&set);
 }
 
@@ -164,12 +167,22 @@ struct cidr_case {
 };
 
 static const struct cidr_case cidr_cases[] = {
-	{ "10.0.0.0/16", true }, { "0.0.0.0/0", true }, { "10.0.1.10/32", true },
-	{ "2001:db8::/32", true }, { "::/0", true },
-	{ "10.0.0.0/33", false }, { "10.0.0.1/16", false }, { "10.0.0.0/", false },
-	{ "10.0.0.0/+8", false }, { "10.0.0.0/-1", false }, { "10.0.0/16", false },
-	{ "10.0.0.0", false }, { "2001:db8::/129", false }, { "2001:db8::1/32", false },
-	{ "", false }, { "/8", false },
+	{ "10.0.0.0/16", true },
+	{ "0.0.0.0/0", true },
+	{ "10.0.1.10/32", true },
+	{ "2001:db8::/32", true },
+	{ "::/0", true },
+	{ "10.0.0.0/33", false },
+	{ "10.0.0.1/16", false },
+	{ "10.0.0.0/", false },
+	{ "10.0.0.0/+8", false },
+	{ "10.0.0.0/-1", false },
+	{ "10.0.0/16", false },
+	{ "10.0.0.0", false },
+	{ "2001:db8::/129", false },
+	{ "2001:db8::1/32", false },
+	{ "", false },
+	{ "/8", false },
 };
 
 static void test_cidr_parse(void **state)
@@ -219,7 +232,9 @@ static void test_json_good(void **state)
 	char err[512] = "";
 	struct acl_set set;
 
-	assert_int_equal(acl_load_file(FIXTURES "aws-ntp.json", &set, err, sizeof(err)), 0);
+	assert_int_equal(acl_load_file(FIXTURES "aws-ntp.json", &set, err,
+				       sizeof(err)),
+			 0);
 	assert_int_equal(set.n, 3);
 	pub = acl_set_find(&set, "acl-0a11ce0000000pub");
 	assert_non_null(pub);
@@ -252,7 +267,8 @@ static void test_text_matches_required(void **state)
 
 	/* The built-in lab ACL, the fixture and `rules` for the seed's
 	 * parameters are the same six rows. */
-	assert_int_equal(acl_load_file(FIXTURES "lab.acl", &set, err, sizeof(err)), 0);
+	assert_int_equal(acl_load_file(FIXTURES "lab.acl", &set, err, sizeof(err)),
+			 0);
 	tp = acl_set_role(&set, ACL_PUBLIC);
 	tv = acl_set_role(&set, ACL_PRIVATE);
 	assert_non_null(tp);
@@ -264,9 +280,11 @@ static void test_text_matches_required(void **state)
 	assert_int_equal(tp->n, pub.n);
 	assert_int_equal(tv->n, priv.n);
 	for (i = 0; i < pub.n; i++)
-		assert_memory_equal(&tp->entries[i], &pub.entries[i], sizeof(pub.entries[i]));
+		assert_memory_equal(&tp->entries[i], &pub.entries[i],
+				    sizeof(pub.entries[i]));
 	for (i = 0; i < priv.n; i++)
-		assert_memory_equal(&tv->entries[i], &priv.entries[i], sizeof(priv.entries[i]));
+		assert_memory_equal(&tv->entries[i], &priv.entries[i],
+				    sizeof(priv.entries[i]));
 	acl_set_free(&set);
 	load_text(lab_acl_text, &set);
 	for (i = 0; i < pub.n; i++)
@@ -279,26 +297,35 @@ static void test_text_matches_required(void **state)
 
 struct bad_case {
 	const char *file;
-	const char *want[3];	/* the entry and the field, named */
+	const char *want[3]; /* the entry and the field, named */
 };
 
 static const struct bad_case bad_cases[] = {
 	{ "bad-truncated.json", { "bad JSON", "bad-truncated.json:" } },
-	{ "bad-port-70000.json", { "Entries[5] (rule 110, ingress)", "PortRange.To", "70000" } },
-	{ "bad-cidr-33.json", { "Entries[4] (rule 100, ingress)", "CidrBlock", "10.0.0.0/33" } },
+	{ "bad-port-70000.json",
+	  { "Entries[5] (rule 110, ingress)", "PortRange.To", "70000" } },
+	{ "bad-cidr-33.json",
+	  { "Entries[4] (rule 100, ingress)", "CidrBlock", "10.0.0.0/33" } },
 	{ "bad-host-bits.json", { "Entries[4]", "CidrBlock", "10.0.0.1/16" } },
-	{ "bad-duplicate-rule.json", { "acl-0b0b000000000prv", "RuleNumber", "100 used twice" } },
-	{ "bad-protocol.json", { "Entries[1] (rule 110, egress)", "Protocol", "udpx" } },
+	{ "bad-duplicate-rule.json",
+	  { "acl-0b0b000000000prv", "RuleNumber", "100 used twice" } },
+	{ "bad-protocol.json",
+	  { "Entries[1] (rule 110, egress)", "Protocol", "udpx" } },
 	{ "bad-missing-action.json", { "Entries[3]", "RuleAction: missing" } },
-	{ "bad-missing-portrange.json", { "Entries[0] (rule 100, egress)", "PortRange: missing" } },
+	{ "bad-missing-portrange.json",
+	  { "Entries[0] (rule 100, egress)", "PortRange: missing" } },
 	{ "bad-missing-id.json", { "NetworkAcls[1]", "NetworkAclId: missing" } },
 	{ "bad-action.json", { "Entries[5]", "RuleAction" } },
 	{ "bad-text-port.acl", { "bad-text-port.acl:2", "ports", "1024-70000" } },
 	{ "bad-text-cidr.acl", { "bad-text-cidr.acl:2", "cidr", "10.0.0.0/33" } },
-	{ "bad-text-duplicate.acl", { "bad-text-duplicate.acl:3", "rule", "used twice" } },
-	{ "bad-text-protocol.acl", { "bad-text-protocol.acl:2", "protocol", "ntp" } },
-	{ "bad-text-no-acl.acl", { "bad-text-no-acl.acl:1", "before any 'acl ID'" } },
-	{ "bad-text-no-ports.acl", { "bad-text-no-ports.acl:2", "ports", "missing" } },
+	{ "bad-text-duplicate.acl",
+	  { "bad-text-duplicate.acl:3", "rule", "used twice" } },
+	{ "bad-text-protocol.acl",
+	  { "bad-text-protocol.acl:2", "protocol", "ntp" } },
+	{ "bad-text-no-acl.acl",
+	  { "bad-text-no-acl.acl:1", "before any 'acl ID'" } },
+	{ "bad-text-no-ports.acl",
+	  { "bad-text-no-ports.acl:2", "ports", "missing" } },
 };
 
 static void test_bad_file(void **state)
@@ -326,11 +353,13 @@ static void test_text_roundtrip(void **state)
 	FILE *out;
 
 	load_text("acl x public\nsubnet subnet-1\ninbound 90 deny udp 1024-65535 198.51.100.0/24\n"
-		  "inbound 110 allow all 2001:db8::/32\noutbound 5 allow icmp 10.0.1.10/32\n", &set);
+		  "inbound 110 allow all 2001:db8::/32\noutbound 5 allow icmp 10.0.1.10/32\n",
+		  &set);
 	out = open_memstream(&buf, &len);
 	acl_write_text(out, &set.acls[0], ACL_PUBLIC);
 	fclose(out);
-	assert_int_equal(acl_load_text("again", buf, &again, err, sizeof(err)), 0);
+	assert_int_equal(acl_load_text("again", buf, &again, err, sizeof(err)),
+			 0);
 	assert_int_equal(again.acls[0].n, 3);
 	assert_int_equal(again.acls[0].role, ACL_PUBLIC);
 	assert_string_equal(again.acls[0].subnets[0], "subnet-1");
@@ -355,7 +384,8 @@ struct row_case {
 
 static const struct row_case row_cases[] = {
 	{ "public inbound 123 from the VPC", ACL_PUBLIC, ACL_INBOUND, 100, 1 },
-	{ "public inbound 1024-65535 (the seed)", ACL_PUBLIC, ACL_INBOUND, 110, 3 },
+	{ "public inbound 1024-65535 (the seed)", ACL_PUBLIC, ACL_INBOUND, 110,
+	  3 },
 	{ "public outbound 123", ACL_PUBLIC, ACL_OUTBOUND, 100, 2 },
 	{ "public outbound 1123 to the VPC", ACL_PUBLIC, ACL_OUTBOUND, 110, 4 },
 	{ "private inbound 1123", ACL_PRIVATE, ACL_INBOUND, 100, 4 },
@@ -456,9 +486,12 @@ static void test_check_json_contract(void **state)
 	drop_rule(&pub, ACL_INBOUND, 110);
 	acl_check_legs(&pub, &priv, &p, legs);
 	b = acl_crossing_json(&legs[2].x[legs[2].blocking]);
-	assert_string_equal(json_string_value(json_object_get(b, "subnet")), "public");
-	assert_string_equal(json_string_value(json_object_get(b, "direction")), "inbound");
-	assert_string_equal(json_string_value(json_object_get(b, "acl")), "acl-p");
+	assert_string_equal(json_string_value(json_object_get(b, "subnet")),
+			    "public");
+	assert_string_equal(json_string_value(json_object_get(b, "direction")),
+			    "inbound");
+	assert_string_equal(json_string_value(json_object_get(b, "acl")),
+			    "acl-p");
 	assert_string_equal(json_string_value(json_object_get(b, "rule")), "*");
 	json_decref(b);
 	b = acl_crossing_json(&legs[1].x[0]);
@@ -481,7 +514,8 @@ static char *render(const char *text, enum lab_shape shape, const char *fault)
 	out = open_memstream(&buf, &len);
 	assert_int_equal(lab_acl_nft(out, acl_set_role(&set, ACL_PUBLIC),
 				     acl_set_role(&set, ACL_PRIVATE), shape,
-				     fault ? lab_fault_find(fault) : NULL), 0);
+				     fault ? lab_fault_find(fault) : NULL),
+			 0);
 	fclose(out);
 	acl_set_free(&set);
 	return buf;
@@ -493,8 +527,12 @@ static void test_nft_builtin(void **state)
 	char *in = strstr(s, "chain public_inbound {");
 
 	assert_non_null(in);
-	assert_non_null(strstr(in, "meta nfproto ipv4 ip saddr 10.0.0.0/16 meta l4proto 17 th dport 123 counter return comment \"rule 100 allow\""));
-	assert_non_null(strstr(in, "meta nfproto ipv4 meta l4proto 17 th dport 1024-65535 counter return comment \"rule 110 allow\""));
+	assert_non_null(strstr(
+		in,
+		"meta nfproto ipv4 ip saddr 10.0.0.0/16 meta l4proto 17 th dport 123 counter return comment \"rule 100 allow\""));
+	assert_non_null(strstr(
+		in,
+		"meta nfproto ipv4 meta l4proto 17 th dport 1024-65535 counter return comment \"rule 110 allow\""));
 	/* Rule order, then the default deny. */
 	assert_true(strstr(in, "rule 100 allow") < strstr(in, "rule 110 allow"));
 	assert_true(strstr(in, "rule 110 allow") < strstr(in, "rule * deny"));
@@ -510,19 +548,26 @@ static void test_nft_fault_removes_row(void **state)
 	char *s = render(lab_acl_text, LAB_SHAPE_ONE, "no-public-in-ephemeral");
 
 	assert_null(strstr(s, "th dport 1024-65535"));
-	assert_non_null(strstr(s, "# rule 110 removed by fault no-public-in-ephemeral"));
+	assert_non_null(
+		strstr(s, "# rule 110 removed by fault no-public-in-ephemeral"));
 	assert_non_null(strstr(s, "rule 100 allow"));
 	free(s);
 }
 
 static void test_nft_deny_and_v6(void **state)
 {
-	char *s = render("acl a public\ninbound 90 deny udp 1024-65535 198.51.100.0/24\n"
-			 "inbound 110 allow udp 1024-65535 0.0.0.0/0\ninbound 120 allow all 2001:db8::/32\n"
-			 "acl b private\noutbound 100 allow all 0.0.0.0/0\n", LAB_SHAPE_ONE, NULL);
+	char *s = render(
+		"acl a public\ninbound 90 deny udp 1024-65535 198.51.100.0/24\n"
+		"inbound 110 allow udp 1024-65535 0.0.0.0/0\ninbound 120 allow all 2001:db8::/32\n"
+		"acl b private\noutbound 100 allow all 0.0.0.0/0\n",
+		LAB_SHAPE_ONE, NULL);
 
-	assert_non_null(strstr(s, "ip saddr 198.51.100.0/24 meta l4proto 17 th dport 1024-65535 counter drop comment \"rule 90 deny\""));
-	assert_non_null(strstr(s, "meta nfproto ipv6 ip6 saddr 2001:db8::/32 counter return comment \"rule 120 allow\""));
+	assert_non_null(strstr(
+		s,
+		"ip saddr 198.51.100.0/24 meta l4proto 17 th dport 1024-65535 counter drop comment \"rule 90 deny\""));
+	assert_non_null(strstr(
+		s,
+		"meta nfproto ipv6 ip6 saddr 2001:db8::/32 counter return comment \"rule 120 allow\""));
 	assert_true(strstr(s, "rule 90 deny") < strstr(s, "rule 110 allow"));
 	free(s);
 }
@@ -575,12 +620,16 @@ static void test_live_port_123(void **state)
 	assert_int_equal(b.x.subnet, ACL_PUBLIC);
 	assert_int_equal(b.x.dir, ACL_INBOUND);
 	assert_null(b.x.res.entry);
-	assert_non_null(strstr(b.sentence, "the NAT kept the client's source port 123"));
-	assert_non_null(strstr(b.sentence, "has no rule for UDP 123 from 198.51.100.123: default deny (*)"));
+	assert_non_null(strstr(b.sentence,
+			       "the NAT kept the client's source port 123"));
+	assert_non_null(strstr(
+		b.sentence,
+		"has no rule for UDP 123 from 198.51.100.123: default deny (*)"));
 	acl_blocking_json_add(j, &b);
 	o = json_object_get(j, "blocking");
 	assert_string_equal(json_string_value(json_object_get(o, "rule")), "*");
-	assert_string_equal(json_string_value(json_object_get(o, "acl")), "acl-lab-public");
+	assert_string_equal(json_string_value(json_object_get(o, "acl")),
+			    "acl-lab-public");
 	assert_int_equal(json_integer_value(json_object_get(o, "leg")), 3);
 	json_decref(j);
 	acl_set_free(&l.set);
@@ -650,8 +699,7 @@ static void test_live_without_acls(void **state)
 	free(r);
 }
 
-#define CASE(fn, arr, i) \
-	cmocka_unit_test_prestate(fn, (void *)&arr[i])
+#define CASE(fn, arr, i) cmocka_unit_test_prestate(fn, (void *)&arr[i])
 
 int main(void)
 {
@@ -668,23 +716,31 @@ int main(void)
 		tests[n++].name = bad_cases[i].file;
 	}
 	for (i = 0; i < ARRAY_SIZE(row_cases); i++) {
-		tests[n] = (struct CMUnitTest)CASE(test_row_removed, row_cases, i);
+		tests[n] =
+			(struct CMUnitTest)CASE(test_row_removed, row_cases, i);
 		tests[n++].name = row_cases[i].name;
 	}
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nearest_names_the_port);
+	tests[n++] =
+		(struct CMUnitTest)cmocka_unit_test(test_nearest_names_the_port);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cidr_parse);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_ports_proto_parse);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_json_good);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_text_matches_required);
+	tests[n++] =
+		(struct CMUnitTest)cmocka_unit_test(test_text_matches_required);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_text_roundtrip);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_ephemeral_and_masquerade);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_check_json_contract);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+		test_ephemeral_and_masquerade);
+	tests[n++] =
+		(struct CMUnitTest)cmocka_unit_test(test_check_json_contract);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nft_builtin);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nft_fault_removes_row);
+	tests[n++] =
+		(struct CMUnitTest)cmocka_unit_test(test_nft_fault_removes_row);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nft_deny_and_v6);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_live_port_123);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_live_ephemeral_client);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_live_allowed_is_not_blamed);
+	tests[n++] =
+		(struct CMUnitTest)cmocka_unit_test(test_live_ephemeral_client);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+		test_live_allowed_is_not_blamed);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_live_without_acls);
 	return _cmocka_run_group_tests("acl", tests, n, NULL, NULL);
 }

@@ -35,10 +35,14 @@ static void test_listen(void **state)
 		{ "[::1]:9123", 0, AF_INET6, true },
 		{ "[::]:9123", 0, AF_INET6, false },
 		{ "[::ffff:127.0.0.1]:80", 0, AF_INET6, true },
-		{ "127.0.0.1", -EINVAL, 0, false }, { "127.0.0.1:0", -EINVAL, 0, false },
-		{ "127.0.0.1:65536", -EINVAL, 0, false }, { ":9123", -EINVAL, 0, false },
-		{ "localhost:9123", -EINVAL, 0, false }, { "[::1:9123", -EINVAL, 0, false },
-		{ "::1:9123", -EINVAL, 0, false }, { "127.0.0.1:9x", -EINVAL, 0, false },
+		{ "127.0.0.1", -EINVAL, 0, false },
+		{ "127.0.0.1:0", -EINVAL, 0, false },
+		{ "127.0.0.1:65536", -EINVAL, 0, false },
+		{ ":9123", -EINVAL, 0, false },
+		{ "localhost:9123", -EINVAL, 0, false },
+		{ "[::1:9123", -EINVAL, 0, false },
+		{ "::1:9123", -EINVAL, 0, false },
+		{ "127.0.0.1:9x", -EINVAL, 0, false },
 		{ "", -EINVAL, 0, false },
 	};
 	struct sockaddr_storage ss;
@@ -50,7 +54,8 @@ static void test_listen(void **state)
 		int ret = fv_agent_parse_listen(cases[i].s, &ss, &len, &lo);
 
 		if (ret != cases[i].ret)
-			fail_msg("'%s': %d, expected %d", cases[i].s, ret, cases[i].ret);
+			fail_msg("'%s': %d, expected %d", cases[i].s, ret,
+				 cases[i].ret);
 		if (ret)
 			continue;
 		assert_int_equal(ss.ss_family, cases[i].family);
@@ -78,25 +83,31 @@ static void test_basic_auth_file(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	assert_int_equal(write_file(path, "prom:s3cr:et\n", 0600), 0);
-	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user), pass,
-						  sizeof(pass)), 0);
+	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user),
+						  pass, sizeof(pass)),
+			 0);
 	assert_string_equal(user, "prom");
-	assert_string_equal(pass, "s3cr:et");	/* only the first ':' splits */
+	assert_string_equal(pass, "s3cr:et"); /* only the first ':' splits */
 	assert_int_equal(write_file(path, "prom:x\n", 0644), 0);
-	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user), pass,
-						  sizeof(pass)), -EACCES);
+	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user),
+						  pass, sizeof(pass)),
+			 -EACCES);
 	assert_int_equal(write_file(path, "nocolon\n", 0600), 0);
-	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user), pass,
-						  sizeof(pass)), -EINVAL);
+	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user),
+						  pass, sizeof(pass)),
+			 -EINVAL);
 	assert_int_equal(write_file(path, ":pass\n", 0600), 0);
-	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user), pass,
-						  sizeof(pass)), -EINVAL);
+	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user),
+						  pass, sizeof(pass)),
+			 -EINVAL);
 	assert_int_equal(write_file(path, "user:\n", 0600), 0);
-	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user), pass,
-						  sizeof(pass)), -EINVAL);
+	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user),
+						  pass, sizeof(pass)),
+			 -EINVAL);
 	unlink(path);
-	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user), pass,
-						  sizeof(pass)), -ENOENT);
+	assert_int_equal(fv_agent_read_basic_auth(path, user, sizeof(user),
+						  pass, sizeof(pass)),
+			 -ENOENT);
 }
 
 /* Every sample's name has a HELP and TYPE before it; counters end in
@@ -107,8 +118,12 @@ static void test_metrics(void **state)
 	struct fv_verdict v = { .status = FV_STATUS_FAULT,
 				.segment = FV_SEG_BEYOND_NAT };
 	struct fv_agent_view view = {
-		.st = &st, .version = "1.0\"x", .start_time = 1700000000,
-		.window_seconds = 60, .have_role = { true, true }, .verdict = &v,
+		.st = &st,
+		.version = "1.0\"x",
+		.start_time = 1700000000,
+		.window_seconds = 60,
+		.have_role = { true, true },
+		.verdict = &v,
 	};
 	char *m, *line, *save, type[64] = "", name[128] = "";
 
@@ -119,24 +134,38 @@ static void test_metrics(void **state)
 	st.lost[FV_SEG_BEYOND_NAT] = 4;
 	st.lat_buckets[3] = 2;
 	st.lat_buckets[FV_AGENT_LAT_BUCKETS] = 1;
-	snprintf(st.drops[0].reason, sizeof(st.drops[0].reason), "NETFILTER_DROP");
+	snprintf(st.drops[0].reason, sizeof(st.drops[0].reason),
+		 "NETFILTER_DROP");
 	st.drops[0].leg = 3;
 	st.drops[0].count = 7;
 	m = fv_agent_metrics(&view);
 	assert_non_null(m);
-	assert_non_null(strstr(m, "\nflowverify_leg_packets_total{role=\"nat\",leg=\"1\"} 10\n"));
-	assert_non_null(strstr(m, "\nflowverify_leg_packets_total{role=\"client\",leg=\"4\"} 3\n"));
-	assert_null(strstr(m, "flowverify_leg_packets_total{role=\"client\",leg=\"2\"}"));
-	assert_non_null(strstr(m, "flowverify_build_info{version=\"1.0\\\"x\"} 1\n"));
-	assert_non_null(strstr(m, "flowverify_exchanges_lost_total{segment=\"beyond_nat\"} 4\n"));
-	assert_non_null(strstr(m, "flowverify_verdict_segment{segment=\"beyond_nat\"} 1\n"));
-	assert_non_null(strstr(m, "flowverify_verdict_status{status=\"fault\"} 1\n"));
+	assert_non_null(strstr(
+		m, "\nflowverify_leg_packets_total{role=\"nat\",leg=\"1\"} 10\n"));
+	assert_non_null(strstr(
+		m,
+		"\nflowverify_leg_packets_total{role=\"client\",leg=\"4\"} 3\n"));
+	assert_null(strstr(
+		m, "flowverify_leg_packets_total{role=\"client\",leg=\"2\"}"));
+	assert_non_null(
+		strstr(m, "flowverify_build_info{version=\"1.0\\\"x\"} 1\n"));
+	assert_non_null(strstr(
+		m, "flowverify_exchanges_lost_total{segment=\"beyond_nat\"} 4\n"));
+	assert_non_null(strstr(
+		m, "flowverify_verdict_segment{segment=\"beyond_nat\"} 1\n"));
+	assert_non_null(
+		strstr(m, "flowverify_verdict_status{status=\"fault\"} 1\n"));
 	assert_non_null(strstr(m, "flowverify_verdict_status{status=\"ok\"} 0\n"));
-	assert_non_null(strstr(m, "flowverify_reply_latency_seconds_bucket{le=\"0.001\"} 2\n"));
-	assert_non_null(strstr(m, "flowverify_reply_latency_seconds_bucket{le=\"+Inf\"} 3\n"));
+	assert_non_null(strstr(
+		m, "flowverify_reply_latency_seconds_bucket{le=\"0.001\"} 2\n"));
+	assert_non_null(strstr(
+		m, "flowverify_reply_latency_seconds_bucket{le=\"+Inf\"} 3\n"));
 	assert_non_null(strstr(m, "flowverify_reply_latency_seconds_count 3\n"));
-	assert_non_null(strstr(m, "flowverify_kernel_drops_total{role=\"nat\",leg=\"3\",reason=\"NETFILTER_DROP\"} 7\n"));
-	for (line = strtok_r(m, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	assert_non_null(strstr(
+		m,
+		"flowverify_kernel_drops_total{role=\"nat\",leg=\"3\",reason=\"NETFILTER_DROP\"} 7\n"));
+	for (line = strtok_r(m, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char n[128];
 
 		if (sscanf(line, "# TYPE %127s %63s", name, type) == 2)
@@ -224,47 +253,60 @@ static json_t *load(const char *text)
 }
 
 /* The NAT sees every reply leave; the client sees only some arrive. */
-#define NAT_VIEW \
-"{\"status\":\"ok\",\"agent\":{\"api\":1,\"version\":\"t\"}," \
-" \"points\":[{\"role\":\"nat\"}]," \
-" \"legs\":[{\"leg\":1,\"packets\":3},{\"leg\":2,\"packets\":3},{\"leg\":3,\"packets\":3},{\"leg\":4,\"packets\":3}]," \
-" \"clients\":[]," \
-" \"exchanges_detail\":[" \
-"  {\"cookie\":\"00000000000000a1\",\"age_seconds\":3.0,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\",\"reply_in\",\"reply_out\"]}," \
-"  {\"cookie\":\"00000000000000a2\",\"age_seconds\":2.5,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\",\"reply_in\",\"reply_out\"]}," \
-"  {\"cookie\":\"00000000000000a3\",\"age_seconds\":2.0,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\",\"reply_in\",\"reply_out\"]}," \
-"  {\"cookie\":\"00000000000000a4\",\"age_seconds\":0.2,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\"]}," \
-"  {\"cookie\":\"00000000000000a5\",\"age_seconds\":9.0,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\"]}]}"
-#define CLIENT_VIEW(stages_a1) \
-"{\"status\":\"fault\",\"agent\":{\"api\":1,\"version\":\"t\"}," \
-" \"points\":[{\"role\":\"client\"}]," \
-" \"clients\":[{\"netns\":\"c\",\"legs\":[{\"leg\":1,\"packets\":3},{\"leg\":4,\"packets\":1}]}]," \
-" \"exchanges_detail\":[" \
-"  {\"cookie\":\"00000000000000a1\",\"age_seconds\":3.1,\"inside\":\"10.0.1.10:1123\",\"stages\":" stages_a1 "}," \
-"  {\"cookie\":\"00000000000000a2\",\"age_seconds\":2.6,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"client_sent\"]}," \
-"  {\"cookie\":\"00000000000000a3\",\"age_seconds\":2.1,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"client_sent\"]}," \
-"  {\"cookie\":\"00000000000000a4\",\"age_seconds\":0.3,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"client_sent\"]}]}"
+#define NAT_VIEW                                                                                                                                                \
+	"{\"status\":\"ok\",\"agent\":{\"api\":1,\"version\":\"t\"},"                                                                                           \
+	" \"points\":[{\"role\":\"nat\"}],"                                                                                                                     \
+	" \"legs\":[{\"leg\":1,\"packets\":3},{\"leg\":2,\"packets\":3},{\"leg\":3,\"packets\":3},{\"leg\":4,\"packets\":3}],"                                  \
+	" \"clients\":[],"                                                                                                                                      \
+	" \"exchanges_detail\":["                                                                                                                               \
+	"  {\"cookie\":\"00000000000000a1\",\"age_seconds\":3.0,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\",\"reply_in\",\"reply_out\"]}," \
+	"  {\"cookie\":\"00000000000000a2\",\"age_seconds\":2.5,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\",\"reply_in\",\"reply_out\"]}," \
+	"  {\"cookie\":\"00000000000000a3\",\"age_seconds\":2.0,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\",\"reply_in\",\"reply_out\"]}," \
+	"  {\"cookie\":\"00000000000000a4\",\"age_seconds\":0.2,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\"]},"                            \
+	"  {\"cookie\":\"00000000000000a5\",\"age_seconds\":9.0,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"nat_in\",\"nat_out\"]}]}"
+#define CLIENT_VIEW(stages_a1)                                                                                                \
+	"{\"status\":\"fault\",\"agent\":{\"api\":1,\"version\":\"t\"},"                                                      \
+	" \"points\":[{\"role\":\"client\"}],"                                                                                \
+	" \"clients\":[{\"netns\":\"c\",\"legs\":[{\"leg\":1,\"packets\":3},{\"leg\":4,\"packets\":1}]}],"                    \
+	" \"exchanges_detail\":["                                                                                             \
+	"  {\"cookie\":\"00000000000000a1\",\"age_seconds\":3.1,\"inside\":\"10.0.1.10:1123\",\"stages\":" stages_a1          \
+	"},"                                                                                                                  \
+	"  {\"cookie\":\"00000000000000a2\",\"age_seconds\":2.6,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"client_sent\"]}," \
+	"  {\"cookie\":\"00000000000000a3\",\"age_seconds\":2.1,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"client_sent\"]}," \
+	"  {\"cookie\":\"00000000000000a4\",\"age_seconds\":0.3,\"inside\":\"10.0.1.10:1123\",\"stages\":[\"client_sent\"]}]}"
 
 static void test_join_nat_to_client(void **state)
 {
-	json_t *v[2] = { load(NAT_VIEW), load(CLIENT_VIEW("[\"client_sent\",\"client_received\"]")) };
+	json_t *v[2] = { load(NAT_VIEW),
+			 load(CLIENT_VIEW(
+				 "[\"client_sent\",\"client_received\"]")) };
 	const char *names[2] = { "nat", "client" };
 	char err[256];
 	json_t *r = fv_remote_join(v, names, 2, 5, 1, err, sizeof(err));
 
 	assert_non_null(r);
-	assert_string_equal(json_string_value(json_object_get(r, "status")), "fault");
-	assert_string_equal(json_string_value(json_object_get(r, "segment")), "nat_to_client");
+	assert_string_equal(json_string_value(json_object_get(r, "status")),
+			    "fault");
+	assert_string_equal(json_string_value(json_object_get(r, "segment")),
+			    "nat_to_client");
 	/* a1 answered; a2, a3 lost before the client; a4 in flight; a5 is
 	 * older than the window. */
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "exchanges"), "answered")), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "exchanges"), "unanswered")), 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "exchanges"), "in_flight")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(r, "exchanges"), "answered")),
+			 1);
+	assert_int_equal(json_integer_value(
+				 json_object_get(json_object_get(r, "exchanges"),
+						 "unanswered")),
+			 2);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(r, "exchanges"), "in_flight")),
+			 1);
 	json_decref(r);
 	/* The NAT's view alone: every reply left the NAT, all answered. */
 	r = fv_remote_join(v, names, 1, 5, 1, err, sizeof(err));
 	assert_non_null(r);
-	assert_string_equal(json_string_value(json_object_get(r, "status")), "ok");
+	assert_string_equal(json_string_value(json_object_get(r, "status")),
+			    "ok");
 	json_decref(r);
 	json_decref(v[0]);
 	json_decref(v[1]);
@@ -279,7 +321,8 @@ static void test_join_errors(void **state)
 	assert_null(fv_remote_join(v, names, 2, 5, 1, err, sizeof(err)));
 	assert_non_null(strstr(err, "both watch a NAT"));
 	json_decref(v[1]);
-	v[1] = load("{\"agent\":{\"api\":2,\"version\":\"9\"},\"points\":[],\"exchanges_detail\":[]}");
+	v[1] = load(
+		"{\"agent\":{\"api\":2,\"version\":\"9\"},\"points\":[],\"exchanges_detail\":[]}");
 	assert_null(fv_remote_join(v, names, 2, 5, 1, err, sizeof(err)));
 	assert_non_null(strstr(err, "http://b runs flowverify 9 with API 2"));
 	json_decref(v[1]);

@@ -33,14 +33,14 @@
 #include "flowverify.skel.h"
 #include "bpf_load.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define KNOB_PORT	1230
-#define CLIENT_PORT	40123
-#define COOKIE		0x0123456789abcdefULL	/* client transmit timestamp */
-#define SERVER_TX	0xfedcba9876543210ULL	/* server's own transmit */
-#define FRAME_MAX	512
-#define META_MAX	32	/* XDP metadata the kernel accepts in front */
+#define KNOB_PORT   1230
+#define CLIENT_PORT 40123
+#define COOKIE	    0x0123456789abcdefULL /* client transmit timestamp */
+#define SERVER_TX   0xfedcba9876543210ULL /* server's own transmit */
+#define FRAME_MAX   512
+#define META_MAX    32 /* XDP metadata the kernel accepts in front */
 
 static const __u8 v4_src[4] = { 192, 0, 2, 1 };
 static const __u8 v4_dst[4] = { 198, 51, 100, 7 };
@@ -52,25 +52,25 @@ static const __u8 v6_dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 enum l3_kind { L3_IPV4, L3_IPV6, L3_ARP };
 
 struct pkt_spec {
-	__u8 vlans;		/* tags; all but the innermost are 802.1ad */
-	__u8 l3;		/* enum l3_kind */
-	__u8 ihl;		/* IPv4 ihl to write; 0: from ip_opt */
-	__u8 ip_opt;		/* IPv4 option bytes (multiple of 4) */
-	__u16 frag_off;		/* IPv4 flags + offset, host order */
-	__u8 n_ext;		/* IPv6 extension headers, in order */
+	__u8 vlans;	/* tags; all but the innermost are 802.1ad */
+	__u8 l3;	/* enum l3_kind */
+	__u8 ihl;	/* IPv4 ihl to write; 0: from ip_opt */
+	__u8 ip_opt;	/* IPv4 option bytes (multiple of 4) */
+	__u16 frag_off; /* IPv4 flags + offset, host order */
+	__u8 n_ext;	/* IPv6 extension headers, in order */
 	__u8 ext[8];
-	__u8 l4;		/* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 l4; /* IPPROTO_UDP or IPPROTO_TCP */
 	__u16 sport, dport;
-	__u16 payload;		/* UDP payload bytes; 48 is a full NTP header */
-	__u8 mode;		/* NTP mode */
-	__u16 cut;		/* keep only this many frame bytes; 0: all */
+	__u16 payload; /* UDP payload bytes; 48 is a full NTP header */
+	__u8 mode;     /* NTP mode */
+	__u16 cut;     /* keep only this many frame bytes; 0: all */
 };
 
 struct frame {
 	__u8 b[FRAME_MAX];
-	size_t len;		/* bytes handed to the program (after cut) */
-	size_t l3_len;		/* L3 length the headers claim */
-	size_t ntp_off;		/* where the UDP payload starts */
+	size_t len;	/* bytes handed to the program (after cut) */
+	size_t l3_len;	/* L3 length the headers claim */
+	size_t ntp_off; /* where the UDP payload starts */
 };
 
 static void *put(struct frame *f, size_t n)
@@ -134,8 +134,7 @@ static __u16 csum16(const __u8 *p, size_t n)
 	return ~sum;
 }
 
-static void build_ipv4(struct frame *f, const struct pkt_spec *s,
-		       size_t l4_len)
+static void build_ipv4(struct frame *f, const struct pkt_spec *s, size_t l4_len)
 {
 	size_t hlen = 20 + s->ip_opt;
 	__u8 ihl = s->ihl ? s->ihl : hlen / 4;
@@ -161,17 +160,13 @@ static void build_ipv4(struct frame *f, const struct pkt_spec *s,
 static size_t ext_len(__u8 type)
 {
 	switch (type) {
-	case IPPROTO_AH:
-		return 24;	/* 12 fixed + 12-byte ICV (HMAC-SHA1-96) */
-	case IPPROTO_DSTOPTS:
-		return 16;
-	default:
-		return 8;
+	case IPPROTO_AH: return 24; /* 12 fixed + 12-byte ICV (HMAC-SHA1-96) */
+	case IPPROTO_DSTOPTS: return 16;
+	default: return 8;
 	}
 }
 
-static void build_ipv6(struct frame *f, const struct pkt_spec *s,
-		       size_t l4_len)
+static void build_ipv6(struct frame *f, const struct pkt_spec *s, size_t l4_len)
 {
 	size_t ext_total = 0;
 	__u8 *p;
@@ -195,15 +190,14 @@ static void build_ipv6(struct frame *f, const struct pkt_spec *s,
 		p[0] = i + 1 < s->n_ext ? s->ext[i + 1] : s->l4;
 		switch (type) {
 		case IPPROTO_AH:
-			p[1] = len / 4 - 2;	/* RFC 4302: 32-bit words - 2 */
+			p[1] = len / 4 - 2; /* RFC 4302: 32-bit words - 2 */
 			break;
 		case IPPROTO_FRAGMENT:
-			put_be16(p + 2, 0x0001);	/* offset 0, M set */
-			put_be16(p + 6, 0x4242);	/* identification */
+			put_be16(p + 2, 0x0001); /* offset 0, M set */
+			put_be16(p + 6, 0x4242); /* identification */
 			break;
-		case IPPROTO_ROUTING:
-			break;		/* type 0, no segments left */
-		default:		/* hop-by-hop, destination: PadN */
+		case IPPROTO_ROUTING: break; /* type 0, no segments left */
+		default:		     /* hop-by-hop, destination: PadN */
 			p[1] = len / 8 - 1;
 			p[2] = 1;
 			p[3] = len - 4;
@@ -230,7 +224,7 @@ static void build_tcp(struct frame *f, const struct pkt_spec *s)
 	put_be16(p, s->sport);
 	put_be16(p + 2, s->dport);
 	p[12] = 5 << 4;
-	p[13] = 0x02;	/* SYN */
+	p[13] = 0x02; /* SYN */
 }
 
 /* An NTPv4 header, cut to s->payload bytes. A reply carries the client's
@@ -241,7 +235,7 @@ static void build_ntp(struct frame *f, const struct pkt_spec *s)
 
 	hdr[0] = 4 << 3 | s->mode;
 	if (s->mode == FV_NTP_MODE_REPLY) {
-		hdr[1] = 2;	/* stratum */
+		hdr[1] = 2; /* stratum */
 		memcpy(hdr + 12, "GPS\0", 4);
 		put_be64(hdr + FV_NTP_OFF_ORIGIN, COOKIE);
 		put_be64(hdr + FV_NTP_OFF_TRANSMIT, SERVER_TX);
@@ -256,11 +250,11 @@ static void build_arp(struct frame *f)
 {
 	__u8 *p = put(f, 28);
 
-	put_be16(p, 1);			/* Ethernet */
+	put_be16(p, 1); /* Ethernet */
 	put_be16(p + 2, ETH_P_IP);
 	p[4] = 6;
 	p[5] = 4;
-	put_be16(p + 6, 1);		/* request */
+	put_be16(p + 6, 1); /* request */
 	memcpy(p + 14, v4_src, 4);
 	memcpy(p + 24, v4_dst, 4);
 }
@@ -268,7 +262,9 @@ static void build_arp(struct frame *f)
 static void build_frame(const struct pkt_spec *s, struct frame *f)
 {
 	static const __u16 l3_type[] = {
-		[L3_IPV4] = ETH_P_IP, [L3_IPV6] = ETH_P_IPV6, [L3_ARP] = ETH_P_ARP,
+		[L3_IPV4] = ETH_P_IP,
+		[L3_IPV6] = ETH_P_IPV6,
+		[L3_ARP] = ETH_P_ARP,
 	};
 	size_t l4_len = s->l4 == IPPROTO_TCP ? 20 : 8 + s->payload;
 	int i;
@@ -279,19 +275,15 @@ static void build_frame(const struct pkt_spec *s, struct frame *f)
 	} else {
 		build_eth(f, s->vlans > 1 ? ETH_P_8021AD : ETH_P_8021Q);
 		for (i = 0; i < s->vlans; i++)
-			build_vlan(f, 100 + i, i + 1 == s->vlans ? l3_type[s->l3] :
-				   i + 2 == s->vlans ? ETH_P_8021Q : ETH_P_8021AD);
+			build_vlan(f, 100 + i,
+				   i + 1 == s->vlans   ? l3_type[s->l3]
+				   : i + 2 == s->vlans ? ETH_P_8021Q
+						       : ETH_P_8021AD);
 	}
 	switch (s->l3) {
-	case L3_ARP:
-		build_arp(f);
-		return;
-	case L3_IPV4:
-		build_ipv4(f, s, l4_len);
-		break;
-	case L3_IPV6:
-		build_ipv6(f, s, l4_len);
-		break;
+	case L3_ARP: build_arp(f); return;
+	case L3_IPV4: build_ipv4(f, s, l4_len); break;
+	case L3_IPV6: build_ipv6(f, s, l4_len); break;
 	}
 	if (s->l4 == IPPROTO_TCP) {
 		build_tcp(f, s);
@@ -307,179 +299,221 @@ static void build_frame(const struct pkt_spec *s, struct frame *f)
 
 /* ---- the table ---- */
 
-#define HOOK_BIT(h)	(1u << (h))
-#define HOOKS_DEFAULT	(HOOK_BIT(FV_HOOK_XDP) | HOOK_BIT(FV_HOOK_TC_EGRESS))
-#define HOOKS_ALL	(HOOKS_DEFAULT | HOOK_BIT(FV_HOOK_TC_INGRESS))
+#define HOOK_BIT(h)   (1u << (h))
+#define HOOKS_DEFAULT (HOOK_BIT(FV_HOOK_XDP) | HOOK_BIT(FV_HOOK_TC_EGRESS))
+#define HOOKS_ALL     (HOOKS_DEFAULT | HOOK_BIT(FV_HOOK_TC_INGRESS))
 
 /* UDP from sport to dport carrying len bytes of an NTP header in mode m. */
-#define NTP(sp, dp, len, m)	.l4 = IPPROTO_UDP, .sport = (sp), .dport = (dp), \
-				.payload = (len), .mode = (m)
-#define NTP_REQ		NTP(CLIENT_PORT, FV_NTP_PORT_DEFAULT, FV_NTP_HDR_LEN, \
-			    FV_NTP_MODE_REQUEST)
-#define NTP_REPLY	NTP(FV_NTP_PORT_DEFAULT, CLIENT_PORT, FV_NTP_HDR_LEN, \
-			    FV_NTP_MODE_REPLY)
-#define TCP(sp, dp)	.l4 = IPPROTO_TCP, .sport = (sp), .dport = (dp)
+#define NTP(sp, dp, len, m)                                                \
+	.l4 = IPPROTO_UDP, .sport = (sp), .dport = (dp), .payload = (len), \
+	.mode = (m)
+#define NTP_REQ                                               \
+	NTP(CLIENT_PORT, FV_NTP_PORT_DEFAULT, FV_NTP_HDR_LEN, \
+	    FV_NTP_MODE_REQUEST)
+#define NTP_REPLY \
+	NTP(FV_NTP_PORT_DEFAULT, CLIENT_PORT, FV_NTP_HDR_LEN, FV_NTP_MODE_REPLY)
+#define TCP(sp, dp) .l4 = IPPROTO_TCP, .sport = (sp), .dport = (dp)
 
-#define L3_OFF		ETH_HLEN	/* L3 header of an untagged frame */
-#define V4_UDP_OFF	(ETH_HLEN + 20)
-#define V6_UDP_OFF	(ETH_HLEN + 40)
+#define L3_OFF	   ETH_HLEN /* L3 header of an untagged frame */
+#define V4_UDP_OFF (ETH_HLEN + 20)
+#define V6_UDP_OFF (ETH_HLEN + 40)
 
 struct fv_case {
 	const char *name;
 	struct pkt_spec pkt;
-	bool knob;		/* use the skeleton with ntp_port_be = 1230 */
-	unsigned int hooks;	/* HOOK_BIT()s; 0: XDP and tc egress */
-	bool recorded;		/* one flow, one event, FV_STAT_NTP_PACKETS */
-	int stat;		/* one more enum fv_stat counted, or -1 */
+	bool knob;		 /* use the skeleton with ntp_port_be = 1230 */
+	unsigned int hooks;	 /* HOOK_BIT()s; 0: XDP and tc egress */
+	bool recorded;		 /* one flow, one event, FV_STAT_NTP_PACKETS */
+	int stat;		 /* one more enum fv_stat counted, or -1 */
 	unsigned int may_reject; /* hooks whose test run may refuse the frame */
 };
 
 static const struct fv_case cases[] = {
-	{ "ipv4_request", { .l3 = L3_IPV4, NTP_REQ }, .hooks = HOOKS_ALL,
-	  .recorded = true, .stat = -1 },
-	{ "ipv4_reply", { .l3 = L3_IPV4, NTP_REPLY }, .hooks = HOOKS_ALL,
-	  .recorded = true, .stat = -1 },
-	{ "ipv6_request", { .l3 = L3_IPV6, NTP_REQ },
-	  .recorded = true, .stat = -1 },
-	{ "ipv6_reply", { .l3 = L3_IPV6, NTP_REPLY },
-	  .recorded = true, .stat = -1 },
-	{ "vlan_8021q", { .vlans = 1, .l3 = L3_IPV4, NTP_REQ },
-	  .recorded = true, .stat = -1 },
-	{ "qinq_8021ad_8021q", { .vlans = 2, .l3 = L3_IPV6, NTP_REPLY },
-	  .recorded = true, .stat = -1 },
-	{ "vlan_three_tags", { .vlans = 3, .l3 = L3_IPV4, NTP_REQ },
+	{ "ipv4_request",
+	  { .l3 = L3_IPV4, NTP_REQ },
+	  .hooks = HOOKS_ALL,
+	  .recorded = true,
+	  .stat = -1 },
+	{ "ipv4_reply",
+	  { .l3 = L3_IPV4, NTP_REPLY },
+	  .hooks = HOOKS_ALL,
+	  .recorded = true,
+	  .stat = -1 },
+	{ "ipv6_request", { .l3 = L3_IPV6, NTP_REQ }, .recorded = true, .stat = -1 },
+	{ "ipv6_reply", { .l3 = L3_IPV6, NTP_REPLY }, .recorded = true, .stat = -1 },
+	{ "vlan_8021q",
+	  { .vlans = 1, .l3 = L3_IPV4, NTP_REQ },
+	  .recorded = true,
+	  .stat = -1 },
+	{ "qinq_8021ad_8021q",
+	  { .vlans = 2, .l3 = L3_IPV6, NTP_REPLY },
+	  .recorded = true,
+	  .stat = -1 },
+	{ "vlan_three_tags",
+	  { .vlans = 3, .l3 = L3_IPV4, NTP_REQ },
 	  .stat = FV_STAT_VLAN_TOO_DEEP },
-	{ "vlan_tag_truncated", { .vlans = 1, .l3 = L3_IPV4, NTP_REQ,
-				  .cut = ETH_HLEN + 2 },
+	{ "vlan_tag_truncated",
+	  { .vlans = 1, .l3 = L3_IPV4, NTP_REQ, .cut = ETH_HLEN + 2 },
 	  .stat = FV_STAT_ETH_TRUNCATED },
-	{ "ipv4_options_ihl7", { .l3 = L3_IPV4, .ip_opt = 8, NTP_REQ },
-	  .recorded = true, .stat = -1 },
+	{ "ipv4_options_ihl7",
+	  { .l3 = L3_IPV4, .ip_opt = 8, NTP_REQ },
+	  .recorded = true,
+	  .stat = -1 },
 	/* DF is not a fragment: the mask must leave it alone. */
-	{ "ipv4_df_set", { .l3 = L3_IPV4, .frag_off = 0x4000, NTP_REQ },
-	  .recorded = true, .stat = -1 },
-	{ "ipv4_first_fragment_mf", { .l3 = L3_IPV4, .frag_off = 0x2000,
-				      NTP_REQ },
+	{ "ipv4_df_set",
+	  { .l3 = L3_IPV4, .frag_off = 0x4000, NTP_REQ },
+	  .recorded = true,
+	  .stat = -1 },
+	{ "ipv4_first_fragment_mf",
+	  { .l3 = L3_IPV4, .frag_off = 0x2000, NTP_REQ },
 	  .stat = FV_STAT_IPV4_FRAGMENT },
 	/* Offset 185 * 8: the payload still starts with a UDP/NTP look-alike. */
-	{ "ipv4_later_fragment", { .l3 = L3_IPV4, .frag_off = 0x2000 | 185,
-				   NTP_REQ },
+	{ "ipv4_later_fragment",
+	  { .l3 = L3_IPV4, .frag_off = 0x2000 | 185, NTP_REQ },
 	  .stat = FV_STAT_IPV4_FRAGMENT },
-	{ "ipv4_last_fragment", { .l3 = L3_IPV4, .frag_off = 185, NTP_REPLY },
+	{ "ipv4_last_fragment",
+	  { .l3 = L3_IPV4, .frag_off = 185, NTP_REPLY },
 	  .stat = FV_STAT_IPV4_FRAGMENT },
-	{ "ipv4_ihl_below_5", { .l3 = L3_IPV4, .ihl = 4, NTP_REQ },
+	{ "ipv4_ihl_below_5",
+	  { .l3 = L3_IPV4, .ihl = 4, NTP_REQ },
 	  .stat = FV_STAT_IPV4_TRUNCATED },
-	{ "ipv6_hopopts_dstopts", { .l3 = L3_IPV6, .n_ext = 2,
-				    .ext = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS },
-				    NTP_REQ },
-	  .recorded = true, .stat = -1 },
-	{ "ipv6_ah", { .l3 = L3_IPV6, .n_ext = 1, .ext = { IPPROTO_AH },
-		       NTP_REQ },
-	  .recorded = true, .stat = -1 },
-	{ "ipv6_dstopts_ah_dstopts", { .l3 = L3_IPV6, .n_ext = 3,
-				       .ext = { IPPROTO_DSTOPTS, IPPROTO_AH,
-						IPPROTO_DSTOPTS },
-				       NTP_REPLY },
-	  .recorded = true, .stat = -1 },
+	{ "ipv6_hopopts_dstopts",
+	  { .l3 = L3_IPV6,
+	    .n_ext = 2,
+	    .ext = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS },
+	    NTP_REQ },
+	  .recorded = true,
+	  .stat = -1 },
+	{ "ipv6_ah",
+	  { .l3 = L3_IPV6, .n_ext = 1, .ext = { IPPROTO_AH }, NTP_REQ },
+	  .recorded = true,
+	  .stat = -1 },
+	{ "ipv6_dstopts_ah_dstopts",
+	  { .l3 = L3_IPV6,
+	    .n_ext = 3,
+	    .ext = { IPPROTO_DSTOPTS, IPPROTO_AH, IPPROTO_DSTOPTS },
+	    NTP_REPLY },
+	  .recorded = true,
+	  .stat = -1 },
 	/* Six is the limit. */
-	{ "ipv6_six_ext_headers", { .l3 = L3_IPV6, .n_ext = 6,
-				    .ext = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS,
-					     IPPROTO_ROUTING, IPPROTO_DSTOPTS,
-					     IPPROTO_AH, IPPROTO_DSTOPTS },
-				    NTP_REPLY },
-	  .recorded = true, .stat = -1 },
-	{ "ipv6_seven_ext_headers", { .l3 = L3_IPV6, .n_ext = 7,
-				      .ext = { IPPROTO_HOPOPTS, IPPROTO_ROUTING,
-					       IPPROTO_DSTOPTS, IPPROTO_DSTOPTS,
-					       IPPROTO_DSTOPTS, IPPROTO_DSTOPTS,
-					       IPPROTO_DSTOPTS },
-				      NTP_REQ },
+	{ "ipv6_six_ext_headers",
+	  { .l3 = L3_IPV6,
+	    .n_ext = 6,
+	    .ext = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+		     IPPROTO_DSTOPTS, IPPROTO_AH, IPPROTO_DSTOPTS },
+	    NTP_REPLY },
+	  .recorded = true,
+	  .stat = -1 },
+	{ "ipv6_seven_ext_headers",
+	  { .l3 = L3_IPV6,
+	    .n_ext = 7,
+	    .ext = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS,
+		     IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS,
+		     IPPROTO_DSTOPTS },
+	    NTP_REQ },
 	  .stat = FV_STAT_IPV6_EXT_TOO_DEEP },
-	{ "ipv6_fragment_header", { .l3 = L3_IPV6, .n_ext = 1,
-				    .ext = { IPPROTO_FRAGMENT }, NTP_REQ },
+	{ "ipv6_fragment_header",
+	  { .l3 = L3_IPV6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT }, NTP_REQ },
 	  .stat = FV_STAT_IPV6_FRAGMENT },
-	{ "ipv6_fragment_after_hopopts", { .l3 = L3_IPV6, .n_ext = 2,
-					   .ext = { IPPROTO_HOPOPTS,
-						    IPPROTO_FRAGMENT },
-					   NTP_REQ },
+	{ "ipv6_fragment_after_hopopts",
+	  { .l3 = L3_IPV6,
+	    .n_ext = 2,
+	    .ext = { IPPROTO_HOPOPTS, IPPROTO_FRAGMENT },
+	    NTP_REQ },
 	  .stat = FV_STAT_IPV6_FRAGMENT },
-	{ "ipv6_ext_header_truncated", { .l3 = L3_IPV6, .n_ext = 1,
-					 .ext = { IPPROTO_HOPOPTS }, NTP_REQ,
-					 .cut = V6_UDP_OFF + 1 },
+	{ "ipv6_ext_header_truncated",
+	  { .l3 = L3_IPV6,
+	    .n_ext = 1,
+	    .ext = { IPPROTO_HOPOPTS },
+	    NTP_REQ,
+	    .cut = V6_UDP_OFF + 1 },
 	  .stat = FV_STAT_IPV6_TRUNCATED },
 	/* Test runs want ETH_HLEN bytes (6.18: even after XDP metadata), so
 	 * the kernel may refuse this before any program runs. */
-	{ "eth_truncated", { .l3 = L3_IPV4, NTP_REQ, .cut = ETH_HLEN - 4 },
-	  .stat = FV_STAT_ETH_TRUNCATED, .may_reject = HOOKS_ALL },
+	{ "eth_truncated",
+	  { .l3 = L3_IPV4, NTP_REQ, .cut = ETH_HLEN - 4 },
+	  .stat = FV_STAT_ETH_TRUNCATED,
+	  .may_reject = HOOKS_ALL },
 	/* skb test runs also want the whole IPv4 / IPv6 header when the
 	 * EtherType says so (6.18: -EINVAL); the tagged variants below get
 	 * the same cut headers to tc. */
-	{ "ipv4_truncated", { .l3 = L3_IPV4, NTP_REQ, .cut = L3_OFF + 19 },
+	{ "ipv4_truncated",
+	  { .l3 = L3_IPV4, NTP_REQ, .cut = L3_OFF + 19 },
 	  .stat = FV_STAT_IPV4_TRUNCATED,
 	  .may_reject = HOOKS_ALL & ~HOOK_BIT(FV_HOOK_XDP) },
-	{ "ipv6_truncated", { .l3 = L3_IPV6, NTP_REQ, .cut = L3_OFF + 39 },
+	{ "ipv6_truncated",
+	  { .l3 = L3_IPV6, NTP_REQ, .cut = L3_OFF + 39 },
 	  .stat = FV_STAT_IPV6_TRUNCATED,
 	  .may_reject = HOOKS_ALL & ~HOOK_BIT(FV_HOOK_XDP) },
-	{ "ipv4_truncated_vlan", { .vlans = 1, .l3 = L3_IPV4, NTP_REQ,
-				   .cut = L3_OFF + 4 + 19 },
+	{ "ipv4_truncated_vlan",
+	  { .vlans = 1, .l3 = L3_IPV4, NTP_REQ, .cut = L3_OFF + 4 + 19 },
 	  .stat = FV_STAT_IPV4_TRUNCATED },
-	{ "ipv6_truncated_vlan", { .vlans = 1, .l3 = L3_IPV6, NTP_REQ,
-				   .cut = L3_OFF + 4 + 20 },
+	{ "ipv6_truncated_vlan",
+	  { .vlans = 1, .l3 = L3_IPV6, NTP_REQ, .cut = L3_OFF + 4 + 20 },
 	  .stat = FV_STAT_IPV6_TRUNCATED },
-	{ "ipv4_udp_truncated", { .l3 = L3_IPV4, NTP_REQ,
-				  .cut = V4_UDP_OFF + 7 },
+	{ "ipv4_udp_truncated",
+	  { .l3 = L3_IPV4, NTP_REQ, .cut = V4_UDP_OFF + 7 },
 	  .stat = FV_STAT_UDP_TRUNCATED },
-	{ "ipv6_udp_truncated", { .l3 = L3_IPV6, NTP_REQ,
-				  .cut = V6_UDP_OFF + 4 },
+	{ "ipv6_udp_truncated",
+	  { .l3 = L3_IPV6, NTP_REQ, .cut = V6_UDP_OFF + 4 },
 	  .stat = FV_STAT_UDP_TRUNCATED },
-	{ "ntp_short_47", { .l3 = L3_IPV4,
-			    NTP(CLIENT_PORT, 123, 47, FV_NTP_MODE_REQUEST) },
+	{ "ntp_short_47",
+	  { .l3 = L3_IPV4, NTP(CLIENT_PORT, 123, 47, FV_NTP_MODE_REQUEST) },
 	  .stat = FV_STAT_NTP_SHORT },
-	{ "ntp_short_v6_empty", { .l3 = L3_IPV6,
-				  NTP(123, CLIENT_PORT, 0, FV_NTP_MODE_REPLY) },
+	{ "ntp_short_v6_empty",
+	  { .l3 = L3_IPV6, NTP(123, CLIENT_PORT, 0, FV_NTP_MODE_REPLY) },
 	  .stat = FV_STAT_NTP_SHORT },
 	/* UDP length says 56, the frame stops 8 bytes into the NTP header. */
-	{ "udp_len_56_frame_cut", { .l3 = L3_IPV4, NTP_REQ,
-				    .cut = V4_UDP_OFF + 8 + 8 },
+	{ "udp_len_56_frame_cut",
+	  { .l3 = L3_IPV4, NTP_REQ, .cut = V4_UDP_OFF + 8 + 8 },
 	  .stat = FV_STAT_UDP_TRUNCATED },
-	{ "udp_len_56_frame_cut_v6", { .l3 = L3_IPV6, NTP_REPLY,
-				       .cut = V6_UDP_OFF + 8 + 47 },
+	{ "udp_len_56_frame_cut_v6",
+	  { .l3 = L3_IPV6, NTP_REPLY, .cut = V6_UDP_OFF + 8 + 47 },
 	  .stat = FV_STAT_UDP_TRUNCATED },
-	{ "udp_port_53", { .l3 = L3_IPV4,
-			   NTP(CLIENT_PORT, 53, 48, FV_NTP_MODE_REQUEST) },
+	{ "udp_port_53",
+	  { .l3 = L3_IPV4, NTP(CLIENT_PORT, 53, 48, FV_NTP_MODE_REQUEST) },
 	  .stat = -1 },
-	{ "udp_port_53_v6", { .l3 = L3_IPV6,
-			      NTP(53, CLIENT_PORT, 48, FV_NTP_MODE_REPLY) },
+	{ "udp_port_53_v6",
+	  { .l3 = L3_IPV6, NTP(53, CLIENT_PORT, 48, FV_NTP_MODE_REPLY) },
 	  .stat = -1 },
-	{ "tcp_port_123", { .l3 = L3_IPV4, TCP(CLIENT_PORT, 123) },
-	  .stat = -1 },
-	{ "tcp_port_123_v6", { .l3 = L3_IPV6, TCP(123, CLIENT_PORT) },
-	  .stat = -1 },
+	{ "tcp_port_123", { .l3 = L3_IPV4, TCP(CLIENT_PORT, 123) }, .stat = -1 },
+	{ "tcp_port_123_v6", { .l3 = L3_IPV6, TCP(123, CLIENT_PORT) }, .stat = -1 },
 	{ "arp", { .l3 = L3_ARP }, .stat = -1 },
-	{ "ntp_mode_1", { .l3 = L3_IPV4, NTP(123, 123, 48, 1) },
-	  .recorded = true, .stat = FV_STAT_NTP_OTHER_MODE },
-	{ "ntp_mode_6_v6", { .l3 = L3_IPV6, NTP(CLIENT_PORT, 123, 48, 6) },
-	  .recorded = true, .stat = FV_STAT_NTP_OTHER_MODE },
-	{ "knob1230_port_123_ignored", { .l3 = L3_IPV4, NTP_REQ },
-	  .knob = true, .stat = -1 },
-	{ "knob1230_reply_123_ignored", { .l3 = L3_IPV6, NTP_REPLY },
-	  .knob = true, .stat = -1 },
-	{ "knob1230_request", { .l3 = L3_IPV4,
-				NTP(CLIENT_PORT, KNOB_PORT, 48,
-				    FV_NTP_MODE_REQUEST) },
-	  .knob = true, .recorded = true, .stat = -1 },
-	{ "knob1230_reply_v6", { .l3 = L3_IPV6,
-				 NTP(KNOB_PORT, CLIENT_PORT, 48,
-				     FV_NTP_MODE_REPLY) },
-	  .knob = true, .recorded = true, .stat = -1 },
+	{ "ntp_mode_1",
+	  { .l3 = L3_IPV4, NTP(123, 123, 48, 1) },
+	  .recorded = true,
+	  .stat = FV_STAT_NTP_OTHER_MODE },
+	{ "ntp_mode_6_v6",
+	  { .l3 = L3_IPV6, NTP(CLIENT_PORT, 123, 48, 6) },
+	  .recorded = true,
+	  .stat = FV_STAT_NTP_OTHER_MODE },
+	{ "knob1230_port_123_ignored",
+	  { .l3 = L3_IPV4, NTP_REQ },
+	  .knob = true,
+	  .stat = -1 },
+	{ "knob1230_reply_123_ignored",
+	  { .l3 = L3_IPV6, NTP_REPLY },
+	  .knob = true,
+	  .stat = -1 },
+	{ "knob1230_request",
+	  { .l3 = L3_IPV4, NTP(CLIENT_PORT, KNOB_PORT, 48, FV_NTP_MODE_REQUEST) },
+	  .knob = true,
+	  .recorded = true,
+	  .stat = -1 },
+	{ "knob1230_reply_v6",
+	  { .l3 = L3_IPV6, NTP(KNOB_PORT, CLIENT_PORT, 48, FV_NTP_MODE_REPLY) },
+	  .knob = true,
+	  .recorded = true,
+	  .stat = -1 },
 };
 
 /* ---- fixture: two loaded skeletons ---- */
 
 struct env {
-	struct flowverify *dflt;	/* ntp_port_be = 123 */
-	struct flowverify *knob;	/* ntp_port_be = 1230 */
-	const char *skip_why;	/* the machine cannot run these */
-	const char *fail_why;	/* it can, but setting up failed */
+	struct flowverify *dflt; /* ntp_port_be = 123 */
+	struct flowverify *knob; /* ntp_port_be = 1230 */
+	const char *skip_why;	 /* the machine cannot run these */
+	const char *fail_why;	 /* it can, but setting up failed */
 	char fail_buf[256];
 	int ncpus;
 	unsigned int lo_ifindex;
@@ -588,7 +622,8 @@ static void reset_maps(struct flowverify *skel)
 	while (!bpf_map_get_next_key(flows, NULL, &key))
 		assert_int_equal(bpf_map_delete_elem(flows, &key), 0);
 	for (i = 0; i < FV_STAT_MAX; i++)
-		assert_int_equal(bpf_map_update_elem(stats, &i, zero, BPF_ANY), 0);
+		assert_int_equal(bpf_map_update_elem(stats, &i, zero, BPF_ANY),
+				 0);
 	free(zero);
 	drain_events(skel, &sink);
 }
@@ -599,7 +634,8 @@ static __u64 stat_sum(struct flowverify *skel, __u32 idx)
 
 	assert_non_null(vals);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats),
-					     &idx, vals), 0);
+					     &idx, vals),
+			 0);
 	for (int c = 0; c < env.ncpus; c++)
 		sum += vals[c];
 	free(vals);
@@ -615,10 +651,11 @@ static __u64 now_ns(void)
 }
 
 static const char *const stat_names[FV_STAT_MAX] = {
-	"ETH_TRUNCATED", "VLAN_TOO_DEEP", "IPV4_TRUNCATED", "IPV4_FRAGMENT",
-	"IPV6_TRUNCATED", "IPV6_EXT_TOO_DEEP", "IPV6_FRAGMENT",
-	"UDP_TRUNCATED", "NTP_SHORT", "NTP_OTHER_MODE", "NTP_PACKETS",
-	"FLOW_TABLE_FULL", "EVENTS_LOST", "TC_NONLINEAR",
+	"ETH_TRUNCATED",  "VLAN_TOO_DEEP",  "IPV4_TRUNCATED",
+	"IPV4_FRAGMENT",  "IPV6_TRUNCATED", "IPV6_EXT_TOO_DEEP",
+	"IPV6_FRAGMENT",  "UDP_TRUNCATED",  "NTP_SHORT",
+	"NTP_OTHER_MODE", "NTP_PACKETS",    "FLOW_TABLE_FULL",
+	"EVENTS_LOST",	  "TC_NONLINEAR",
 };
 
 /* ---- one case on one hook ---- */
@@ -629,8 +666,7 @@ struct run {
 	char name[80];
 };
 
-static void expected_key(const struct fv_case *c, int hook,
-			 struct fv_flow_key *k)
+static void expected_key(const struct fv_case *c, int hook, struct fv_flow_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	if (c->pkt.l3 == L3_IPV4) {
@@ -680,7 +716,7 @@ static __u64 check_flows(struct flowverify *skel, const struct fv_case *c,
 	assert_int_equal(ntohs(key.dport), c->pkt.dport);
 	assert_int_equal(key.hook, hook);
 	assert_int_equal(key.mode, c->pkt.mode);
-	assert_memory_equal(&key, &want, sizeof(key));	/* pad too */
+	assert_memory_equal(&key, &want, sizeof(key)); /* pad too */
 
 	assert_int_equal(bpf_map_lookup_elem(fd, &key, vals), 0);
 	for (int cpu = 0; cpu < env.ncpus; cpu++) {
@@ -717,11 +753,11 @@ static void check_events(struct flowverify *skel, const struct fv_case *c,
 	assert_memory_equal(&ev->key, &want, sizeof(want));
 	assert_int_equal(ev->len, f->l3_len);
 	assert_int_equal(ev->pad, 0);
-	assert_int_equal(ev->ts_ns, flow_ns);	/* one clock read per packet */
+	assert_int_equal(ev->ts_ns, flow_ns); /* one clock read per packet */
 	assert_memory_equal(ev->ntp, f->b + f->ntp_off, FV_NTP_HDR_LEN);
 	/* The exchange cookie: request transmit, or reply origin. */
-	cookie_off = c->pkt.mode == FV_NTP_MODE_REPLY ? FV_NTP_OFF_ORIGIN :
-							FV_NTP_OFF_TRANSMIT;
+	cookie_off = c->pkt.mode == FV_NTP_MODE_REPLY ? FV_NTP_OFF_ORIGIN
+						      : FV_NTP_OFF_TRANSMIT;
 	assert_int_equal(get_be64(ev->ntp + cookie_off), COOKIE);
 	assert_int_equal(ev->ntp[0] & 7, c->pkt.mode);
 }
@@ -751,9 +787,9 @@ static void run_case(void **state)
 		fail();
 	}
 	skel = c->knob ? env.knob : env.dflt;
-	prog = r->hook == FV_HOOK_XDP ? skel->progs.fv_xdp_ingress :
-	       r->hook == FV_HOOK_TC_EGRESS ? skel->progs.fv_tc_egress :
-	       skel->progs.fv_tc_ingress;
+	prog = r->hook == FV_HOOK_XDP	      ? skel->progs.fv_xdp_ingress
+	       : r->hook == FV_HOOK_TC_EGRESS ? skel->progs.fv_tc_egress
+					      : skel->progs.fv_tc_ingress;
 	reset_maps(skel);
 	build_frame(&c->pkt, &f);
 
@@ -786,16 +822,18 @@ static void run_case(void **state)
 			      r->name, f.len);
 		for (s = 0; s < FV_STAT_MAX; s++)
 			assert_int_equal(stat_sum(skel, s), 0);
-		assert_int_equal(bpf_map_get_next_key(
-				bpf_map__fd(skel->maps.flows), NULL, &key), -ENOENT);
+		assert_int_equal(bpf_map_get_next_key(bpf_map__fd(skel->maps.flows),
+						      NULL, &key),
+				 -ENOENT);
 		drain_events(skel, &sink);
 		assert_int_equal(sink.n, 0);
 		return;
 	}
 
 	assert_int_equal(err, 0);
-	assert_int_equal(opts.retval,
-			 r->hook == FV_HOOK_XDP ? XDP_PASS : (__u32)TC_ACT_UNSPEC);
+	assert_int_equal(opts.retval, r->hook == FV_HOOK_XDP
+					      ? XDP_PASS
+					      : (__u32)TC_ACT_UNSPEC);
 	/* Observer only: the frame (and any metadata) comes back as sent. */
 	assert_int_equal(opts.data_size_out, meta + f.len);
 	assert_memory_equal(out, in, meta + f.len);
@@ -833,8 +871,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		unsigned int hooks = cases[i].hooks ? cases[i].hooks :
-						      HOOKS_DEFAULT;
+		unsigned int hooks =
+			cases[i].hooks ? cases[i].hooks : HOOKS_DEFAULT;
 
 		for (h = 0; h < FV_HOOK_MAX; h++) {
 			if (!(hooks & HOOK_BIT(h)))
@@ -852,5 +890,7 @@ int main(void)
 	/* The table's size is only known here, hence the function form.
 	 * It returns the failures: 256 of them would exit 0. */
 	return _cmocka_run_group_tests("bpf", tests, n, group_setup,
-				       group_teardown) ? 1 : 0;
+				       group_teardown)
+		       ? 1
+		       : 0;
 }

@@ -44,10 +44,10 @@
 #include "test_bpf.c"
 #undef main
 
-#define FZ_FRAME_MAX	640
-#define FZ_BATCH	512	/* frames between two map checks */
-#define FZ_DEFAULT_FRAMES 1000000	/* each through XDP and one tc hook */
-#define FZ_PORT_KNOB	1230
+#define FZ_FRAME_MAX	  640
+#define FZ_BATCH	  512	  /* frames between two map checks */
+#define FZ_DEFAULT_FRAMES 1000000 /* each through XDP and one tc hook */
+#define FZ_PORT_KNOB	  1230
 
 /* ---- deterministic random numbers (splitmix64) ---- */
 
@@ -72,8 +72,8 @@ static unsigned int rn(unsigned int n)
 struct fz_frame {
 	__u8 b[FZ_FRAME_MAX];
 	size_t len;
-	__u16 port;		/* the skeleton's NTP port */
-	__u8 hook;		/* enum fv_hook of the second run */
+	__u16 port; /* the skeleton's NTP port */
+	__u8 hook;  /* enum fv_hook of the second run */
 };
 
 struct fz_expect {
@@ -81,7 +81,7 @@ struct fz_expect {
 	bool tc_refused;	/* refused by the tc (skb) test run only */
 	int stat;		/* the parser counter it bumps, or -1 */
 	bool recorded;		/* NTP: one flow packet and one event */
-	struct fv_flow_key key;	/* ifindex and hook filled per run */
+	struct fv_flow_key key; /* ifindex and hook filled per run */
 	__u32 l3_len;
 	const __u8 *ntp;
 };
@@ -180,8 +180,8 @@ static void model(const struct fz_frame *f, struct fz_expect *e)
 			}
 			/* AH counts 32-bit words minus 2, the others 8 bytes
 			 * minus 1 (RFC 4302, RFC 8200). */
-			size_t step = nh == IPPROTO_AH ? (b[off + 1] + 2) * 4 :
-							 (b[off + 1] + 1) * 8;
+			size_t step = nh == IPPROTO_AH ? (b[off + 1] + 2) * 4
+						       : (b[off + 1] + 1) * 8;
 			nh = b[off];
 			off += step;
 		}
@@ -219,8 +219,8 @@ static void model(const struct fz_frame *f, struct fz_expect *e)
 	 * frame (Ethernet padding may follow it) and the UDP datagram in
 	 * the IP packet. The stack drops anything else. */
 	if (ip_end > len) {
-		e->stat = proto == ETH_P_IP ? FV_STAT_IPV4_TRUNCATED :
-					      FV_STAT_IPV6_TRUNCATED;
+		e->stat = proto == ETH_P_IP ? FV_STAT_IPV4_TRUNCATED
+					    : FV_STAT_IPV6_TRUNCATED;
 		return;
 	}
 	if (udp + ulen > ip_end) {
@@ -239,8 +239,9 @@ static void model(const struct fz_frame *f, struct fz_expect *e)
 
 /* ---- frame generators ---- */
 
-static const __u16 ports[] = { FV_NTP_PORT_DEFAULT, FZ_PORT_KNOB, 1123,
-			       40123, 53, 0, 65535 };
+static const __u16 ports[] = {
+	FV_NTP_PORT_DEFAULT, FZ_PORT_KNOB, 1123, 40123, 53, 0, 65535
+};
 
 static void put16(__u8 *p, __u16 v)
 {
@@ -260,12 +261,9 @@ static __u16 rport(__u16 mine)
 static __u16 rlen(size_t right)
 {
 	switch (rn(10)) {
-	case 0:
-		return (__u16)rnd();
-	case 1:
-		return right + rn(9) - 4;
-	default:
-		return right;
+	case 0: return (__u16)rnd();
+	case 1: return right + rn(9) - 4;
+	default: return right;
 	}
 }
 
@@ -280,9 +278,10 @@ static void gen_ntp(__u8 *p, size_t n)
 /* A structured random frame: each layer mostly plausible. */
 static void gen_structured(struct fz_frame *f)
 {
-	static const __u8 ext_types[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING,
-					  IPPROTO_DSTOPTS, IPPROTO_AH,
-					  IPPROTO_FRAGMENT, 59, IPPROTO_UDP };
+	static const __u8 ext_types[] = { IPPROTO_HOPOPTS,  IPPROTO_ROUTING,
+					  IPPROTO_DSTOPTS,  IPPROTO_AH,
+					  IPPROTO_FRAGMENT, 59,
+					  IPPROTO_UDP };
 	__u8 *b = f->b, *ip, *udp;
 	size_t off = 12, payload, ihl, ip_hdr, i;
 	unsigned int vlans = rn(8) < 5 ? 0 : rn(5);
@@ -299,7 +298,8 @@ static void gen_structured(struct fz_frame *f)
 	put16(b + off, rn(10) ? (v6 ? ETH_P_IPV6 : ETH_P_IP) : rnd());
 	off += 2;
 	ip = b + off;
-	payload = rn(4) ? FV_NTP_HDR_LEN + rn(3) * rn(70) : rn(FV_NTP_HDR_LEN + 8);
+	payload = rn(4) ? FV_NTP_HDR_LEN + rn(3) * rn(70)
+			: rn(FV_NTP_HDR_LEN + 8);
 	sport = rport(f->port);
 	dport = rport(f->port);
 	if (!v6) {
@@ -309,10 +309,10 @@ static void gen_structured(struct fz_frame *f)
 			ip[i] = rnd();
 		ip[0] = (rn(12) ? 4 : rn(16)) << 4 | ihl;
 		put16(ip + 2, rlen(ip_hdr + 8 + payload));
-		put16(ip + 6, rn(5) ? (rn(2) ? 0x4000 : 0) :
-			      (rn(2) ? 0x2000 : rnd()));
+		put16(ip + 6,
+		      rn(5) ? (rn(2) ? 0x4000 : 0) : (rn(2) ? 0x2000 : rnd()));
 		ip[9] = rn(10) ? IPPROTO_UDP : rnd();
-		for (i = 20; i < ip_hdr; i++)	/* NOPs, then random */
+		for (i = 20; i < ip_hdr; i++) /* NOPs, then random */
 			ip[i] = rn(3) ? 1 : ip[i];
 		udp = ip + ip_hdr;
 	} else {
@@ -326,17 +326,17 @@ static void gen_structured(struct fz_frame *f)
 		udp = ip + 40;
 		for (i = 0; i < n_ext; i++) {
 			__u8 t = ext_types[rn(ARRAY_SIZE(ext_types))];
-			size_t elen = t == IPPROTO_AH ? 12 + 4 * rn(4) :
-					  8 * (1 + rn(3));
+			size_t elen = t == IPPROTO_AH ? 12 + 4 * rn(4)
+						      : 8 * (1 + rn(3));
 
 			if (udp + elen + 8 + payload > b + FZ_FRAME_MAX)
 				break;
 			*nh = t;
 			for (size_t k = 0; k < elen; k++)
 				udp[k] = rnd();
-			if (rn(8))	/* the header's own length, usually */
-				udp[1] = t == IPPROTO_AH ? elen / 4 - 2 :
-							   elen / 8 - 1;
+			if (rn(8)) /* the header's own length, usually */
+				udp[1] = t == IPPROTO_AH ? elen / 4 - 2
+							 : elen / 8 - 1;
 			nh = udp;
 			udp += elen;
 		}
@@ -351,7 +351,7 @@ static void gen_structured(struct fz_frame *f)
 	put16(udp + 6, rnd());
 	gen_ntp(udp + 8, payload);
 	f->len = udp + 8 + payload - b;
-	if (rn(10) == 0)		/* Ethernet padding or trailing junk */
+	if (rn(10) == 0) /* Ethernet padding or trailing junk */
 		f->len += rn(FZ_FRAME_MAX - f->len + 1);
 	if (rn(8) == 0)
 		f->len = rn(f->len + 1);
@@ -361,9 +361,9 @@ static void gen_structured(struct fz_frame *f)
  * field, inserted or removed bytes, a cut. */
 static void mutate(struct fz_frame *f)
 {
-	static const __u8 interesting[] = { 0, 1, 4, 5, 6, 0x11, 0x2b, 0x2c,
-					    0x33, 0x3c, 0x40, 0x45, 0x60,
-					    0x7f, 0x80, 0x81, 0x86, 0x88,
+	static const __u8 interesting[] = { 0,	  1,	4,    5,    6,	  0x11,
+					    0x2b, 0x2c, 0x33, 0x3c, 0x40, 0x45,
+					    0x60, 0x7f, 0x80, 0x81, 0x86, 0x88,
 					    0xa8, 0xdd, 0xff };
 	unsigned int n = 1 + rn(4), k;
 	size_t at;
@@ -373,21 +373,18 @@ static void mutate(struct fz_frame *f)
 			return;
 		at = rn(f->len);
 		switch (rn(7)) {
-		case 0:
-			f->b[at] ^= 1 << rn(8);
-			break;
+		case 0: f->b[at] ^= 1 << rn(8); break;
 		case 1:
 			f->b[at] = interesting[rn(ARRAY_SIZE(interesting))];
 			break;
-		case 2:
-			f->b[at] = rnd();
-			break;
-		case 3:		/* a 16-bit field set to a near or wild value */
+		case 2: f->b[at] = rnd(); break;
+		case 3: /* a 16-bit field set to a near or wild value */
 			if (at + 1 < f->len)
-				put16(f->b + at, rn(2) ? be16(f->b + at) + rn(9) - 4 :
-						       (__u16)rnd());
+				put16(f->b + at,
+				      rn(2) ? be16(f->b + at) + rn(9) - 4
+					    : (__u16)rnd());
 			break;
-		case 4:		/* insert bytes */
+		case 4: /* insert bytes */
 			if (f->len + 4 <= FZ_FRAME_MAX) {
 				size_t add = 1 + rn(4);
 
@@ -397,20 +394,16 @@ static void mutate(struct fz_frame *f)
 				f->len += add;
 			}
 			break;
-		case 5:		/* remove bytes */
-			{
-				size_t del = 1 + rn(4);
+		case 5: /* remove bytes */
+		{
+			size_t del = 1 + rn(4);
 
-				if (at + del > f->len)
-					del = f->len - at;
-				memmove(f->b + at, f->b + at + del,
-					f->len - at - del);
-				f->len -= del;
-			}
-			break;
-		default:
-			f->len = rn(f->len + 1);
-			break;
+			if (at + del > f->len)
+				del = f->len - at;
+			memmove(f->b + at, f->b + at + del, f->len - at - del);
+			f->len -= del;
+		} break;
+		default: f->len = rn(f->len + 1); break;
 		}
 	}
 }
@@ -418,7 +411,7 @@ static void mutate(struct fz_frame *f)
 /* ---- running frames and checking the maps ---- */
 
 struct fz_ctx {
-	struct flowverify *skel[2];	/* port 123, port 1230 */
+	struct flowverify *skel[2]; /* port 123, port 1230 */
 	int ncpus;
 	__u32 lo_ifindex;
 	__u64 seed;
@@ -472,9 +465,10 @@ static struct flowverify *fz_load(__u16 port, int *err)
 
 static int fz_prog_fd(struct flowverify *skel, int hook)
 {
-	return bpf_program__fd(hook == FV_HOOK_XDP ? skel->progs.fv_xdp_ingress :
-			       hook == FV_HOOK_TC_EGRESS ? skel->progs.fv_tc_egress :
-			       skel->progs.fv_tc_ingress);
+	return bpf_program__fd(hook == FV_HOOK_XDP ? skel->progs.fv_xdp_ingress
+			       : hook == FV_HOOK_TC_EGRESS
+				       ? skel->progs.fv_tc_egress
+				       : skel->progs.fv_tc_ingress);
 }
 
 static void why(const char *fmt, ...)
@@ -513,7 +507,8 @@ static int run_one(struct flowverify *skel, int hook, const struct fz_frame *f,
 		why("hook %d: test run failed: %s", hook, strerror(-err));
 		return -1;
 	}
-	if (opts.retval != (hook == FV_HOOK_XDP ? XDP_PASS : (__u32)TC_ACT_UNSPEC)) {
+	if (opts.retval !=
+	    (hook == FV_HOOK_XDP ? XDP_PASS : (__u32)TC_ACT_UNSPEC)) {
 		why("hook %d: returned %u", hook, opts.retval);
 		return -1;
 	}
@@ -533,7 +528,8 @@ struct fz_flow {
 static int flow_cmp(const void *a, const void *b)
 {
 	return memcmp(&((const struct fz_flow *)a)->key,
-		      &((const struct fz_flow *)b)->key, sizeof(struct fv_flow_key));
+		      &((const struct fz_flow *)b)->key,
+		      sizeof(struct fv_flow_key));
 }
 
 /* Folds equal keys of a sorted array together; returns the new count. */
@@ -567,8 +563,8 @@ static void fz_reset(struct flowverify *skel)
 		bpf_map_delete_elem(ffd, &key);
 	for (i = 0; i < FV_STAT_MAX; i++)
 		bpf_map_update_elem(sfd, &i, zero, BPF_ANY);
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
-			      fz_on_event, &(struct fz_ev_sink){ 0 }, NULL);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), fz_on_event,
+			      &(struct fz_ev_sink){ 0 }, NULL);
 	if (rb) {
 		ring_buffer__consume(rb);
 		ring_buffer__free(rb);
@@ -578,8 +574,7 @@ static void fz_reset(struct flowverify *skel)
 /* Runs frames[0..n) on one skeleton (each through XDP and its tc hook),
  * then compares stats, flows and events with what the model predicts.
  * Returns 0, or -1 with fz.why set. */
-static int run_batch(struct flowverify *skel, const struct fz_frame *fr,
-		     size_t n)
+static int run_batch(struct flowverify *skel, const struct fz_frame *fr, size_t n)
 {
 	static struct fz_flow want[2 * FZ_BATCH], got[2 * FZ_BATCH + 1];
 	static struct fv_event wev[2 * FZ_BATCH], gev[2 * FZ_BATCH + 1];
@@ -628,7 +623,8 @@ static int run_batch(struct flowverify *skel, const struct fz_frame *fr,
 	for (i = 0; i < FV_STAT_MAX; i++) {
 		__u64 sum = 0;
 
-		err = bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &i, vals);
+		err = bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &i,
+					  vals);
 		if (err) {
 			why("stats lookup: %s", strerror(-err));
 			return -1;
@@ -636,8 +632,9 @@ static int run_batch(struct flowverify *skel, const struct fz_frame *fr,
 		for (c = 0; c < fz.ncpus; c++)
 			sum += vals[c];
 		if (sum != want_stat[i]) {
-			why("stat %s: got %llu, model says %llu", stat_names[i] ?
-			    stat_names[i] : "?", (unsigned long long)sum,
+			why("stat %s: got %llu, model says %llu",
+			    stat_names[i] ? stat_names[i] : "?",
+			    (unsigned long long)sum,
 			    (unsigned long long)want_stat[i]);
 			return -1;
 		}
@@ -659,9 +656,9 @@ static int run_batch(struct flowverify *skel, const struct fz_frame *fr,
 		for (c = 0; c < fz.ncpus; c++) {
 			got[ng].packets += fvals[c].packets;
 			got[ng].bytes += fvals[c].bytes;
-			if (fvals[c].packets && (fvals[c].first_ns < t0 ||
-			    fvals[c].last_ns > t1 ||
-			    fvals[c].first_ns > fvals[c].last_ns)) {
+			if (fvals[c].packets &&
+			    (fvals[c].first_ns < t0 || fvals[c].last_ns > t1 ||
+			     fvals[c].first_ns > fvals[c].last_ns)) {
 				why("flow timestamps outside the batch");
 				return -1;
 			}
@@ -675,7 +672,8 @@ static int run_batch(struct flowverify *skel, const struct fz_frame *fr,
 	}
 	qsort(got, ng, sizeof(got[0]), flow_cmp);
 	for (i = 0; i < nw; i++) {
-		if (flow_cmp(&got[i], &want[i]) || got[i].packets != want[i].packets ||
+		if (flow_cmp(&got[i], &want[i]) ||
+		    got[i].packets != want[i].packets ||
 		    got[i].bytes != want[i].bytes) {
 			why("flow %zu differs (packets %llu/%llu, bytes %llu/%llu)",
 			    i, (unsigned long long)got[i].packets,
@@ -744,7 +742,8 @@ static void pinpoint(const struct fz_frame *fr, size_t n, unsigned long base)
 	printf("# seed %llu: batch from frame %lu failed: %s\n",
 	       (unsigned long long)fz.seed, base, batch_why);
 	for (i = 0; i < n; i++) {
-		if (!run_batch(fz.skel[fr[i].port != FV_NTP_PORT_DEFAULT], &fr[i], 1))
+		if (!run_batch(fz.skel[fr[i].port != FV_NTP_PORT_DEFAULT],
+			       &fr[i], 1))
 			continue;
 		printf("# frame %lu alone: %s\n", base + i, fz.why);
 		hexdump(&fr[i]);
@@ -764,7 +763,8 @@ static int run_frames(struct fz_frame *fr, size_t n, unsigned long base)
 		for (k = 0; k < 2; k++) {
 			if (np[k] && (i == n || np[k] == FZ_BATCH)) {
 				if (run_batch(fz.skel[k], part[k], np[k])) {
-					pinpoint(part[k], np[k], base + i - np[k]);
+					pinpoint(part[k], np[k],
+						 base + i - np[k]);
 					return -1;
 				}
 				np[k] = 0;
@@ -786,33 +786,55 @@ struct fz_regression {
 };
 
 /* A 48-byte NTP request whose transmit timestamp is 0x0123456789abcdef. */
-#define NTP_REQ_HEX	"23" "000000000000000000000000000000" \
-			"000000000000000000000000000000000000000000000000" \
-			"0123456789abcdef"
+#define NTP_REQ_HEX                                        \
+	"23"                                               \
+	"000000000000000000000000000000"                   \
+	"000000000000000000000000000000000000000000000000" \
+	"0123456789abcdef"
 
 static const struct fz_regression regressions[] = {
 	/* IPv6 with version nibble 0 was parsed as IPv6 and counted. */
-	{ "ipv6_version_0",
-	  "020000000002020000000001" "86dd"
-	  "00000000" "0038" "11" "40" "20010db8000000000000000000000001"
-	  "20010db8000000000000000000000002"
-	  "9c7b007b00380000" NTP_REQ_HEX },
+	{ "ipv6_version_0", "020000000002020000000001"
+			    "86dd"
+			    "00000000"
+			    "0038"
+			    "11"
+			    "40"
+			    "20010db8000000000000000000000001"
+			    "20010db8000000000000000000000002"
+			    "9c7b007b00380000" NTP_REQ_HEX },
 	/* IPv4 whose total length is shorter than its UDP datagram. */
-	{ "ipv4_udp_longer_than_ip",
-	  "020000000002020000000001" "0800"
-	  "4500" "0030" "12340000" "4011" "0000" "c0000201" "c6336407"
-	  "9c7b007b00380000" NTP_REQ_HEX },
+	{ "ipv4_udp_longer_than_ip", "020000000002020000000001"
+				     "0800"
+				     "4500"
+				     "0030"
+				     "12340000"
+				     "4011"
+				     "0000"
+				     "c0000201"
+				     "c6336407"
+				     "9c7b007b00380000" NTP_REQ_HEX },
 	/* IPv4 claiming more bytes than the frame holds (a cut capture). */
-	{ "ipv4_total_beyond_frame",
-	  "020000000002020000000001" "0800"
-	  "4500" "0100" "12340000" "4011" "0000" "c0000201" "c6336407"
-	  "9c7b007b00380000" NTP_REQ_HEX },
+	{ "ipv4_total_beyond_frame", "020000000002020000000001"
+				     "0800"
+				     "4500"
+				     "0100"
+				     "12340000"
+				     "4011"
+				     "0000"
+				     "c0000201"
+				     "c6336407"
+				     "9c7b007b00380000" NTP_REQ_HEX },
 	/* IPv6 payload length shorter than the UDP datagram. */
-	{ "ipv6_udp_longer_than_payload",
-	  "020000000002020000000001" "86dd"
-	  "60000000" "0010" "11" "40" "20010db8000000000000000000000001"
-	  "20010db8000000000000000000000002"
-	  "9c7b007b00380000" NTP_REQ_HEX },
+	{ "ipv6_udp_longer_than_payload", "020000000002020000000001"
+					  "86dd"
+					  "60000000"
+					  "0010"
+					  "11"
+					  "40"
+					  "20010db8000000000000000000000001"
+					  "20010db8000000000000000000000002"
+					  "9c7b007b00380000" NTP_REQ_HEX },
 };
 
 static size_t unhex(const char *s, __u8 *out, size_t max)
@@ -889,8 +911,10 @@ static int phase_table_cuts(unsigned long *count)
 
 			memcpy(f->b, full.b, cut);
 			f->len = cut;
-			f->port = cases[i].knob ? FZ_PORT_KNOB : FV_NTP_PORT_DEFAULT;
-			f->hook = cut % 2 ? FV_HOOK_TC_INGRESS : FV_HOOK_TC_EGRESS;
+			f->port = cases[i].knob ? FZ_PORT_KNOB
+						: FV_NTP_PORT_DEFAULT;
+			f->hook = cut % 2 ? FV_HOOK_TC_INGRESS
+					  : FV_HOOK_TC_EGRESS;
 		}
 	}
 	*count = n;
@@ -914,7 +938,8 @@ static int phase_random(unsigned long total)
 			memset(f->b, 0, sizeof(f->b));
 			f->port = rn(4) ? FV_NTP_PORT_DEFAULT : FZ_PORT_KNOB;
 			if (how < 4) {
-				const struct fv_case *c = &cases[rn(ARRAY_SIZE(cases))];
+				const struct fv_case *c =
+					&cases[rn(ARRAY_SIZE(cases))];
 
 				build_frame(&c->pkt, &seed);
 				memcpy(f->b, seed.b, seed.len);
@@ -928,8 +953,9 @@ static int phase_random(unsigned long total)
 				f->len = rn(FZ_FRAME_MAX + 1);
 				for (size_t k = 0; k < f->len; k++)
 					f->b[k] = rnd();
-				if (f->len >= 14)	/* mostly IP */
-					put16(f->b + 12, rn(2) ? ETH_P_IP : ETH_P_IPV6);
+				if (f->len >= 14) /* mostly IP */
+					put16(f->b + 12,
+					      rn(2) ? ETH_P_IP : ETH_P_IPV6);
 			}
 			f->hook = rn(2) ? FV_HOOK_TC_EGRESS : FV_HOOK_TC_INGRESS;
 		}
@@ -1005,7 +1031,8 @@ int main(void)
 	}
 
 	ok = !phase_regressions();
-	tap(ok, "%zu regression frames: never counted as NTP, maps as the model says",
+	tap(ok,
+	    "%zu regression frames: never counted as NTP, maps as the model says",
 	    ARRAY_SIZE(regressions));
 	ok = !phase_table_cuts(&cuts);
 	tap(ok, "crafted table cut at every length: %lu frames", cuts);
@@ -1021,18 +1048,19 @@ int main(void)
 	/* The fuzzer must reach every parser exit, or it proves little. */
 	{
 		static const int must[] = {
-			FV_STAT_ETH_TRUNCATED, FV_STAT_VLAN_TOO_DEEP,
+			FV_STAT_ETH_TRUNCATED,	FV_STAT_VLAN_TOO_DEEP,
 			FV_STAT_IPV4_TRUNCATED, FV_STAT_IPV4_FRAGMENT,
 			FV_STAT_IPV6_TRUNCATED, FV_STAT_IPV6_EXT_TOO_DEEP,
-			FV_STAT_IPV6_FRAGMENT, FV_STAT_UDP_TRUNCATED,
-			FV_STAT_NTP_SHORT, FV_STAT_NTP_OTHER_MODE,
+			FV_STAT_IPV6_FRAGMENT,	FV_STAT_UDP_TRUNCATED,
+			FV_STAT_NTP_SHORT,	FV_STAT_NTP_OTHER_MODE,
 			FV_STAT_NTP_PACKETS,
 		};
 		bool all = true;
 
 		for (i = 0; i < (int)ARRAY_SIZE(must); i++)
 			all &= fz.stat_hits[must[i]] > 0;
-		tap(all && frames >= 1000, "every parser exit reached, NTP recorded %lu times",
+		tap(all && frames >= 1000,
+		    "every parser exit reached, NTP recorded %lu times",
 		    fz.stat_hits[FV_STAT_NTP_PACKETS]);
 	}
 	printf("1..%d\n", tap_n);

@@ -20,7 +20,7 @@
 #include "cleanup.h"
 #include "util.h"
 
-#define N_MANY	100	/* ids of one process: past the first 64 slots */
+#define N_MANY 100 /* ids of one process: past the first 64 slots */
 
 static char root[64];
 
@@ -49,7 +49,7 @@ static int make_tree(void **state)
 	mkdir(path, 0700);
 	strcat(path, "/3");
 	put_file(path, "pos:\t0\nflags:\t02000002\nprog_type:\t3\n"
-		 "prog_jited:\t1\nprog_id:\t77\n");
+		       "prog_jited:\t1\nprog_id:\t77\n");
 	snprintf(path, sizeof(path), "%s/102", root);
 	mkdir(path, 0700);
 	strcat(path, "/fdinfo");
@@ -66,8 +66,7 @@ static int make_tree(void **state)
 	mkdir(path, 0700);
 	for (i = 0; i < N_MANY; i++) {
 		snprintf(path, sizeof(path), "%s/104/fdinfo/%d", root, i);
-		snprintf(text, sizeof(text), "pos:\t0\nprog_id:\t%d\n",
-			 1000 + i);
+		snprintf(text, sizeof(text), "pos:\t0\nprog_id:\t%d\n", 1000 + i);
 		put_file(path, text);
 	}
 	return 0;
@@ -99,8 +98,8 @@ static void test_collect(void **state)
 	assert_int_equal(fv_held_collect(&h, root), 0);
 	assert_false(h.incomplete);
 	assert_int_equal(h.n, 2 + N_MANY);
-	assert_false(fv_filter_orphaned(&h, 77));	/* a program's fd */
-	assert_false(fv_filter_orphaned(&h, 78));	/* a link's */
+	assert_false(fv_filter_orphaned(&h, 77)); /* a program's fd */
+	assert_false(fv_filter_orphaned(&h, 78)); /* a link's */
 	assert_false(fv_filter_orphaned(&h, 1000 + N_MANY - 1));
 	assert_true(fv_filter_orphaned(&h, 5));
 	fv_held_free(&h);

@@ -40,20 +40,20 @@
 #include "point.h"
 #include "bpf_load.h"
 
-#define NTP		123
-#define OTHER_PORT	5555	/* closed and not NTP */
-#define N_SEND		3
-#define COST_SENDS	20000
+#define NTP	   123
+#define OTHER_PORT 5555 /* closed and not NTP */
+#define N_SEND	   3
+#define COST_SENDS 20000
 
 enum { NS_A, NS_B, NS_C, NS_R, NS_S, NS_N };
 static const char *ns_suffix[NS_N] = { "a", "b", "c", "r", "s" };
 static char ns[NS_N][64];
 static uint32_t inum[NS_N];
 static bool made[NS_N];
-static const char *skip_why;	/* the machine cannot run these */
-static const char *fail_why;	/* it can, but setting up failed */
+static const char *skip_why; /* the machine cannot run these */
+static const char *fail_why; /* it can, but setting up failed */
 static char fail_buf[768];
-static char sh_why[640];	/* the last failed command and its output */
+static char sh_why[640]; /* the last failed command and its output */
 
 /* ---- helpers ---- */
 
@@ -76,7 +76,8 @@ static int sh(const char *fmt, ...)
 	p = popen(cmd, "r");
 	cmd[n] = '\0';
 	if (!p) {
-		snprintf(sh_why, sizeof(sh_why), "`%s`: %s", cmd, strerror(errno));
+		snprintf(sh_why, sizeof(sh_why), "`%s`: %s", cmd,
+			 strerror(errno));
 		printf("# %s\n", sh_why);
 		return -1;
 	}
@@ -85,7 +86,7 @@ static int sh(const char *fmt, ...)
 		n += got;
 	out[n] = '\0';
 	while (fread(drain, 1, sizeof(drain), p) > 0)
-		;	/* the rest, unread, would block the command */
+		; /* the rest, unread, would block the command */
 	st = pclose(p);
 	st = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	if (!st)
@@ -144,8 +145,8 @@ static double now_s(void)
 /* Sends n UDP datagrams from inside namespace which: src:sport -> dst:dport,
  * a 48-byte NTP client request (mode 3). A child process so that the
  * test's own namespace never changes. 0 on success. */
-static int send_udp(int which, const char *src, uint16_t sport,
-		    const char *dst, uint16_t dport, int n)
+static int send_udp(int which, const char *src, uint16_t sport, const char *dst,
+		    uint16_t dport, int n)
 {
 	pid_t pid;
 	int st;
@@ -154,7 +155,7 @@ static int send_udp(int which, const char *src, uint16_t sport,
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char path[128], pkt[48] = { 0x23 };	/* LI 0, VN 4, mode 3 */
+		char path[128], pkt[48] = { 0x23 }; /* LI 0, VN 4, mode 3 */
 		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
 		struct sockaddr_in s4 = { .sin_family = AF_INET };
 		bool v6 = strchr(dst, ':') != NULL;
@@ -280,16 +281,16 @@ static const struct fv_drop_row *only(const struct fv_drop_row *rows, int n,
 	return r;
 }
 
-#define NEED_SETUP()						\
-	do {							\
-		if (skip_why) {					\
-			printf("# skipped: %s\n", skip_why);	\
-			skip();					\
-		}						\
-		if (fail_why) {					\
-			printf("# setup failed: %s\n", fail_why);	\
-			fail();					\
-		}						\
+#define NEED_SETUP()                                              \
+	do {                                                      \
+		if (skip_why) {                                   \
+			printf("# skipped: %s\n", skip_why);      \
+			skip();                                   \
+		}                                                 \
+		if (fail_why) {                                   \
+			printf("# setup failed: %s\n", fail_why); \
+			fail();                                   \
+		}                                                 \
 	} while (0)
 
 /* Records why the group setup failed; each test then fails with it. */
@@ -330,8 +331,10 @@ static int group_setup(void **state)
 	}
 	/* Both veth ends are made inside our namespaces: the root namespace
 	 * never sees them. */
-	if (sh("ip -n %s link add c0 type veth peer name r0 netns %s", ns[NS_C], ns[NS_R]) ||
-	    sh("ip -n %s link add s0 type veth peer name r1 netns %s", ns[NS_S], ns[NS_R]) ||
+	if (sh("ip -n %s link add c0 type veth peer name r0 netns %s", ns[NS_C],
+	       ns[NS_R]) ||
+	    sh("ip -n %s link add s0 type veth peer name r1 netns %s", ns[NS_S],
+	       ns[NS_R]) ||
 	    sh("ip -n %s addr add 10.99.1.2/24 dev c0", ns[NS_C]) ||
 	    sh("ip -n %s addr add 10.99.1.1/24 dev r0", ns[NS_R]) ||
 	    sh("ip -n %s addr add 10.99.2.1/24 dev r1", ns[NS_R]) ||
@@ -454,7 +457,7 @@ static void no_socket(const char *addr, uint16_t sport, int family)
 	assert_int_equal(r->family, family);
 	assert_int_equal(r->mode, 3);
 	assert_int_equal(r->count, N_SEND);
-	assert_true(r->ifindex == 1);	/* lo */
+	assert_true(r->ifindex == 1); /* lo */
 	assert_true(r->last_ns > 0);
 	assert_int_equal(fv_drops_counters(d, &c), 0);
 	assert_true(c.matched >= N_SEND);
@@ -496,13 +499,17 @@ static void test_nft_input(void **state)
 	NEED_SETUP();
 	/* nftables is a dependency (scripts/deps.sh): failing is a failure. */
 	if (sh("ip netns exec %s nft add table inet fvdt", ns[NS_A]) ||
-	    sh("ip netns exec %s nft 'add chain inet fvdt in { type filter hook input priority 0; }'", ns[NS_A]) ||
-	    sh("ip netns exec %s nft add rule inet fvdt in udp sport 40002 drop", ns[NS_A])) {
+	    sh("ip netns exec %s nft 'add chain inet fvdt in { type filter hook input priority 0; }'",
+	       ns[NS_A]) ||
+	    sh("ip netns exec %s nft add rule inet fvdt in udp sport 40002 drop",
+	       ns[NS_A])) {
 		printf("# nft cannot add the drop rule: %s\n", sh_why);
 		fail();
 	}
 	d = start(&inum[NS_A], 1);
-	assert_int_equal(send_udp(NS_A, "127.0.0.1", 40002, "127.0.0.1", NTP, N_SEND), 0);
+	assert_int_equal(send_udp(NS_A, "127.0.0.1", 40002, "127.0.0.1", NTP,
+				  N_SEND),
+			 0);
 	rows = wait_rows(d, 40002, N_SEND, &n);
 	sh("ip netns exec %s nft delete table inet fvdt", ns[NS_A]);
 	r = only(rows, n, 40002);
@@ -523,15 +530,21 @@ static void test_nft_forward(void **state)
 	int n;
 
 	NEED_SETUP();
-	assert_int_equal(sh("ip netns exec %s sysctl -qw net.ipv4.ip_forward=1", ns[NS_R]), 0);
+	assert_int_equal(sh("ip netns exec %s sysctl -qw net.ipv4.ip_forward=1",
+			    ns[NS_R]),
+			 0);
 	if (sh("ip netns exec %s nft add table inet fvdt", ns[NS_R]) ||
-	    sh("ip netns exec %s nft 'add chain inet fvdt fw { type filter hook forward priority 0; }'", ns[NS_R]) ||
-	    sh("ip netns exec %s nft add rule inet fvdt fw udp dport 123 drop", ns[NS_R])) {
+	    sh("ip netns exec %s nft 'add chain inet fvdt fw { type filter hook forward priority 0; }'",
+	       ns[NS_R]) ||
+	    sh("ip netns exec %s nft add rule inet fvdt fw udp dport 123 drop",
+	       ns[NS_R])) {
 		printf("# nft cannot add the drop rule: %s\n", sh_why);
 		fail();
 	}
 	d = start(&inum[NS_R], 1);
-	assert_int_equal(send_udp(NS_C, "10.99.1.2", 40003, "10.99.2.2", NTP, N_SEND), 0);
+	assert_int_equal(send_udp(NS_C, "10.99.1.2", 40003, "10.99.2.2", NTP,
+				  N_SEND),
+			 0);
 	rows = wait_rows(d, 40003, N_SEND, &n);
 	sh("ip netns exec %s nft delete table inet fvdt", ns[NS_R]);
 	r = only(rows, n, 40003);
@@ -553,9 +566,13 @@ static void test_ip_forward_off(void **state)
 	int n;
 
 	NEED_SETUP();
-	assert_int_equal(sh("ip netns exec %s sysctl -qw net.ipv4.ip_forward=0", ns[NS_R]), 0);
+	assert_int_equal(sh("ip netns exec %s sysctl -qw net.ipv4.ip_forward=0",
+			    ns[NS_R]),
+			 0);
 	d = start(&inum[NS_R], 1);
-	assert_int_equal(send_udp(NS_C, "10.99.1.2", 40004, "10.99.2.2", NTP, N_SEND), 0);
+	assert_int_equal(send_udp(NS_C, "10.99.1.2", 40004, "10.99.2.2", NTP,
+				  N_SEND),
+			 0);
 	rows = wait_rows(d, 40004, N_SEND, &n);
 	r = only(rows, n, 40004);
 	assert_string_equal(r->hook, "routing");
@@ -575,10 +592,15 @@ static void test_elsewhere_not_recorded(void **state)
 	NEED_SETUP();
 	d = start(&inum[NS_A], 1);
 	/* Another namespace, NTP port; the watched one, another port. */
-	assert_int_equal(send_udp(NS_B, "127.0.0.1", 40005, "127.0.0.1", NTP, N_SEND), 0);
-	assert_int_equal(send_udp(NS_A, "127.0.0.1", 40006, "127.0.0.1", OTHER_PORT, N_SEND), 0);
+	assert_int_equal(send_udp(NS_B, "127.0.0.1", 40005, "127.0.0.1", NTP,
+				  N_SEND),
+			 0);
+	assert_int_equal(send_udp(NS_A, "127.0.0.1", 40006, "127.0.0.1",
+				  OTHER_PORT, N_SEND),
+			 0);
 	/* Control, sent last: once it shows, the others had their turn. */
-	assert_int_equal(send_udp(NS_A, "127.0.0.1", 40007, "127.0.0.1", NTP, 1), 0);
+	assert_int_equal(send_udp(NS_A, "127.0.0.1", 40007, "127.0.0.1", NTP, 1),
+			 0);
 	rows = wait_rows(d, 40007, 1, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].sport, 40007);
@@ -597,7 +619,9 @@ static double send_time(int sends)
 {
 	double t0 = now_s();
 
-	assert_int_equal(send_udp(NS_B, "127.0.0.1", 40008, "127.0.0.1", OTHER_PORT, sends), 0);
+	assert_int_equal(send_udp(NS_B, "127.0.0.1", 40008, "127.0.0.1",
+				  OTHER_PORT, sends),
+			 0);
 	return (now_s() - t0) * 1e9 / sends;
 }
 
@@ -611,7 +635,7 @@ static void test_cost(void **state)
 	NEED_SETUP();
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	assert_true(stats_fd >= 0);
-	send_time(COST_SENDS);	/* warm up */
+	send_time(COST_SENDS); /* warm up */
 	base = send_time(COST_SENDS);
 	for (order = 0; order < 2; order++) {
 		fv_drops_set_proto_first(order);
@@ -653,7 +677,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_nft_input, reset_knobs),
 		cmocka_unit_test_teardown(test_nft_forward, reset_knobs),
 		cmocka_unit_test_teardown(test_ip_forward_off, reset_knobs),
-		cmocka_unit_test_teardown(test_elsewhere_not_recorded, reset_knobs),
+		cmocka_unit_test_teardown(test_elsewhere_not_recorded,
+					  reset_knobs),
 		cmocka_unit_test_teardown(test_cost, reset_knobs),
 	};
 

@@ -16,15 +16,15 @@
 #include "exchange.h"
 #include "verdict.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define C1	FV_SEEN(FV_STAGE_C1)
-#define N1	FV_SEEN(FV_STAGE_N1)
-#define N2	FV_SEEN(FV_STAGE_N2)
-#define N2U	FV_SEEN(FV_STAGE_N2U)
-#define N3	FV_SEEN(FV_STAGE_N3)
-#define N4	FV_SEEN(FV_STAGE_N4)
-#define C4	FV_SEEN(FV_STAGE_C4)
+#define C1  FV_SEEN(FV_STAGE_C1)
+#define N1  FV_SEEN(FV_STAGE_N1)
+#define N2  FV_SEEN(FV_STAGE_N2)
+#define N2U FV_SEEN(FV_STAGE_N2U)
+#define N3  FV_SEEN(FV_STAGE_N3)
+#define N4  FV_SEEN(FV_STAGE_N4)
+#define C4  FV_SEEN(FV_STAGE_C4)
 
 /* Cookies look like NTP timestamps: seconds in the high word. */
 static uint64_t cookie_n(uint64_t i)
@@ -52,7 +52,7 @@ static void test_init_rejects_zero(void **state)
 	(void)state;
 	assert_int_equal(fv_xtable_init(&xt, 0), -EINVAL);
 	assert_null(xt.slots);
-	fv_xtable_free(&xt);	/* harmless after a failed init */
+	fv_xtable_free(&xt); /* harmless after a failed init */
 }
 
 static void test_init_empty(void **state)
@@ -167,8 +167,7 @@ static void test_capacity_one(void **state)
 /* Many cookies in a small table: chains form in every bucket, and
  * eviction unlinks from their heads, middles and tails. After each get,
  * exactly the newest `cap` cookies are found. */
-static void check_window(uint32_t cap, uint32_t total,
-			 uint64_t (*gen)(uint64_t))
+static void check_window(uint32_t cap, uint32_t total, uint64_t (*gen)(uint64_t))
 {
 	struct fv_xtable xt;
 	uint64_t i, j, lo;
@@ -200,18 +199,30 @@ static void check_window(uint32_t cap, uint32_t total,
 	fv_xtable_free(&xt);
 }
 
-static uint64_t gen_ntp(uint64_t i) { return cookie_n(i); }
-static uint64_t gen_seq(uint64_t i) { return i; }
+static uint64_t gen_ntp(uint64_t i)
+{
+	return cookie_n(i);
+}
+static uint64_t gen_seq(uint64_t i)
+{
+	return i;
+}
 /* Same low bits, differing only high: collides without the mixing. */
-static uint64_t gen_high(uint64_t i) { return i << 40 | 0x5a5a; }
+static uint64_t gen_high(uint64_t i)
+{
+	return i << 40 | 0x5a5a;
+}
 /* Only the high word differs: a clock-reading cookie of many seconds. */
-static uint64_t gen_sec(uint64_t i) { return (0xe9000000ull + i) << 32; }
+static uint64_t gen_sec(uint64_t i)
+{
+	return (0xe9000000ull + i) << 32;
+}
 
 static void test_collisions_ntp(void **state)
 {
 	(void)state;
 	check_window(4, 2000, gen_ntp);
-	check_window(5, 2000, gen_ntp);	/* 8 buckets, 5 slots */
+	check_window(5, 2000, gen_ntp); /* 8 buckets, 5 slots */
 	check_window(64, 5000, gen_ntp);
 }
 
@@ -326,39 +337,37 @@ struct stop_case {
 };
 
 static const struct stop_case stop_cases[] = {
-	{ "stopped_at C1 only = client_to_nat",
-	  C1, true, FV_SEG_CLIENT_TO_NAT },
-	{ "stopped_at N1 only = inside_nat_request",
-	  N1, false, FV_SEG_INSIDE_NAT_REQUEST },
-	{ "stopped_at C1+N1 = inside_nat_request",
-	  C1 | N1, true, FV_SEG_INSIDE_NAT_REQUEST },
-	{ "stopped_at N1+N2U = nat_not_translating",
-	  N1 | N2U, false, FV_SEG_NAT_NOT_TRANSLATING },
-	{ "stopped_at C1+N1+N2U = nat_not_translating",
-	  C1 | N1 | N2U, true, FV_SEG_NAT_NOT_TRANSLATING },
-	{ "stopped_at N1+N2 = beyond_nat",
-	  N1 | N2, false, FV_SEG_BEYOND_NAT },
+	{ "stopped_at C1 only = client_to_nat", C1, true, FV_SEG_CLIENT_TO_NAT },
+	{ "stopped_at N1 only = inside_nat_request", N1, false,
+	  FV_SEG_INSIDE_NAT_REQUEST },
+	{ "stopped_at C1+N1 = inside_nat_request", C1 | N1, true,
+	  FV_SEG_INSIDE_NAT_REQUEST },
+	{ "stopped_at N1+N2U = nat_not_translating", N1 | N2U, false,
+	  FV_SEG_NAT_NOT_TRANSLATING },
+	{ "stopped_at C1+N1+N2U = nat_not_translating", C1 | N1 | N2U, true,
+	  FV_SEG_NAT_NOT_TRANSLATING },
+	{ "stopped_at N1+N2 = beyond_nat", N1 | N2, false, FV_SEG_BEYOND_NAT },
 	{ "stopped_at N1+N2+N2U = beyond_nat (it was translated too)",
 	  N1 | N2 | N2U, false, FV_SEG_BEYOND_NAT },
-	{ "stopped_at C1+N1+N2 = beyond_nat",
-	  C1 | N1 | N2, true, FV_SEG_BEYOND_NAT },
-	{ "stopped_at N1+N2+N3 = inside_nat_reply",
-	  N1 | N2 | N3, false, FV_SEG_INSIDE_NAT_REPLY },
-	{ "stopped_at C1+N1+N2+N3 = inside_nat_reply",
-	  C1 | N1 | N2 | N3, true, FV_SEG_INSIDE_NAT_REPLY },
+	{ "stopped_at C1+N1+N2 = beyond_nat", C1 | N1 | N2, true,
+	  FV_SEG_BEYOND_NAT },
+	{ "stopped_at N1+N2+N3 = inside_nat_reply", N1 | N2 | N3, false,
+	  FV_SEG_INSIDE_NAT_REPLY },
+	{ "stopped_at C1+N1+N2+N3 = inside_nat_reply", C1 | N1 | N2 | N3, true,
+	  FV_SEG_INSIDE_NAT_REPLY },
 	{ "stopped_at N1..N4 client watched, no C4 = nat_to_client",
 	  N1 | N2 | N3 | N4, true, FV_SEG_NAT_TO_CLIENT },
 	{ "stopped_at C1+N1..N4 client watched, no C4 = nat_to_client",
 	  C1 | N1 | N2 | N3 | N4, true, FV_SEG_NAT_TO_CLIENT },
 	{ "stopped_at N1..N4 client not watched = none (answered)",
 	  N1 | N2 | N3 | N4, false, FV_SEG_NONE },
-	{ "stopped_at C1..C4 = none (answered)",
-	  C1 | N1 | N2 | N3 | N4 | C4, true, FV_SEG_NONE },
-	{ "stopped_at C1+C4 only (NAT not watched) = none",
-	  C1 | C4, true, FV_SEG_NONE },
+	{ "stopped_at C1..C4 = none (answered)", C1 | N1 | N2 | N3 | N4 | C4,
+	  true, FV_SEG_NONE },
+	{ "stopped_at C1+C4 only (NAT not watched) = none", C1 | C4, true,
+	  FV_SEG_NONE },
 	{ "stopped_at nothing seen = none", 0, false, FV_SEG_NONE },
-	{ "stopped_at N3 only (reply without request) = none",
-	  N3, false, FV_SEG_NONE },
+	{ "stopped_at N3 only (reply without request) = none", N3, false,
+	  FV_SEG_NONE },
 };
 
 static void test_stop_case(void **state)
@@ -397,7 +406,7 @@ static void assert_lost_only(const struct fv_tally *t, enum fv_segment seg,
 		assert_int_equal(t->lost[s], s == (int)seg ? n : 0);
 }
 
-#define MS	1000000ull
+#define MS 1000000ull
 
 static void test_tally_timeout(void **state)
 {
@@ -408,12 +417,12 @@ static void test_tally_timeout(void **state)
 	assert_int_equal(fv_xtable_init(&xt, 16), 0);
 	/* now = 1000 ms, timeout = 500 ms: first seen at or before 500 ms
 	 * has had its time; after it is still in flight. */
-	add(&xt, 1, 100 * MS, N1 | N2, false);		/* lost */
-	add(&xt, 2, 500 * MS, N1 | N2, false);		/* lost, just */
-	add(&xt, 3, 500 * MS + 1, N1 | N2, false);	/* in flight, just */
-	add(&xt, 4, 900 * MS, N1, false);		/* in flight */
-	add(&xt, 5, 100 * MS, N1 | N2 | N3 | N4, false);	/* answered */
-	add(&xt, 6, 999 * MS, N1 | N2 | N3 | N4, false);	/* answered, young */
+	add(&xt, 1, 100 * MS, N1 | N2, false);		 /* lost */
+	add(&xt, 2, 500 * MS, N1 | N2, false);		 /* lost, just */
+	add(&xt, 3, 500 * MS + 1, N1 | N2, false);	 /* in flight, just */
+	add(&xt, 4, 900 * MS, N1, false);		 /* in flight */
+	add(&xt, 5, 100 * MS, N1 | N2 | N3 | N4, false); /* answered */
+	add(&xt, 6, 999 * MS, N1 | N2 | N3 | N4, false); /* answered, young */
 	fv_xtable_tally(&xt, 0, UINT64_MAX, 1000 * MS, 500 * MS, &t);
 	assert_int_equal(t.answered, 2);
 	assert_int_equal(t.in_flight, 2);
@@ -465,12 +474,12 @@ static void test_tally_window(void **state)
 
 	(void)state;
 	assert_int_equal(fv_xtable_init(&xt, 16), 0);
-	add(&xt, 1, 99, N1 | N2, false);		/* before since */
-	add(&xt, 2, 100, N1 | N2, false);		/* at since: in */
-	add(&xt, 3, 150, N1 | N2 | N3 | N4, false);	/* in */
-	add(&xt, 4, 200, N1, false);			/* at until: in */
-	add(&xt, 5, 201, N1 | N2 | N3 | N4, false);	/* after until */
-	add(&xt, 6, 50, N1 | N2 | N3 | N4, false);	/* before since */
+	add(&xt, 1, 99, N1 | N2, false);	    /* before since */
+	add(&xt, 2, 100, N1 | N2, false);	    /* at since: in */
+	add(&xt, 3, 150, N1 | N2 | N3 | N4, false); /* in */
+	add(&xt, 4, 200, N1, false);		    /* at until: in */
+	add(&xt, 5, 201, N1 | N2 | N3 | N4, false); /* after until */
+	add(&xt, 6, 50, N1 | N2 | N3 | N4, false);  /* before since */
 	fv_xtable_tally(&xt, 100, 200, 10 * MS, MS, &t);
 	assert_int_equal(t.answered, 1);
 	assert_int_equal(t.in_flight, 0);
@@ -554,7 +563,8 @@ static void test_spans(void **state)
 static void test_tally_accumulates(void **state)
 {
 	struct fv_xtable xt;
-	struct fv_tally t = { .answered = 5, .in_flight = 1,
+	struct fv_tally t = { .answered = 5,
+			      .in_flight = 1,
 			      .leg_packets = { 0, 7, 7, 7, 7 } };
 
 	(void)state;
@@ -580,9 +590,9 @@ static void test_tally_after_eviction(void **state)
 
 	(void)state;
 	assert_int_equal(fv_xtable_init(&xt, 4), 0);
-	for (i = 1; i <= 6; i++)	/* 1, 2 evicted: lost */
+	for (i = 1; i <= 6; i++) /* 1, 2 evicted: lost */
 		add(&xt, i, i, i <= 2 ? N1 : N1 | N2 | N3 | N4, false);
-	add(&xt, 7, 7, N1 | N2, false);	/* evicts 3 */
+	add(&xt, 7, 7, N1 | N2, false); /* evicts 3 */
 	fv_xtable_tally(&xt, 0, UINT64_MAX, 10 * MS, MS, &t);
 	assert_int_equal(t.answered, 3);
 	assert_lost_only(&t, FV_SEG_BEYOND_NAT, 1);

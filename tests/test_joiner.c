@@ -14,11 +14,11 @@
 
 #include "session.h"
 
-#define MS		1000000ull
-#define NAT_OUT		"10.0.0.5"
-#define CLIENT		"10.0.1.10"
-#define CLIENT2		"10.0.1.11"
-#define SERVER		"198.51.100.123"
+#define MS	1000000ull
+#define NAT_OUT "10.0.0.5"
+#define CLIENT	"10.0.1.10"
+#define CLIENT2 "10.0.1.11"
+#define SERVER	"198.51.100.123"
 
 enum { P_NAT = 0, P_CLIENT = 1 };
 
@@ -61,8 +61,8 @@ static void session_free(struct fv_session *s)
 
 /* One NTP packet as the BPF program reports it. */
 static void feed(struct fv_session *s, int point, uint64_t ts, bool egress,
-		 const char *src, uint16_t sport, const char *dst, uint16_t dport,
-		 uint8_t mode, uint64_t cookie, uint8_t stratum)
+		 const char *src, uint16_t sport, const char *dst,
+		 uint16_t dport, uint8_t mode, uint64_t cookie, uint8_t stratum)
 {
 	struct fv_event e = { .ts_ns = ts };
 
@@ -83,17 +83,29 @@ static void feed(struct fv_session *s, int point, uint64_t ts, bool egress,
 
 /* The six sightings of one exchange, client port 1123, NAT port 40000. */
 static void c1(struct fv_session *s, uint64_t t, uint64_t k)
-{ feed(s, P_CLIENT, t, true, CLIENT, 1123, SERVER, 123, 3, k, 0); }
+{
+	feed(s, P_CLIENT, t, true, CLIENT, 1123, SERVER, 123, 3, k, 0);
+}
 static void n1(struct fv_session *s, uint64_t t, uint64_t k)
-{ feed(s, P_NAT, t, false, CLIENT, 1123, SERVER, 123, 3, k, 0); }
+{
+	feed(s, P_NAT, t, false, CLIENT, 1123, SERVER, 123, 3, k, 0);
+}
 static void n2(struct fv_session *s, uint64_t t, uint64_t k)
-{ feed(s, P_NAT, t, true, NAT_OUT, 40000, SERVER, 123, 3, k, 0); }
+{
+	feed(s, P_NAT, t, true, NAT_OUT, 40000, SERVER, 123, 3, k, 0);
+}
 static void n3(struct fv_session *s, uint64_t t, uint64_t k)
-{ feed(s, P_NAT, t, false, SERVER, 123, NAT_OUT, 40000, 4, k, 2); }
+{
+	feed(s, P_NAT, t, false, SERVER, 123, NAT_OUT, 40000, 4, k, 2);
+}
 static void n4(struct fv_session *s, uint64_t t, uint64_t k)
-{ feed(s, P_NAT, t, true, SERVER, 123, CLIENT, 1123, 4, k, 2); }
+{
+	feed(s, P_NAT, t, true, SERVER, 123, CLIENT, 1123, 4, k, 2);
+}
 static void c4(struct fv_session *s, uint64_t t, uint64_t k)
-{ feed(s, P_CLIENT, t, false, SERVER, 123, CLIENT, 1123, 4, k, 2); }
+{
+	feed(s, P_CLIENT, t, false, SERVER, 123, CLIENT, 1123, 4, k, 2);
+}
 
 static struct fv_tally tally(struct fv_session *s, uint64_t now)
 {
@@ -109,8 +121,12 @@ static void test_in_order(void **state)
 	struct fv_exchange *x;
 	struct fv_tally t;
 
-	c1(s, 1 * MS, 0x11); n1(s, 2 * MS, 0x11); n2(s, 3 * MS, 0x11);
-	n3(s, 5 * MS, 0x11); n4(s, 6 * MS, 0x11); c4(s, 7 * MS, 0x11);
+	c1(s, 1 * MS, 0x11);
+	n1(s, 2 * MS, 0x11);
+	n2(s, 3 * MS, 0x11);
+	n3(s, 5 * MS, 0x11);
+	n4(s, 6 * MS, 0x11);
+	c4(s, 7 * MS, 0x11);
 	t = tally(s, 8 * MS);
 	assert_int_equal(t.answered, 1);
 	assert_int_equal(fv_tally_lost(&t), 0);
@@ -119,7 +135,8 @@ static void test_in_order(void **state)
 	/* The mapping, learned from the cookie alone. */
 	assert_int_equal(ntohs(x->inside_port), 1123);
 	assert_int_equal(ntohs(x->outside_port), 40000);
-	assert_int_equal(x->seen_ns[FV_STAGE_N3] - x->seen_ns[FV_STAGE_N2], 2 * MS);
+	assert_int_equal(x->seen_ns[FV_STAGE_N3] - x->seen_ns[FV_STAGE_N2],
+			 2 * MS);
 	assert_int_equal(x->stratum, 2);
 	assert_false(x->kod);
 	session_free(s);
@@ -131,8 +148,12 @@ static void test_client_ring_first(void **state)
 	struct fv_session *s = session_new();
 	struct fv_tally t;
 
-	c1(s, 1 * MS, 0x22); c4(s, 7 * MS, 0x22);
-	n1(s, 2 * MS, 0x22); n2(s, 3 * MS, 0x22); n3(s, 5 * MS, 0x22); n4(s, 6 * MS, 0x22);
+	c1(s, 1 * MS, 0x22);
+	c4(s, 7 * MS, 0x22);
+	n1(s, 2 * MS, 0x22);
+	n2(s, 3 * MS, 0x22);
+	n3(s, 5 * MS, 0x22);
+	n4(s, 6 * MS, 0x22);
 	t = tally(s, 8 * MS);
 	assert_int_equal(t.answered, 1);
 	assert_int_equal(fv_xtable_find(&s->xt, 0x22)->first_ns, 1 * MS);
@@ -144,13 +165,17 @@ static void test_nat_ring_first(void **state)
 	struct fv_session *s = session_new();
 	struct fv_tally t;
 
-	n1(s, 2 * MS, 0x33); n2(s, 3 * MS, 0x33); n3(s, 5 * MS, 0x33); n4(s, 6 * MS, 0x33);
+	n1(s, 2 * MS, 0x33);
+	n2(s, 3 * MS, 0x33);
+	n3(s, 5 * MS, 0x33);
+	n4(s, 6 * MS, 0x33);
 	/* Until the client's view arrives the reply has only left the NAT:
 	 * the client is watched, so that is not yet an answer. */
 	t = tally(s, 8 * MS);
 	assert_int_equal(t.answered, 0);
 	assert_int_equal(t.in_flight, 1);
-	c1(s, 1 * MS, 0x33); c4(s, 7 * MS, 0x33);
+	c1(s, 1 * MS, 0x33);
+	c4(s, 7 * MS, 0x33);
 	t = tally(s, 8 * MS);
 	assert_int_equal(t.answered, 1);
 	session_free(s);
@@ -162,7 +187,9 @@ static void test_loss_beyond_nat(void **state)
 	struct fv_session *s = session_new();
 	struct fv_tally t;
 
-	c1(s, 1 * MS, 0x44); n1(s, 2 * MS, 0x44); n2(s, 3 * MS, 0x44);
+	c1(s, 1 * MS, 0x44);
+	n1(s, 2 * MS, 0x44);
+	n2(s, 3 * MS, 0x44);
 	t = tally(s, 500 * MS);
 	assert_int_equal(t.in_flight, 1);
 	t = tally(s, 1500 * MS);
@@ -175,8 +202,11 @@ static void test_loss_nat_to_client(void **state)
 	struct fv_session *s = session_new();
 	struct fv_tally t;
 
-	c1(s, 1 * MS, 0x55); n1(s, 2 * MS, 0x55); n2(s, 3 * MS, 0x55);
-	n3(s, 5 * MS, 0x55); n4(s, 6 * MS, 0x55);
+	c1(s, 1 * MS, 0x55);
+	n1(s, 2 * MS, 0x55);
+	n2(s, 3 * MS, 0x55);
+	n3(s, 5 * MS, 0x55);
+	n4(s, 6 * MS, 0x55);
 	t = tally(s, 1500 * MS);
 	assert_int_equal(t.lost[FV_SEG_NAT_TO_CLIENT], 1);
 	session_free(s);
@@ -189,8 +219,11 @@ static void test_duplicate(void **state)
 	struct fv_session *s = session_new_points(false);
 	struct fv_tally t;
 
-	n1(s, 2 * MS, 0x66); n1(s, 2 * MS + 100, 0x66); n2(s, 3 * MS, 0x66);
-	n3(s, 5 * MS, 0x66); n4(s, 6 * MS, 0x66);
+	n1(s, 2 * MS, 0x66);
+	n1(s, 2 * MS + 100, 0x66);
+	n2(s, 3 * MS, 0x66);
+	n3(s, 5 * MS, 0x66);
+	n4(s, 6 * MS, 0x66);
 	t = tally(s, 8 * MS);
 	assert_int_equal(s->xt.count, 1);
 	assert_int_equal(t.answered, 1);
@@ -207,12 +240,17 @@ static void test_clock_cookies(void **state)
 	uint64_t clock = htobe64(0xe9000000ull << 32);
 	struct fv_tally t;
 
-	n1(s, 2 * MS, clock); n2(s, 3 * MS, clock);
-	n3(s, 5 * MS, clock); n4(s, 6 * MS, clock);
-	n1(s, 10 * MS, clock + 1); n2(s, 11 * MS, clock + 1);
-	n3(s, 12 * MS, clock + 1); n4(s, 13 * MS, clock + 1);
+	n1(s, 2 * MS, clock);
+	n2(s, 3 * MS, clock);
+	n3(s, 5 * MS, clock);
+	n4(s, 6 * MS, clock);
+	n1(s, 10 * MS, clock + 1);
+	n2(s, 11 * MS, clock + 1);
+	n3(s, 12 * MS, clock + 1);
+	n4(s, 13 * MS, clock + 1);
 	/* A second client with the very same reading. */
-	feed(s, P_NAT, 20 * MS, false, CLIENT2, 1123, SERVER, 123, 3, clock + 1, 0);
+	feed(s, P_NAT, 20 * MS, false, CLIENT2, 1123, SERVER, 123, 3, clock + 1,
+	     0);
 	t = tally(s, 30 * MS);
 	assert_int_equal(t.answered, 1);
 	assert_int_equal(t.ambiguous, 1);
@@ -262,7 +300,8 @@ static void test_kod(void **state)
 	struct fv_session *s = session_new();
 	struct fv_exchange *x;
 
-	n1(s, 2 * MS, 0x99); n2(s, 3 * MS, 0x99);
+	n1(s, 2 * MS, 0x99);
+	n2(s, 3 * MS, 0x99);
 	feed(s, P_NAT, 5 * MS, false, SERVER, 123, NAT_OUT, 40000, 4, 0x99, 0);
 	x = fv_xtable_find(&s->xt, 0x99);
 	assert_true(x->kod);

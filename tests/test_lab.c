@@ -34,9 +34,12 @@ static void test_named_instance(void **state)
 	assert_string_equal(lab_ns(LAB_NS_CLIENT), "fv-t123456-client");
 	assert_string_equal(lab_ns(LAB_NS_SERVER), "fv-t123456-server");
 	assert_string_equal(lab_names.dir, "/run/flowverify/lab-t123456");
-	assert_string_equal(lab_names.sock_dir, "/run/flowverify/lab-t123456/sock");
-	assert_string_equal(lab_names.acl_file, "/run/flowverify/lab-t123456/acls");
-	assert_string_equal(lab_names.nat_nft, "/run/flowverify/lab-t123456/nat.nft");
+	assert_string_equal(lab_names.sock_dir,
+			    "/run/flowverify/lab-t123456/sock");
+	assert_string_equal(lab_names.acl_file,
+			    "/run/flowverify/lab-t123456/acls");
+	assert_string_equal(lab_names.nat_nft,
+			    "/run/flowverify/lab-t123456/nat.nft");
 	/* The longest name still fits every field whole. */
 	assert_int_equal(lab_set_instance("abcdefghijkl"), 0);
 	assert_string_equal(lab_ns(LAB_NS_SERVER), "fv-abcdefghijkl-server");
@@ -47,7 +50,8 @@ static void test_named_instance(void **state)
 static void test_bad_names(void **state)
 {
 	static const char *const bad[] = {
-		"abcdefghijklm", "a-b", "a_b", "a/b", "../x", "a b", "a.b", "\xc3\xa9",
+		"abcdefghijklm", "a-b", "a_b", "a/b",
+		"../x",		 "a b", "a.b", "\xc3\xa9",
 	};
 	size_t i;
 

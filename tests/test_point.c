@@ -18,7 +18,7 @@
 #include "point.h"
 #include "util.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- fv_host_parse ---- */
 
@@ -26,31 +26,48 @@ struct parse_case {
 	const char *name;
 	const char *spec;
 	bool ok;
-	const char *netns;	/* when ok */
+	const char *netns; /* when ok */
 	int n_ifaces;
 	const char *ifnames[FV_MAX_IFACES];
 };
 
-#define IF15	"abcdefghijklmno"	/* IF_NAMESIZE - 1: the longest */
-#define IF16	"abcdefghijklmnop"
-#define NS63	"n23456789012345678901234567890123456789012345678901234567890123"
-#define NS64	NS63 "4"
+#define IF15 "abcdefghijklmno" /* IF_NAMESIZE - 1: the longest */
+#define IF16 "abcdefghijklmnop"
+#define NS63 "n23456789012345678901234567890123456789012345678901234567890123"
+#define NS64 NS63 "4"
 
 /* Rejected: the rest of the case is unused. */
-#define BAD(n, s)	{ n, s, false, NULL, 0, { NULL } }
+#define BAD(n, s)                     \
+	{                             \
+		n, s, false, NULL, 0, \
+		{                     \
+			NULL          \
+		}                     \
+	}
 
 static const struct parse_case parse_cases[] = {
 	{ "parse eth0", "eth0", true, "", 1, { "eth0" } },
 	{ "parse fv-nat:eth0", "fv-nat:eth0", true, "fv-nat", 1, { "eth0" } },
-	{ "parse ns:eth0,eth1", "ns:eth0,eth1", true, "ns", 2,
-	  { "eth0", "eth1" } },
-	{ "parse eth0,eth1 without namespace", "eth0,eth1", true, "", 2,
+	{ "parse ns:eth0,eth1", "ns:eth0,eth1", true, "ns", 2, { "eth0", "eth1" } },
+	{ "parse eth0,eth1 without namespace",
+	  "eth0,eth1",
+	  true,
+	  "",
+	  2,
 	  { "eth0", "eth1" } },
 	{ "parse 15-char interface", "ns:" IF15, true, "ns", 1, { IF15 } },
 	{ "parse 63-char namespace", NS63 ":eth0", true, NS63, 1, { "eth0" } },
-	{ "parse 8 interfaces", "ns:a,b,c,d,e,f,g,h", true, "ns", 8,
+	{ "parse 8 interfaces",
+	  "ns:a,b,c,d,e,f,g,h",
+	  true,
+	  "ns",
+	  8,
 	  { "a", "b", "c", "d", "e", "f", "g", "h" } },
-	{ "parse eth0 and eth0.100 are different", "eth0,eth0.100", true, "", 2,
+	{ "parse eth0 and eth0.100 are different",
+	  "eth0,eth0.100",
+	  true,
+	  "",
+	  2,
 	  { "eth0", "eth0.100" } },
 	BAD("parse rejects empty", ""),
 	BAD("parse rejects :eth0 (empty namespace)", ":eth0"),
@@ -65,8 +82,7 @@ static const struct parse_case parse_cases[] = {
 	BAD("parse rejects 16-char interface in a list", "ns:eth0," IF16),
 	BAD("parse rejects 64-char namespace", NS64 ":eth0"),
 	BAD("parse rejects duplicate interface", "ns:eth0,eth0"),
-	BAD("parse rejects duplicate interface not adjacent",
-	    "eth1,eth0,eth1"),
+	BAD("parse rejects duplicate interface not adjacent", "eth1,eth0,eth1"),
 	BAD("parse rejects 9 interfaces", "ns:a,b,c,d,e,f,g,h,i"),
 	BAD("parse rejects slash in interface", "ns:a/b"),
 	BAD("parse rejects second colon", "ns:eth0:1"),
@@ -207,7 +223,8 @@ static void test_endpoint_v6(void **state)
 	assert_string_equal(buf, "[ffff::]:123");
 	v6(a, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
 	fv_format_endpoint(a, htons(65535), buf, sizeof(buf));
-	assert_string_equal(buf, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+	assert_string_equal(buf,
+			    "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
 }
 
 static void test_endpoint_truncates(void **state)
@@ -256,8 +273,8 @@ static const struct u64_case u64_cases[] = {
 	{ "u64 max", "18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX },
 	{ "u64 max + 1 overflows", "18446744073709551616", 0, UINT64_MAX,
 	  -ERANGE, 0 },
-	{ "u64 far overflow", "99999999999999999999999", 0, UINT64_MAX,
-	  -ERANGE, 0 },
+	{ "u64 far overflow", "99999999999999999999999", 0, UINT64_MAX, -ERANGE,
+	  0 },
 };
 
 static void test_u64_case(void **state)
@@ -278,7 +295,7 @@ struct sec_case {
 	const char *name;
 	const char *s;
 	double max;
-	int ret;	/* 1: any error */
+	int ret; /* 1: any error */
 	double want;
 };
 
@@ -344,16 +361,26 @@ static void test_points_add(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns1:eth0,eth1", err, sizeof(err)), 0);
-	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns2:eth0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns1:eth0,eth1", err,
+				       sizeof(err)),
+			 0);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns2:eth0", err,
+				       sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "--nat given twice"));
 	for (i = 1; i < FV_MAX_POINTS; i++)
-		assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "c:eth0", err, sizeof(err)), 0);
-	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "d:eth0", err, sizeof(err)), -EINVAL);
+		assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "c:eth0",
+					       err, sizeof(err)),
+				 0);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "d:eth0", err,
+				       sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "too many points"));
 	assert_int_equal(p.n, FV_MAX_POINTS);
 	assert_true(p.have_nat);
-	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "bad:", err, sizeof(err)), -EINVAL);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "bad:", err,
+				       sizeof(err)),
+			 -EINVAL);
 }
 
 static void test_points_finish(void **state)
@@ -362,14 +389,21 @@ static void test_points_finish(void **state)
 	char err[128];
 
 	(void)state;
-	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns1:eth0,eth1", err, sizeof(err)), 0);
-	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "ns2:eth1", err, sizeof(err)), 0);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_NAT, "ns1:eth0,eth1", err,
+				       sizeof(err)),
+			 0);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "ns2:eth1", err,
+				       sizeof(err)),
+			 0);
 	assert_int_equal(fv_points_finish(&p, true, err, sizeof(err)), 0);
 	assert_true(p.hosts[0].ingress_tc && p.hosts[1].ingress_tc);
 	/* Same name, same namespace: refused, naming both options. */
-	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "ns1:eth1", err, sizeof(err)), 0);
+	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "ns1:eth1", err,
+				       sizeof(err)),
+			 0);
 	assert_int_equal(fv_points_finish(&p, false, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "interface ns1:eth1 given twice (in --nat and --client)");
+	assert_string_equal(
+		err, "interface ns1:eth1 given twice (in --nat and --client)");
 }
 
 static void test_opt_once(void **state)

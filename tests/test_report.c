@@ -17,12 +17,12 @@
 
 #include "report.h"
 
-#define SEC		1000000000ull
-#define NOW		(1000 * SEC)
-#define NAT_OUT		"10.0.0.5"
-#define CLIENT		"10.0.1.10"
-#define CLIENT2		"10.0.1.11"
-#define SERVER		"198.51.100.123"
+#define SEC	1000000000ull
+#define NOW	(1000 * SEC)
+#define NAT_OUT "10.0.0.5"
+#define CLIENT	"10.0.1.10"
+#define CLIENT2 "10.0.1.11"
+#define SERVER	"198.51.100.123"
 
 enum { P_NAT = 0, P_CLIENT = 1 };
 enum { IF_OUT = 2, IF_IN = 3, IF_CLIENT = 7 };
@@ -78,8 +78,7 @@ static void model_free(struct fv_report *r)
 /* One flow counted at a point; last_ms: its last packet, ms before now. */
 static void flow(struct fv_report *r, int point, enum fv_leg leg, bool own,
 		 const char *src, uint16_t sport, const char *dst,
-		 uint16_t dport, int ifindex, uint64_t packets,
-		 uint64_t last_ms)
+		 uint16_t dport, int ifindex, uint64_t packets, uint64_t last_ms)
 {
 	struct fv_flow_row *row;
 
@@ -110,8 +109,7 @@ static void finish(struct fv_report *r)
 /* The legs one request and its reply take through the NAT, n packets
  * each, up to leg `upto` on the NAT (1..4) and, at the client, the
  * request and, with reply, the reply. */
-static void legs_upto(struct fv_report *r, int upto, bool client_reply,
-		      uint64_t n)
+static void legs_upto(struct fv_report *r, int upto, bool client_reply, uint64_t n)
 {
 	flow(r, P_CLIENT, FV_LEG_1, false, CLIENT, 40000, SERVER, 123,
 	     IF_CLIENT, n, 1000);
@@ -140,16 +138,18 @@ static struct fv_report *healthy(void)
 	struct fv_report *r = model_new();
 
 	legs_upto(r, 4, true, 10);
-	flow(r, P_NAT, FV_LEG_1, false, CLIENT2, 40001, SERVER, 123, IF_IN,
-	     5, 3000);
-	flow(r, P_NAT, FV_LEG_2, false, NAT_OUT, 1027, SERVER, 123, IF_OUT,
-	     5, 3000);
-	flow(r, P_NAT, FV_LEG_3, false, SERVER, 123, NAT_OUT, 1027, IF_OUT,
-	     5, 3000);
-	flow(r, P_NAT, FV_LEG_4, false, SERVER, 123, CLIENT2, 40001, IF_IN,
-	     5, 3000);
-	flow(r, P_NAT, FV_LEG_2, true, NAT_OUT, 123, "203.0.113.1", 123, IF_OUT, 4, 5000);
-	flow(r, P_NAT, FV_LEG_3, true, "203.0.113.1", 123, NAT_OUT, 123, IF_OUT, 4, 5000);
+	flow(r, P_NAT, FV_LEG_1, false, CLIENT2, 40001, SERVER, 123, IF_IN, 5,
+	     3000);
+	flow(r, P_NAT, FV_LEG_2, false, NAT_OUT, 1027, SERVER, 123, IF_OUT, 5,
+	     3000);
+	flow(r, P_NAT, FV_LEG_3, false, SERVER, 123, NAT_OUT, 1027, IF_OUT, 5,
+	     3000);
+	flow(r, P_NAT, FV_LEG_4, false, SERVER, 123, CLIENT2, 40001, IF_IN, 5,
+	     3000);
+	flow(r, P_NAT, FV_LEG_2, true, NAT_OUT, 123, "203.0.113.1", 123, IF_OUT,
+	     4, 5000);
+	flow(r, P_NAT, FV_LEG_3, true, "203.0.113.1", 123, NAT_OUT, 123, IF_OUT,
+	     4, 5000);
 	r->tally.answered = 15;
 	r->tally.in_flight = 1;
 	r->retransmissions = 3;
@@ -294,8 +294,7 @@ static void assert_lacks(const char *hay, const char *needle)
 }
 
 /* The diagram's line that starts with prefix ("  request", "  reply"). */
-static void line_of(const char *text, const char *prefix, char *out,
-		    size_t len)
+static void line_of(const char *text, const char *prefix, char *out, size_t len)
 {
 	const char *p = strstr(text, prefix), *end;
 
@@ -341,12 +340,10 @@ static void test_top_flow_first_of_equals(void **state)
 {
 	struct fv_report *r = model_new();
 
-	flow(r, P_NAT, FV_LEG_1, false, CLIENT, 40000, SERVER, 123, IF_IN,
-	     7, 0);
-	flow(r, P_NAT, FV_LEG_1, false, CLIENT2, 40001, SERVER, 123, IF_IN,
-	     7, 0);
-	flow(r, P_NAT, FV_LEG_1, false, "10.0.1.12", 40002, SERVER, 123,
-	     IF_IN, 3, 0);
+	flow(r, P_NAT, FV_LEG_1, false, CLIENT, 40000, SERVER, 123, IF_IN, 7, 0);
+	flow(r, P_NAT, FV_LEG_1, false, CLIENT2, 40001, SERVER, 123, IF_IN, 7, 0);
+	flow(r, P_NAT, FV_LEG_1, false, "10.0.1.12", 40002, SERVER, 123, IF_IN,
+	     3, 0);
 	finish(r);
 	assert_ptr_equal(r->legs[P_NAT][FV_LEG_1].top, &r->rows[0]);
 	assert_int_equal(r->legs[P_NAT][FV_LEG_1].flows, 3);
@@ -361,18 +358,23 @@ static void test_text_healthy(void **state)
 	struct fv_report *r = healthy();
 	char *t = text_of(r);
 
-	assert_has(t, "nat fv-nat: eth0 [xdp-native, tcx-egress] eth1 [xdp-native, tcx-egress]\n");
-	assert_has(t, "  leg 1 request client->NAT        15 pkts   "
+	assert_has(t,
+		   "nat fv-nat: eth0 [xdp-native, tcx-egress] eth1 [xdp-native, tcx-egress]\n");
+	assert_has(t,
+		   "  leg 1 request client->NAT        15 pkts   "
 		   "10.0.1.10:40000 -> 198.51.100.123:123 on eth1, last 1.0 s ago (+1 flows)\n");
-	assert_has(t, "  leg 2 request NAT->server        15 pkts   "
+	assert_has(t,
+		   "  leg 2 request NAT->server        15 pkts   "
 		   "10.0.0.5:40000 -> 198.51.100.123:123 on eth0, last 1.0 s ago (+1 flows)\n");
 	assert_has(t, "        left untranslated           0 pkts\n");
-	assert_has(t, "  leg 4 reply NAT->client          15 pkts   "
+	assert_has(t,
+		   "  leg 4 reply NAT->client          15 pkts   "
 		   "198.51.100.123:123 -> 10.0.1.10:40000 on eth1, last 0.5 s ago (+1 flows)\n");
 	assert_has(t, "client fv-client: eth0 [tcx-ingress, tcx-egress]\n");
 	assert_has(t, "  leg 4 reply received             10 pkts");
 	assert_has(t, "NAT's own NTP traffic (not judged): 8 packets\n");
-	assert_has(t, "exchanges: 15 answered, 0 unanswered, 1 in flight, 3 retransmitted\n");
+	assert_has(t,
+		   "exchanges: 15 answered, 0 unanswered, 1 in flight, 3 retransmitted\n");
 	assert_has(t, "\nOK: ");
 	assert_lacks(t, "FAULT");
 	assert_lacks(t, "Evidence:");
@@ -385,11 +387,14 @@ static void test_text_journeys(void **state)
 	struct fv_report *r = healthy();
 	char *t = text_of(r);
 
-	assert_has(t, "latency ms (p50/p99/max): beyond_nat 12.000/20.500/31.000\n");
-	assert_has(t, "NAT mapping: 10.0.1.10:40000 <-> 10.0.0.5:40000 (10 exchanges)\n");
-	assert_has(t, "server 198.51.100.123:123: 14 replies, stratum 2, refid 192.0.2.1, leap 0\n");
+	assert_has(t,
+		   "latency ms (p50/p99/max): beyond_nat 12.000/20.500/31.000\n");
+	assert_has(t,
+		   "NAT mapping: 10.0.1.10:40000 <-> 10.0.0.5:40000 (10 exchanges)\n");
+	assert_has(t,
+		   "server 198.51.100.123:123: 14 replies, stratum 2, refid 192.0.2.1, leap 0\n");
 	assert_has(t, "server 198.51.100.124:123: 3 replies, stratum 1, refid GPS, "
-		   "leap 0, 2 Kiss-o'-Death (RATE)\n");
+		      "leap 0, 2 Kiss-o'-Death (RATE)\n");
 	free(t);
 	model_free(r);
 }
@@ -399,14 +404,20 @@ static void test_text_faults(void **state)
 {
 	static const struct {
 		enum fv_segment seg;
-		const char *zero;	/* a leg line that must read 0 */
+		const char *zero; /* a leg line that must read 0 */
 	} c[] = {
-		{ FV_SEG_CLIENT_TO_NAT, "leg 1 request client->NAT         0 pkts\n" },
-		{ FV_SEG_INSIDE_NAT_REQUEST, "leg 2 request NAT->server         0 pkts\n" },
-		{ FV_SEG_NAT_NOT_TRANSLATING, "leg 2 request NAT->server         0 pkts\n" },
-		{ FV_SEG_BEYOND_NAT, "leg 3 reply server->NAT           0 pkts\n" },
-		{ FV_SEG_INSIDE_NAT_REPLY, "leg 4 reply NAT->client           0 pkts\n" },
-		{ FV_SEG_NAT_TO_CLIENT, "leg 4 reply received              0 pkts\n" },
+		{ FV_SEG_CLIENT_TO_NAT,
+		  "leg 1 request client->NAT         0 pkts\n" },
+		{ FV_SEG_INSIDE_NAT_REQUEST,
+		  "leg 2 request NAT->server         0 pkts\n" },
+		{ FV_SEG_NAT_NOT_TRANSLATING,
+		  "leg 2 request NAT->server         0 pkts\n" },
+		{ FV_SEG_BEYOND_NAT,
+		  "leg 3 reply server->NAT           0 pkts\n" },
+		{ FV_SEG_INSIDE_NAT_REPLY,
+		  "leg 4 reply NAT->client           0 pkts\n" },
+		{ FV_SEG_NAT_TO_CLIENT,
+		  "leg 4 reply received              0 pkts\n" },
 	};
 	char want[64];
 	size_t i;
@@ -417,10 +428,12 @@ static void test_text_faults(void **state)
 
 		snprintf(r->evidence, sizeof(r->evidence), "evidence %zu", i);
 		t = text_of(r);
-		snprintf(want, sizeof(want), "\nFAULT %s: ", fv_segment_word(c[i].seg));
+		snprintf(want, sizeof(want),
+			 "\nFAULT %s: ", fv_segment_word(c[i].seg));
 		assert_has(t, want);
 		assert_has(t, c[i].zero);
-		assert_has(t, "exchanges: 0 answered, 5 unanswered, 0 in flight\n");
+		assert_has(t,
+			   "exchanges: 0 answered, 5 unanswered, 0 in flight\n");
 		snprintf(want, sizeof(want), "\nEvidence: evidence %zu\n", i);
 		assert_has(t, want);
 		assert_lacks(t, "OK:");
@@ -434,7 +447,8 @@ static void test_text_untranslated(void **state)
 	struct fv_report *r = fault(FV_SEG_NAT_NOT_TRANSLATING);
 	char *t = text_of(r);
 
-	assert_has(t, "        left untranslated           5 pkts   "
+	assert_has(t,
+		   "        left untranslated           5 pkts   "
 		   "10.0.1.10:40000 -> 198.51.100.123:123 on eth0, last 1.0 s ago\n");
 	free(t);
 	model_free(r);
@@ -452,7 +466,7 @@ static void test_text_no_traffic(void **state)
 	assert_int_equal(r->verdict.status, FV_STATUS_NO_TRAFFIC);
 	t = text_of(r);
 	assert_has(t, "nat fv-nat: eth0 [gone: not watched] (re-created, watched "
-		   "again 1 time) eth1 [xdp-native, tcx-egress]\n");
+		      "again 1 time) eth1 [xdp-native, tcx-egress]\n");
 	assert_has(t, "client (this namespace): eth0");
 	assert_has(t, "  leg 1 request client->NAT         0 pkts\n");
 	assert_has(t, "exchanges: 0 answered, 0 unanswered, 0 in flight\n");
@@ -504,9 +518,9 @@ static void test_text_drops(void **state)
 	char *t = text_of(r);
 
 	assert_has(t, "Kernel drops of NTP packets:\n"
-		   "  nat host, leg 3: NETFILTER_DROP in ip_forward "
-		   "(nft_do_chain+0x46f), 12 times\n"
-		   "  ? host, leg 0: NO_SOCKET in ? (unknown), 1 times\n");
+		      "  nat host, leg 3: NETFILTER_DROP in ip_forward "
+		      "(nft_do_chain+0x46f), 12 times\n"
+		      "  ? host, leg 0: NO_SOCKET in ? (unknown), 1 times\n");
 	free(t);
 	model_free(r);
 }
@@ -522,7 +536,8 @@ static void test_text_from_counters(void **state)
 	assert_int_equal(r->verdict.segment, FV_SEG_INSIDE_NAT_REPLY);
 	t = text_of(r);
 	assert_has(t, "\nFAULT inside_nat_reply: ");
-	assert_has(t, " (from counters: no exchange could be joined by its cookie)\n");
+	assert_has(t,
+		   " (from counters: no exchange could be joined by its cookie)\n");
 	free(t);
 	model_free(r);
 }
@@ -563,7 +578,8 @@ static void test_json_healthy(void **state)
 	assert_int_equal(int_at(j, "exchanges.in_flight"), 1);
 	assert_int_equal(int_at(j, "exchanges.retransmissions"), 3);
 	assert_int_equal(int_at(j, "exchanges.lost_by_segment.beyond_nat"), 0);
-	assert_int_equal(int_at(j, "exchanges.latency_seconds.beyond_nat.count"), 15);
+	assert_int_equal(int_at(j, "exchanges.latency_seconds.beyond_nat.count"),
+			 15);
 	assert_int_equal(json_array_size(at(j, "clients")), 1);
 	assert_string_equal(str_at(j, "clients.0.netns"), "fv-client");
 	assert_int_equal(json_array_size(at(j, "clients.0.legs")), 2);
@@ -593,7 +609,8 @@ static void test_json_points(void **state)
 	assert_string_equal(str_at(j, "points.0.role"), "nat");
 	assert_string_equal(str_at(j, "points.0.netns"), "fv-nat");
 	assert_string_equal(str_at(j, "points.0.interfaces.0.state"), "watched");
-	assert_string_equal(str_at(j, "points.0.interfaces.0.ingress"), "xdp-native");
+	assert_string_equal(str_at(j, "points.0.interfaces.0.ingress"),
+			    "xdp-native");
 	assert_true(json_is_true(at(j, "points.0.interfaces.0.foreign_xdp")));
 	assert_int_equal(int_at(j, "points.0.interfaces.0.ifindex"), IF_OUT);
 	assert_string_equal(str_at(j, "points.0.interfaces.1.state"), "gone");
@@ -611,8 +628,10 @@ static void test_json_journeys(void **state)
 	json_t *j = json_of(r);
 
 	assert_int_equal(json_array_size(at(j, "nat_mappings")), 1);
-	assert_string_equal(str_at(j, "nat_mappings.0.inside"), "10.0.1.10:40000");
-	assert_string_equal(str_at(j, "nat_mappings.0.outside"), "10.0.0.5:40000");
+	assert_string_equal(str_at(j, "nat_mappings.0.inside"),
+			    "10.0.1.10:40000");
+	assert_string_equal(str_at(j, "nat_mappings.0.outside"),
+			    "10.0.0.5:40000");
 	assert_int_equal(int_at(j, "nat_mappings.0.exchanges"), 10);
 	assert_int_equal(json_array_size(at(j, "servers")), 2);
 	assert_string_equal(str_at(j, "servers.0.refid"), "192.0.2.1");
@@ -630,7 +649,7 @@ static void test_json_faults(void **state)
 {
 	static const struct {
 		enum fv_segment seg;
-		long long legs[4];	/* packets on the NAT's legs 1..4 */
+		long long legs[4]; /* packets on the NAT's legs 1..4 */
 	} c[] = {
 		{ FV_SEG_CLIENT_TO_NAT, { 0, 0, 0, 0 } },
 		{ FV_SEG_INSIDE_NAT_REQUEST, { 5, 0, 0, 0 } },
@@ -652,16 +671,19 @@ static void test_json_faults(void **state)
 		j = json_of(r);
 		assert_string_equal(str_at(j, "status"), "fault");
 		assert_string_equal(str_at(j, "segment"), word);
-		assert_string_equal(str_at(j, "causes"), fv_segment_causes(c[i].seg));
+		assert_string_equal(str_at(j, "causes"),
+				    fv_segment_causes(c[i].seg));
 		assert_string_equal(str_at(j, "evidence"), r->evidence);
 		assert_int_equal(int_at(j, "exchanges.answered"), 0);
 		assert_int_equal(int_at(j, "exchanges.unanswered"), 5);
-		snprintf(path, sizeof(path), "exchanges.lost_by_segment.%s", word);
+		snprintf(path, sizeof(path), "exchanges.lost_by_segment.%s",
+			 word);
 		assert_int_equal(int_at(j, path), 5);
 		for (leg = 0; leg < 4; leg++) {
 			snprintf(path, sizeof(path), "legs.%d.packets", leg);
 			assert_int_equal(int_at(j, path), c[i].legs[leg]);
-			snprintf(path, sizeof(path), "legs.%d.last_seen_seconds_ago", leg);
+			snprintf(path, sizeof(path),
+				 "legs.%d.last_seen_seconds_ago", leg);
 			assert_int_equal(json_is_null(at(j, path)),
 					 !c[i].legs[leg]);
 		}
@@ -722,7 +744,8 @@ static void test_json_drops(void **state)
 	assert_string_equal(str_at(j, "drops.0.src"), "198.51.100.123:123");
 	assert_int_equal(int_at(j, "drops.0.leg"), 3);
 	assert_int_equal(int_at(j, "drops.0.count"), 12);
-	assert_true(json_real_value(at(j, "drops.0.last_seen_seconds_ago")) == 2.0);
+	assert_true(json_real_value(at(j, "drops.0.last_seen_seconds_ago")) ==
+		    2.0);
 	assert_true(json_is_null(at(j, "drops.1.host")));
 	assert_true(json_is_null(at(j, "drops.1.interface")));
 	assert_true(json_is_null(at(j, "drops.1.route")));
@@ -741,10 +764,12 @@ static void test_diagram_healthy(void **state)
 	char *d = diagram_of(r, NULL), line[256];
 
 	line_of(d, "  request", line, sizeof(line));
-	assert_string_equal(line, "  request 10.0.1.10:40000        ---(1)     15 +0   "
+	assert_string_equal(line,
+			    "  request 10.0.1.10:40000        ---(1)     15 +0   "
 			    "--> [NAT] ---(2)     15 +0   --> 198.51.100.123:123");
 	line_of(d, "  reply", line, sizeof(line));
-	assert_string_equal(line, "  reply   10.0.1.10:40000        <--(4)     15 +0   "
+	assert_string_equal(line,
+			    "  reply   10.0.1.10:40000        <--(4)     15 +0   "
 			    "--- [NAT] <--(3)     15 +0   --- 198.51.100.123:123");
 	assert_has(d, "  NAT's outside address and port: 10.0.0.5:40000\n");
 	assert_lacks(d, "X");
@@ -780,7 +805,7 @@ static void test_diagram_faults(void **state)
 {
 	static const struct {
 		enum fv_segment seg;
-		const char *request, *reply;	/* the marks on each line */
+		const char *request, *reply; /* the marks on each line */
 	} c[] = {
 		{ FV_SEG_CLIENT_TO_NAT, "--X(1)", NULL },
 		{ FV_SEG_INSIDE_NAT_REQUEST, "[NAT X]", NULL },
@@ -838,7 +863,7 @@ static void test_diagram_no_traffic(void **state)
 	finish(r);
 	d = diagram_of(r, NULL);
 	assert_has(d, "  request client                 ---(1)      0 +0   "
-		   "--> [NAT] ---(2)      0 +0   --> server\n");
+		      "--> [NAT] ---(2)      0 +0   --> server\n");
 	assert_has(d, "  NAT's outside address and port: -\n");
 	assert_lacks(d, "X");
 	free(d);
@@ -870,11 +895,11 @@ static struct fv_exchange exchange(uint32_t seen)
 	return x;
 }
 
-#define ALL_STAGES	(FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1) | \
-			 FV_SEEN(FV_STAGE_N2) | FV_SEEN(FV_STAGE_N3) | \
-			 FV_SEEN(FV_STAGE_N4) | FV_SEEN(FV_STAGE_C4))
-#define REQUEST_OUT	(FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1) | \
-			 FV_SEEN(FV_STAGE_N2))
+#define ALL_STAGES                                                            \
+	(FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1) | FV_SEEN(FV_STAGE_N2) | \
+	 FV_SEEN(FV_STAGE_N3) | FV_SEEN(FV_STAGE_N4) | FV_SEEN(FV_STAGE_C4))
+#define REQUEST_OUT \
+	(FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1) | FV_SEEN(FV_STAGE_N2))
 
 static void test_exchange_line(void **state)
 {
@@ -885,16 +910,19 @@ static void test_exchange_line(void **state)
 	/* After the wall clock "HH:MM:SS.mmm ". */
 	assert_true(strlen(line) > 13);
 	assert_int_equal(line[2], ':');
-	assert_string_equal(line + 13, "answered  10.0.1.10:40000 -> 10.0.0.5:40000 "
+	assert_string_equal(line + 13,
+			    "answered  10.0.1.10:40000 -> 10.0.0.5:40000 "
 			    "-> 198.51.100.123:123  client_to_nat 1.000 ms  "
 			    "inside_nat_request 1.000 ms  beyond_nat 2.000 ms  "
 			    "inside_nat_reply 1.000 ms  nat_to_client 1.000 ms  "
 			    "stratum 2 refid 192.0.2.1");
 	x = exchange(REQUEST_OUT);
 	fv_exchange_line(&x, NOW, 2 * SEC, line, sizeof(line));
-	assert_string_equal(line + 13, "lost at beyond_nat 10.0.1.10:40000 -> "
-			    "10.0.0.5:40000 -> 198.51.100.123:123  client_to_nat "
-			    "1.000 ms  inside_nat_request 1.000 ms  (no reply after 2.0 s)");
+	assert_string_equal(
+		line + 13,
+		"lost at beyond_nat 10.0.1.10:40000 -> "
+		"10.0.0.5:40000 -> 198.51.100.123:123  client_to_nat "
+		"1.000 ms  inside_nat_request 1.000 ms  (no reply after 2.0 s)");
 	x = exchange(FV_SEEN(FV_STAGE_C1));
 	x.outside_port = x.server_port = 0;
 	x.first_ns = NOW - SEC;
@@ -907,21 +935,26 @@ static void test_exchange_outcome(void **state)
 	struct fv_exchange x = exchange(ALL_STAGES);
 	enum fv_segment seg;
 
-	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg), "answered");
+	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg),
+			    "answered");
 	assert_int_equal(seg, FV_SEG_NONE);
 	x.kod = true;
 	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg), "kod");
 	x = exchange(FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1));
 	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg), "lost");
 	assert_int_equal(seg, FV_SEG_INSIDE_NAT_REQUEST);
-	assert_string_equal(fv_exchange_outcome(&x, NOW, 20 * SEC, &seg), "in_flight");
+	assert_string_equal(fv_exchange_outcome(&x, NOW, 20 * SEC, &seg),
+			    "in_flight");
 	assert_int_equal(seg, FV_SEG_NONE);
 	x.ambiguous = true;
-	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg), "ambiguous");
+	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg),
+			    "ambiguous");
 	x = exchange(FV_SEEN(FV_STAGE_N2) | FV_SEEN(FV_STAGE_N3));
-	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg), "nat_own");
+	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg),
+			    "nat_own");
 	x.seen = FV_SEEN(FV_STAGE_N2);
-	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg), "nat_own_lost");
+	assert_string_equal(fv_exchange_outcome(&x, NOW, 2 * SEC, &seg),
+			    "nat_own_lost");
 }
 
 static void test_exchange_json(void **state)

@@ -18,7 +18,8 @@
 #include "util.h"
 
 /* What run(argc, argv) prints on stdout (malloc'd), and its status. */
-static char *output_of(int (*run)(int, char **), int argc, char **argv, int *status)
+static char *output_of(int (*run)(int, char **), int argc, char **argv,
+		       int *status)
 {
 	FILE *mem = tmpfile();
 	char *out;
@@ -45,7 +46,8 @@ static char *output_of(int (*run)(int, char **), int argc, char **argv, int *sta
 /* The command's --help (of its subcommand sub, when given). */
 static char *help_of(const struct fv_command *c, const char *sub, int *status)
 {
-	char *argv[] = { (char *)c->name, sub ? (char *)sub : "--help", "--help", NULL };
+	char *argv[] = { (char *)c->name, sub ? (char *)sub : "--help",
+			 "--help", NULL };
 
 	return output_of(c->run, sub ? 3 : 2, argv, status);
 }
@@ -62,7 +64,8 @@ static int missing_options(const char *who, const struct option *opts,
 			continue;
 		snprintf(want, sizeof(want), "--%s", opts[i].name);
 		if (!strstr(text, want)) {
-			print_message("# %s --help does not name %s\n", who, want);
+			print_message("# %s --help does not name %s\n", who,
+				      want);
 			missing++;
 		}
 	}
@@ -92,27 +95,31 @@ static void test_commands(void **state)
 /* verify --agent URL hands over to the remote join, with its own help. */
 static void test_verify_agent(void **state)
 {
-	const struct fv_command *verify = fv_command_find(fv_commands, fv_commands_n,
-							 "verify");
+	const struct fv_command *verify =
+		fv_command_find(fv_commands, fv_commands_n, "verify");
 	char *text;
 	int status;
 
 	(void)state;
 	assert_non_null(verify);
 	{
-		char *argv[] = { "verify", "--agent", "http://127.0.0.1:1", "--help", NULL };
+		char *argv[] = { "verify", "--agent", "http://127.0.0.1:1",
+				 "--help", NULL };
 
 		text = output_of(verify->run, 4, argv, &status);
 	}
 	assert_int_equal(status, FV_EXIT_OK);
 	assert_non_null(strstr(text, "--agent URL"));
-	assert_int_equal(missing_options("verify --agent", fv_remote_options, text), 0);
+	assert_int_equal(missing_options("verify --agent", fv_remote_options,
+					 text),
+			 0);
 	free(text);
 }
 
 static void test_lab_commands(void **state)
 {
-	const struct fv_command *lab = fv_command_find(fv_commands, fv_commands_n, "lab");
+	const struct fv_command *lab =
+		fv_command_find(fv_commands, fv_commands_n, "lab");
 	int i, status, missing = 0;
 	char who[64], *text;
 
@@ -135,7 +142,8 @@ static void test_lab_commands(void **state)
 /* The top-level list is printed from the table: each command is in it. */
 static void test_main_list(void **state)
 {
-	const struct fv_command *lab = fv_command_find(fv_commands, fv_commands_n, "lab");
+	const struct fv_command *lab =
+		fv_command_find(fv_commands, fv_commands_n, "lab");
 	char *text;
 	int i, status;
 

@@ -26,11 +26,12 @@ static void test_capture_small(void **state)
 
 static void test_capture_status(void **state)
 {
-	char *argv[] = { "sh", "-c", "echo partial; echo err >&2; exit 3", NULL }, *out;
+	char *argv[] = { "sh", "-c", "echo partial; echo err >&2; exit 3", NULL },
+	     *out;
 
 	(void)state;
 	assert_int_equal(fv_run_capture(argv, &out, 4096), 3);
-	assert_string_equal(out, "partial\n");	/* stderr is not kept */
+	assert_string_equal(out, "partial\n"); /* stderr is not kept */
 	free(out);
 }
 

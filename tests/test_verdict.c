@@ -15,7 +15,7 @@
 
 #include "verdict.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const words[FV_SEG_MAX] = {
 	[FV_SEG_NONE] = NULL,
@@ -66,7 +66,7 @@ static void test_segment_words(void **state)
 	(void)state;
 	assert_null(fv_segment_word(FV_SEG_NONE));
 	assert_null(fv_segment_word(FV_SEG_MAX));
-	assert_null(fv_segment_word((enum fv_segment)-1));
+	assert_null(fv_segment_word((enum fv_segment) - 1));
 	assert_null(fv_segment_causes(FV_SEG_NONE));
 	assert_null(fv_segment_causes(FV_SEG_MAX));
 	for (s = FV_SEG_NONE + 1; s < FV_SEG_MAX; s++) {
@@ -153,14 +153,14 @@ static void test_fault_majority(void **state)
 
 struct tie_case {
 	const char *name;
-	enum fv_segment a, b;	/* a < b, same loss */
+	enum fv_segment a, b; /* a < b, same loss */
 };
 
 static const struct tie_case tie_cases[] = {
 	{ "tie client_to_nat vs nat_to_client -> client_to_nat",
 	  FV_SEG_CLIENT_TO_NAT, FV_SEG_NAT_TO_CLIENT },
-	{ "tie beyond_nat vs inside_nat_reply -> beyond_nat",
-	  FV_SEG_BEYOND_NAT, FV_SEG_INSIDE_NAT_REPLY },
+	{ "tie beyond_nat vs inside_nat_reply -> beyond_nat", FV_SEG_BEYOND_NAT,
+	  FV_SEG_INSIDE_NAT_REPLY },
 	{ "tie inside_nat_request vs nat_not_translating -> inside_nat_request",
 	  FV_SEG_INSIDE_NAT_REQUEST, FV_SEG_NAT_NOT_TRANSLATING },
 	{ "tie nat_not_translating vs beyond_nat -> nat_not_translating",
@@ -175,8 +175,8 @@ static void test_tie_case(void **state)
 
 	t.lost[c->a] = 4;
 	t.lost[c->b] = 4;
-	t.lost[FV_SEG_INSIDE_NAT_REPLY == c->b ? FV_SEG_CLIENT_TO_NAT :
-	       FV_SEG_INSIDE_NAT_REPLY] = 1;
+	t.lost[FV_SEG_INSIDE_NAT_REPLY == c->b ? FV_SEG_CLIENT_TO_NAT
+					       : FV_SEG_INSIDE_NAT_REPLY] = 1;
 	fv_verdict_decide(&t, &v);
 	if (v.segment != c->a)
 		print_error("%s: got %s\n", c->name, word_or_none(v.segment));
@@ -248,40 +248,109 @@ struct counter_case {
 	uint64_t client1, client4;
 	uint64_t legs[5];
 	uint64_t untranslated;
-	enum fv_segment want;	/* FV_SEG_NONE: ok by the counters */
+	enum fv_segment want; /* FV_SEG_NONE: ok by the counters */
 };
 
 static const struct counter_case counter_cases[] = {
 	{ "counters: client sends, NAT sees nothing = client_to_nat",
-	  true, 5, 0, { 0 }, 0, FV_SEG_CLIENT_TO_NAT },
+	  true,
+	  5,
+	  0,
+	  { 0 },
+	  0,
+	  FV_SEG_CLIENT_TO_NAT },
 	{ "counters: leg 1 only = inside_nat_request",
-	  false, 0, 0, { 0, 5 }, 0, FV_SEG_INSIDE_NAT_REQUEST },
+	  false,
+	  0,
+	  0,
+	  { 0, 5 },
+	  0,
+	  FV_SEG_INSIDE_NAT_REQUEST },
 	{ "counters: client + leg 1 only = inside_nat_request",
-	  true, 5, 0, { 0, 5 }, 0, FV_SEG_INSIDE_NAT_REQUEST },
+	  true,
+	  5,
+	  0,
+	  { 0, 5 },
+	  0,
+	  FV_SEG_INSIDE_NAT_REQUEST },
 	{ "counters: leg 1 + untranslated = nat_not_translating",
-	  false, 0, 0, { 0, 5 }, 5, FV_SEG_NAT_NOT_TRANSLATING },
+	  false,
+	  0,
+	  0,
+	  { 0, 5 },
+	  5,
+	  FV_SEG_NAT_NOT_TRANSLATING },
 	{ "counters: untranslated only = nat_not_translating",
-	  false, 0, 0, { 0 }, 5, FV_SEG_NAT_NOT_TRANSLATING },
+	  false,
+	  0,
+	  0,
+	  { 0 },
+	  5,
+	  FV_SEG_NAT_NOT_TRANSLATING },
 	{ "counters: client + leg 1 + untranslated = nat_not_translating",
-	  true, 5, 0, { 0, 5 }, 5, FV_SEG_NAT_NOT_TRANSLATING },
-	{ "counters: legs 1,2 = beyond_nat",
-	  false, 0, 0, { 0, 5, 5 }, 0, FV_SEG_BEYOND_NAT },
+	  true,
+	  5,
+	  0,
+	  { 0, 5 },
+	  5,
+	  FV_SEG_NAT_NOT_TRANSLATING },
+	{ "counters: legs 1,2 = beyond_nat", false, 0, 0, { 0, 5, 5 }, 0, FV_SEG_BEYOND_NAT },
 	{ "counters: legs 1,2 + some untranslated = beyond_nat",
-	  false, 0, 0, { 0, 5, 3 }, 2, FV_SEG_BEYOND_NAT },
+	  false,
+	  0,
+	  0,
+	  { 0, 5, 3 },
+	  2,
+	  FV_SEG_BEYOND_NAT },
 	{ "counters: client + legs 1,2 = beyond_nat",
-	  true, 5, 0, { 0, 5, 5 }, 0, FV_SEG_BEYOND_NAT },
+	  true,
+	  5,
+	  0,
+	  { 0, 5, 5 },
+	  0,
+	  FV_SEG_BEYOND_NAT },
 	{ "counters: legs 1,2,3 = inside_nat_reply",
-	  false, 0, 0, { 0, 5, 5, 5 }, 0, FV_SEG_INSIDE_NAT_REPLY },
+	  false,
+	  0,
+	  0,
+	  { 0, 5, 5, 5 },
+	  0,
+	  FV_SEG_INSIDE_NAT_REPLY },
 	{ "counters: client + legs 1,2,3 = inside_nat_reply",
-	  true, 5, 0, { 0, 5, 5, 5 }, 0, FV_SEG_INSIDE_NAT_REPLY },
+	  true,
+	  5,
+	  0,
+	  { 0, 5, 5, 5 },
+	  0,
+	  FV_SEG_INSIDE_NAT_REPLY },
 	{ "counters: client + legs 1..4, client gets nothing = nat_to_client",
-	  true, 5, 0, { 0, 5, 5, 5, 5 }, 0, FV_SEG_NAT_TO_CLIENT },
+	  true,
+	  5,
+	  0,
+	  { 0, 5, 5, 5, 5 },
+	  0,
+	  FV_SEG_NAT_TO_CLIENT },
 	{ "counters: client + legs 1..4 + client receives = ok by the counters",
-	  true, 5, 5, { 0, 5, 5, 5, 5 }, 0, FV_SEG_NONE },
+	  true,
+	  5,
+	  5,
+	  { 0, 5, 5, 5, 5 },
+	  0,
+	  FV_SEG_NONE },
 	{ "counters: legs 1..4, no client watched = ok by the counters",
-	  false, 0, 0, { 0, 5, 5, 5, 5 }, 0, FV_SEG_NONE },
+	  false,
+	  0,
+	  0,
+	  { 0, 5, 5, 5, 5 },
+	  0,
+	  FV_SEG_NONE },
 	{ "counters: client leg 4 without a client point is ignored",
-	  false, 0, 5, { 0, 5, 5, 5, 5 }, 0, FV_SEG_NONE },
+	  false,
+	  0,
+	  5,
+	  { 0, 5, 5, 5, 5 },
+	  0,
+	  FV_SEG_NONE },
 };
 
 static void test_counter_case(void **state)
@@ -296,8 +365,8 @@ static void test_counter_case(void **state)
 	memcpy(t.leg_packets, c->legs, sizeof(t.leg_packets));
 	fv_verdict_decide(&t, &v);
 	if (v.segment != c->want)
-		print_error("%s: got %s %s\n", c->name, fv_status_word(v.status),
-			    word_or_none(v.segment));
+		print_error("%s: got %s %s\n", c->name,
+			    fv_status_word(v.status), word_or_none(v.segment));
 	assert_int_equal(v.segment, c->want);
 	assert_int_equal(v.lost, 0);
 	if (c->want == FV_SEG_NONE) {

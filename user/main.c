@@ -38,7 +38,8 @@ int main(int argc, char **argv)
 	cmd = fv_command_find(fv_commands, fv_commands_n, name);
 	if (cmd)
 		return cmd->run(argc - 1, argv + 1);
-	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") ||
+	    !strcmp(name, "help")) {
 		usage();
 		return FV_EXIT_OK;
 	}

@@ -31,8 +31,8 @@
 #include <bpf/libbpf.h>
 
 /* Not in Debian 12's uapi headers (6.1); the kernel has had them since 6.6. */
-#define FVA_BPF_TCX_INGRESS	46
-#define FVA_BPF_TCX_EGRESS	47
+#define FVA_BPF_TCX_INGRESS 46
+#define FVA_BPF_TCX_EGRESS  47
 
 static bool ours_only;
 
@@ -59,7 +59,8 @@ static void enter_netns(const char *name)
 	int fd;
 
 	/* A name, not a path: /run/netns/../x must not reach elsewhere. */
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
 		die("bad namespace name '%s'", name);
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -19,8 +19,8 @@
 #include <bpf/libbpf.h>
 
 /* Not in Debian 12's uapi headers (6.1); the kernel has had them since 6.6. */
-#define TCX_INGRESS	46
-#define TCX_EGRESS	47
+#define TCX_INGRESS 46
+#define TCX_EGRESS  47
 
 static int fail(const char *what, const char *arg)
 {
@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 	bool egress;
 
 	if (argc != 6)
-		return fail("usage: NETNS IFACE ingress|egress OBJECT PROGRAM; got", argc > 1 ? argv[1] : "");
+		return fail("usage: NETNS IFACE ingress|egress OBJECT PROGRAM; got",
+			    argc > 1 ? argv[1] : "");
 	egress = !strcmp(argv[3], "egress");
 	if (!egress && strcmp(argv[3], "ingress"))
 		return fail("expected ingress or egress, not", argv[3]);

@@ -9,17 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/socket.h>	/* AF_INET, AF_INET6 */
+#include <sys/socket.h> /* AF_INET, AF_INET6 */
 #include <jansson.h>
 
-#define ACL_RULE_MAX		32766	/* highest rule number a user may set */
-#define ACL_RULE_DEFAULT	32767	/* how AWS exports the final `*` deny */
-#define ACL_RULE_DEFAULT_V6	32768	/* ... and its IPv6 twin */
-#define ACL_PROTO_ALL		(-1)
-#define ACL_PROTO_TCP		6
-#define ACL_PROTO_UDP		17
-#define ACL_ID_LEN		64
-#define ACL_MAX_SUBNETS		16
+#define ACL_RULE_MAX	    32766 /* highest rule number a user may set */
+#define ACL_RULE_DEFAULT    32767 /* how AWS exports the final `*` deny */
+#define ACL_RULE_DEFAULT_V6 32768 /* ... and its IPv6 twin */
+#define ACL_PROTO_ALL	    (-1)
+#define ACL_PROTO_TCP	    6
+#define ACL_PROTO_UDP	    17
+#define ACL_ID_LEN	    64
+#define ACL_MAX_SUBNETS	    16
 
 enum acl_subnet {
 	ACL_PUBLIC,
@@ -27,33 +27,33 @@ enum acl_subnet {
 };
 
 enum acl_dir {
-	ACL_INBOUND,		/* into the subnet: the peer is the source */
-	ACL_OUTBOUND,		/* out of the subnet: the peer is the destination */
+	ACL_INBOUND,  /* into the subnet: the peer is the source */
+	ACL_OUTBOUND, /* out of the subnet: the peer is the destination */
 };
 
 /* An address block; an address alone is a block of length 32 (128). */
 struct acl_cidr {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t addr[16];	/* IPv4 in the first four bytes */
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* IPv4 in the first four bytes */
 	uint8_t len;
 };
 
 struct acl_entry {
 	enum acl_dir dir;
-	uint16_t rule;		/* 1..32766, evaluated lowest first */
-	int proto;		/* IP protocol number, ACL_PROTO_ALL for all */
-	uint16_t port_from;	/* destination port; TCP and UDP only */
+	uint16_t rule;	    /* 1..32766, evaluated lowest first */
+	int proto;	    /* IP protocol number, ACL_PROTO_ALL for all */
+	uint16_t port_from; /* destination port; TCP and UDP only */
 	uint16_t port_to;
-	struct acl_cidr cidr;	/* the peer */
-	bool allow;		/* else deny */
+	struct acl_cidr cidr; /* the peer */
+	bool allow;	      /* else deny */
 };
 
 /* One network ACL: entries sorted by direction, then rule number. */
 struct acl {
 	char id[ACL_ID_LEN];
-	char subnets[ACL_MAX_SUBNETS][ACL_ID_LEN];	/* associations */
+	char subnets[ACL_MAX_SUBNETS][ACL_ID_LEN]; /* associations */
 	int n_subnets;
-	int role;		/* text form's public/private tag, -1 none */
+	int role; /* text form's public/private tag, -1 none */
 	struct acl_entry *entries;
 	size_t n;
 };
@@ -71,7 +71,8 @@ int acl_cidr_parse(const char *s, bool allow_host, struct acl_cidr *c);
 void acl_cidr_format(const struct acl_cidr *c, char *buf, size_t len);
 /* From a 16-byte address as flowverify records it (IPv4 mapped). */
 void acl_cidr_from_addr(const uint8_t addr[16], struct acl_cidr *c);
-bool acl_cidr_contains(const struct acl_cidr *outer, const struct acl_cidr *inner);
+bool acl_cidr_contains(const struct acl_cidr *outer,
+		       const struct acl_cidr *inner);
 /* "udp", "tcp", "icmp", "icmpv6", "all", or a number 0-255, -1. */
 int acl_proto_parse(const char *s, int *proto);
 const char *acl_proto_name(int proto, char *buf, size_t len);
@@ -89,7 +90,8 @@ void acl_entry_describe(const struct acl_entry *e, char *buf, size_t len);
  * (docs/acl.md), told apart by the first character. On error, err holds
  * one line naming the file, the entry and the field; returns -EINVAL
  * (or -errno when the file cannot be read). */
-int acl_load_file(const char *path, struct acl_set *set, char *err, size_t errlen);
+int acl_load_file(const char *path, struct acl_set *set, char *err,
+		  size_t errlen);
 int acl_load_text(const char *name, const char *text, struct acl_set *set,
 		  char *err, size_t errlen);
 int acl_load_json(const char *name, const char *text, struct acl_set *set,
@@ -113,9 +115,9 @@ void acl_free(struct acl *a);
  * is allowed only when every packet of it is. */
 struct acl_result {
 	bool allowed;
-	const struct acl_entry *entry;	/* the deciding entry; NULL = `*` */
-	uint16_t port;			/* the first port denied (or decided) */
-	bool partial;			/* entry covers part of the peer block */
+	const struct acl_entry *entry; /* the deciding entry; NULL = `*` */
+	uint16_t port;		       /* the first port denied (or decided) */
+	bool partial;		       /* entry covers part of the peer block */
 	const struct acl_entry *nearest; /* an allow that almost matched */
 };
 
@@ -127,12 +129,12 @@ void acl_eval(const struct acl *a, enum acl_dir dir, int proto,
 
 /* What a topology looks like; defaults are the seed's (DESIGN.md). */
 struct acl_params {
-	struct acl_cidr vpc;		/* 10.0.0.0/16 */
-	struct acl_cidr clients;	/* the private subnet; default = vpc */
-	struct acl_cidr servers;	/* the NTP servers; 0.0.0.0/0 */
-	uint16_t server_port;		/* 123 */
-	uint16_t client_from, client_to;	/* 1123; ephemeral 1024-65535 */
-	uint16_t nat_from, nat_to;	/* the NAT's outside ports, 1024-65535 */
+	struct acl_cidr vpc;		 /* 10.0.0.0/16 */
+	struct acl_cidr clients;	 /* the private subnet; default = vpc */
+	struct acl_cidr servers;	 /* the NTP servers; 0.0.0.0/0 */
+	uint16_t server_port;		 /* 123 */
+	uint16_t client_from, client_to; /* 1123; ephemeral 1024-65535 */
+	uint16_t nat_from, nat_to; /* the NAT's outside ports, 1024-65535 */
 };
 
 void acl_params_default(struct acl_params *p);
@@ -155,10 +157,10 @@ struct acl_crossing {
 };
 
 struct acl_leg {
-	int leg;			/* 1..4 */
+	int leg; /* 1..4 */
 	int n;
 	struct acl_crossing x[2];
-	int blocking;			/* index into x, -1 when allowed */
+	int blocking; /* index into x, -1 when allowed */
 };
 
 /* Static: every leg for every client and server the params describe. */
@@ -197,20 +199,20 @@ struct acl_suspect {
 	int leg;
 	enum acl_subnet subnet;
 	struct acl_entry entry;
-	bool admits;		/* admits what was observed */
-	uint16_t port;		/* the observed destination port */
+	bool admits;   /* admits what was observed */
+	uint16_t port; /* the observed destination port */
 };
 
 struct acl_blocking {
-	bool with_acls;		/* the ACLs were given */
-	bool have;		/* an entry denies the lost leg */
+	bool with_acls; /* the ACLs were given */
+	bool have;	/* an entry denies the lost leg */
 	int leg;
 	struct acl_crossing x;
 	char sentence[1024];
-	int n_checked;		/* crossings evaluated (with ACLs) */
+	int n_checked; /* crossings evaluated (with ACLs) */
 	struct acl_crossing checked[3];
 	int checked_leg[3];
-	int n_suspects;		/* without ACLs */
+	int n_suspects; /* without ACLs */
 	struct acl_suspect suspects[3];
 };
 

@@ -23,11 +23,12 @@ int acl_live_load(struct acl_live *l, const char *path, const char *pub_id,
 		return -EINVAL;
 	}
 	for (i = 0; i < l->set.n && len < sizeof(ids); i++)
-		len += snprintf(ids + len, sizeof(ids) - len, "%s%s", i ? ", " : "",
-				l->set.acls[i].id);
-	l->pub = pub_id ? acl_set_find(&l->set, pub_id) : acl_set_role(&l->set, ACL_PUBLIC);
-	l->priv = priv_id ? acl_set_find(&l->set, priv_id) :
-			    acl_set_role(&l->set, ACL_PRIVATE);
+		len += snprintf(ids + len, sizeof(ids) - len, "%s%s",
+				i ? ", " : "", l->set.acls[i].id);
+	l->pub = pub_id ? acl_set_find(&l->set, pub_id)
+			: acl_set_role(&l->set, ACL_PUBLIC);
+	l->priv = priv_id ? acl_set_find(&l->set, priv_id)
+			  : acl_set_role(&l->set, ACL_PRIVATE);
 	if (!l->pub || !l->priv) {
 		const char *which = !l->pub ? "public" : "private";
 		const char *id = !l->pub ? pub_id : priv_id;
@@ -64,9 +65,11 @@ static bool observe(const struct fv_report *r, struct observed *o)
 
 		if (row->nat_own)
 			continue;
-		if (row->leg == FV_LEG_1 && (!l1 || row->val.packets > l1->val.packets))
+		if (row->leg == FV_LEG_1 &&
+		    (!l1 || row->val.packets > l1->val.packets))
 			l1 = row;
-		if (row->leg == FV_LEG_2 && (!l2 || row->val.packets > l2->val.packets))
+		if (row->leg == FV_LEG_2 &&
+		    (!l2 || row->val.packets > l2->val.packets))
 			l2 = row;
 	}
 	/* An exchange seen only at the client may not know its server: the
@@ -79,7 +82,8 @@ static bool observe(const struct fv_report *r, struct observed *o)
 		o->client_port = ntohs(x->inside_port);
 		o->server_port = ntohs(x->server_port);
 		o->nat_port = ntohs(x->outside_port);
-		o->have_nat = memcmp(x->outside_addr, zero, 16) || x->outside_port;
+		o->have_nat =
+			memcmp(x->outside_addr, zero, 16) || x->outside_port;
 		o->have = true;
 		return true;
 	}
@@ -106,18 +110,13 @@ static void segment_legs(enum fv_segment seg, int legs[3])
 {
 	legs[0] = legs[1] = legs[2] = 0;
 	switch (seg) {
-	case FV_SEG_CLIENT_TO_NAT:
-		legs[0] = 1;
-		break;
+	case FV_SEG_CLIENT_TO_NAT: legs[0] = 1; break;
 	case FV_SEG_BEYOND_NAT:
 		legs[0] = 2;
 		legs[1] = 3;
 		break;
-	case FV_SEG_NAT_TO_CLIENT:
-		legs[0] = 4;
-		break;
-	default:
-		break;
+	case FV_SEG_NAT_TO_CLIENT: legs[0] = 4; break;
+	default: break;
 	}
 }
 
@@ -134,21 +133,29 @@ static void context(const struct observed *o, int leg, char *buf, size_t len)
 			 o->client_port, s, o->server_port);
 		break;
 	case 2:
-		snprintf(buf, len, "the NAT's request goes to %s:%u; ", s, o->server_port);
+		snprintf(buf, len, "the NAT's request goes to %s:%u; ", s,
+			 o->server_port);
 		break;
 	case 3:
 		if (o->nat_port == o->client_port)
-			snprintf(buf, len, "the NAT kept the client's source port %u "
+			snprintf(buf, len,
+				 "the NAT kept the client's source port %u "
 				 "(Linux masquerade keeps a free port), so the reply "
-				 "comes back to port %u; ", o->nat_port, o->nat_port);
+				 "comes back to port %u; ",
+				 o->nat_port, o->nat_port);
 		else
-			snprintf(buf, len, "the NAT sent from port %u, so the reply "
-				 "comes back to port %u; ", o->nat_port, o->nat_port);
+			snprintf(buf, len,
+				 "the NAT sent from port %u, so the reply "
+				 "comes back to port %u; ",
+				 o->nat_port, o->nat_port);
 		break;
 	default:
-		snprintf(buf, len, "the reply goes back to the client %s on port %u%s; ",
-			 c, o->client_port, o->client_port >= 1024 &&
-			 o->client_port != 1123 ? " (not pinned: an ephemeral port)" : "");
+		snprintf(buf, len,
+			 "the reply goes back to the client %s on port %u%s; ",
+			 c, o->client_port,
+			 o->client_port >= 1024 && o->client_port != 1123
+				 ? " (not pinned: an ephemeral port)"
+				 : "");
 		break;
 	}
 }
@@ -163,7 +170,8 @@ static uint16_t required_rule(int leg, enum acl_subnet s)
 static void explain_without(const struct observed *o, const int legs[3],
 			    struct acl_blocking *b)
 {
-	struct acl pub = { .id = "DESIGN.md public" }, priv = { .id = "DESIGN.md private" };
+	struct acl pub = { .id = "DESIGN.md public" },
+		   priv = { .id = "DESIGN.md private" };
 	struct acl_params p;
 	struct acl_leg l;
 	int i, k;
@@ -183,7 +191,8 @@ static void explain_without(const struct observed *o, const int legs[3],
 
 			for (j = 0; j < a->n; j++) {
 				if (a->entries[j].dir == l.x[k].dir &&
-				    a->entries[j].rule == required_rule(legs[i], l.x[k].subnet))
+				    a->entries[j].rule ==
+					    required_rule(legs[i], l.x[k].subnet))
 					break;
 			}
 			if (j == a->n)
@@ -224,8 +233,9 @@ void acl_explain(const struct fv_report *r, const struct acl_live *live,
 		/* The reply's leg needs the NAT's port; without it, skip. */
 		if (legs[i] == 3 && !o.have_nat)
 			continue;
-		acl_leg_eval(live->pub, live->priv, legs[i], &o.client, o.client_port,
-			     &o.server, o.server_port, o.nat_port, &l);
+		acl_leg_eval(live->pub, live->priv, legs[i], &o.client,
+			     o.client_port, &o.server, o.server_port,
+			     o.nat_port, &l);
 		for (k = 0; k < l.n && b->n_checked < 3; k++) {
 			b->checked[b->n_checked] = l.x[k];
 			b->checked_leg[b->n_checked++] = legs[i];
@@ -237,8 +247,8 @@ void acl_explain(const struct fv_report *r, const struct acl_live *live,
 		b->x = l.x[l.blocking];
 		context(&o, legs[i], ctx, sizeof(ctx));
 		acl_crossing_sentence(&b->x, sent, sizeof(sent));
-		snprintf(b->sentence, sizeof(b->sentence), "leg %d: %s%s", legs[i], ctx,
-			 sent);
+		snprintf(b->sentence, sizeof(b->sentence), "leg %d: %s%s",
+			 legs[i], ctx, sent);
 	}
 }
 
@@ -259,7 +269,8 @@ void acl_blocking_json_add(json_t *root, const struct acl_blocking *b)
 		arr = json_array();
 		for (i = 0; i < b->n_checked; i++) {
 			o = acl_crossing_json(&b->checked[i]);
-			json_object_set_new(o, "leg", json_integer(b->checked_leg[i]));
+			json_object_set_new(o, "leg",
+					    json_integer(b->checked_leg[i]));
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(root, "acl_crossings", arr);
@@ -271,14 +282,20 @@ void acl_blocking_json_add(json_t *root, const struct acl_blocking *b)
 		char proto[16], ports[16], cidr[64];
 
 		acl_proto_name(s->entry.proto, proto, sizeof(proto));
-		acl_ports_format(s->entry.port_from, s->entry.port_to, ports, sizeof(ports));
+		acl_ports_format(s->entry.port_from, s->entry.port_to, ports,
+				 sizeof(ports));
 		acl_cidr_format(&s->entry.cidr, cidr, sizeof(cidr));
-		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:i}",
-			"leg", s->leg, "subnet", acl_subnet_name(s->subnet),
-			"direction", acl_dir_name(s->entry.dir), "rule", s->entry.rule,
-			"protocol", proto, "ports", ports, "cidr", cidr,
-			"action", s->entry.allow ? "allow" : "deny",
-			"admits_observed", s->admits, "observed_port", s->port));
+		json_array_append_new(
+			arr,
+			json_pack("{s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:i}",
+				  "leg", s->leg, "subnet",
+				  acl_subnet_name(s->subnet), "direction",
+				  acl_dir_name(s->entry.dir), "rule",
+				  s->entry.rule, "protocol", proto, "ports",
+				  ports, "cidr", cidr, "action",
+				  s->entry.allow ? "allow" : "deny",
+				  "admits_observed", s->admits, "observed_port",
+				  s->port));
 	}
 	json_object_set_new(root, "acl_rows", arr);
 }
@@ -293,18 +310,24 @@ void acl_blocking_text(FILE *out, const struct acl_blocking *b)
 		return;
 	}
 	if (b->with_acls && b->n_checked) {
-		fprintf(out, "ACLs: the given ACLs allow this with the observed ports:");
+		fprintf(out,
+			"ACLs: the given ACLs allow this with the observed ports:");
 		for (i = 0; i < b->n_checked; i++)
 			fprintf(out, "%s leg %d %s %s rule %u", i ? ";" : "",
-				b->checked_leg[i], acl_subnet_name(b->checked[i].subnet),
+				b->checked_leg[i],
+				acl_subnet_name(b->checked[i].subnet),
 				acl_dir_name(b->checked[i].dir),
-				b->checked[i].res.entry ? b->checked[i].res.entry->rule : 0);
-		fprintf(out, "; look past the ACLs (security groups, routes, the server)\n");
+				b->checked[i].res.entry
+					? b->checked[i].res.entry->rule
+					: 0);
+		fprintf(out,
+			"; look past the ACLs (security groups, routes, the server)\n");
 		return;
 	}
 	if (!b->n_suspects)
 		return;
-	fprintf(out, "ACL rows that could cause it (DESIGN.md; pass --acls to check yours):\n");
+	fprintf(out,
+		"ACL rows that could cause it (DESIGN.md; pass --acls to check yours):\n");
 	for (i = 0; i < b->n_suspects; i++) {
 		const struct acl_suspect *s = &b->suspects[i];
 
@@ -313,7 +336,8 @@ void acl_blocking_text(FILE *out, const struct acl_blocking *b)
 			acl_subnet_name(s->subnet), acl_dir_name(s->entry.dir),
 			s->entry.rule, e);
 		if (!s->admits)
-			fprintf(out, " -- does not admit the observed port %u", s->port);
+			fprintf(out, " -- does not admit the observed port %u",
+				s->port);
 		fputc('\n', out);
 	}
 }

@@ -46,7 +46,9 @@ int acl_cidr_parse(const char *s, bool allow_host, struct acl_cidr *c)
 	/* Host bits set: AWS refuses the block, and so do we. */
 	for (i = 0; i < 16; i++) {
 		int bits = (int)len - (int)i * 8;
-		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+		uint8_t mask = bits >= 8   ? 0xff
+			       : bits <= 0 ? 0
+					   : (uint8_t)(0xff << (8 - bits));
 
 		if (c->addr[i] & ~mask)
 			return -EINVAL;
@@ -101,11 +103,8 @@ static const struct {
 	const char *name;
 	int proto;
 } proto_names[] = {
-	{ "all", ACL_PROTO_ALL },
-	{ "icmp", 1 },
-	{ "tcp", ACL_PROTO_TCP },
-	{ "udp", ACL_PROTO_UDP },
-	{ "icmpv6", 58 },
+	{ "all", ACL_PROTO_ALL }, { "icmp", 1 },    { "tcp", ACL_PROTO_TCP },
+	{ "udp", ACL_PROTO_UDP }, { "icmpv6", 58 },
 };
 
 int acl_proto_parse(const char *s, int *proto)
@@ -166,8 +165,8 @@ int acl_ports_parse(const char *s, uint16_t *from, uint16_t *to)
 		return -EINVAL;
 	memcpy(first, s, n);
 	first[n] = '\0';
-	if (fv_parse_u64(first, 0, 65535, &a) || fv_parse_u64(dash + 1, 0, 65535, &b) ||
-	    a > b)
+	if (fv_parse_u64(first, 0, 65535, &a) ||
+	    fv_parse_u64(dash + 1, 0, 65535, &b) || a > b)
 		return -EINVAL;
 	*from = a;
 	*to = b;
@@ -211,7 +210,8 @@ static void what(int proto, uint16_t from, uint16_t to, char *buf, size_t len)
 	for (i = 0; p[i]; i++)
 		p[i] = p[i] >= 'a' && p[i] <= 'z' ? p[i] - 'a' + 'A' : p[i];
 	if (!has_ports(proto) || (from == 0 && to == 65535)) {
-		snprintf(buf, len, "%s%s", p, has_ports(proto) ? " (all ports)" : "");
+		snprintf(buf, len, "%s%s", p,
+			 has_ports(proto) ? " (all ports)" : "");
 		return;
 	}
 	acl_ports_format(from, to, ports, sizeof(ports));
@@ -224,7 +224,8 @@ void acl_entry_describe(const struct acl_entry *e, char *buf, size_t len)
 
 	what(e->proto, e->port_from, e->port_to, w, sizeof(w));
 	acl_cidr_format(&e->cidr, c, sizeof(c));
-	snprintf(buf, len, "%s %s %s", w, e->dir == ACL_INBOUND ? "from" : "to", c);
+	snprintf(buf, len, "%s %s %s", w, e->dir == ACL_INBOUND ? "from" : "to",
+		 c);
 }
 
 /* ---- the model ---- */
@@ -272,7 +273,8 @@ static bool proto_matches(const struct acl_entry *e, int proto)
 static bool port_matches(const struct acl_entry *e, uint16_t port)
 {
 	/* AWS applies the port range to TCP and UDP only. */
-	return !has_ports(e->proto) || (port >= e->port_from && port <= e->port_to);
+	return !has_ports(e->proto) ||
+	       (port >= e->port_from && port <= e->port_to);
 }
 
 #define SHADOW_MAX 64
@@ -294,7 +296,8 @@ static void eval_port(const struct acl *a, enum acl_dir dir, int proto,
 	for (k = 0; a && k < a->n; k++) {
 		const struct acl_entry *e = &a->entries[k];
 
-		if (e->dir != dir || !proto_matches(e, proto) || !port_matches(e, port))
+		if (e->dir != dir || !proto_matches(e, proto) ||
+		    !port_matches(e, port))
 			continue;
 		if (acl_cidr_contains(&e->cidr, peer)) {
 			r->allowed = e->allow;
@@ -302,7 +305,7 @@ static void eval_port(const struct acl *a, enum acl_dir dir, int proto,
 			return;
 		}
 		if (!acl_cidr_contains(peer, &e->cidr))
-			continue;	/* disjoint */
+			continue; /* disjoint */
 		if (e->allow) {
 			if (n_shadow < SHADOW_MAX)
 				shadow[n_shadow++] = &e->cidr;
@@ -318,7 +321,7 @@ static void eval_port(const struct acl *a, enum acl_dir dir, int proto,
 		r->partial = true;
 		return;
 	}
-	r->allowed = false;	/* the implicit `*` deny */
+	r->allowed = false; /* the implicit `*` deny */
 	r->entry = NULL;
 }
 
@@ -350,7 +353,8 @@ static const struct acl_entry *nearest(const struct acl *a, enum acl_dir dir,
 			dist = e->port_from - port;
 		else if (has_ports(e->proto) && port > e->port_to)
 			dist = port - e->port_to;
-		if (score < best_score || (score == best_score && dist < best_dist)) {
+		if (score < best_score ||
+		    (score == best_score && dist < best_dist)) {
 			best = e;
 			best_score = score;
 			best_dist = dist;
@@ -440,18 +444,18 @@ int acl_required(const struct acl_params *p, struct acl *pub, struct acl *priv)
 	int err;
 
 	/* The six rows of DESIGN.md, with this topology's values. */
-	if ((err = add_row(pub, ACL_INBOUND, 100, p->server_port, p->server_port,
-			   &p->clients)) ||
+	if ((err = add_row(pub, ACL_INBOUND, 100, p->server_port,
+			   p->server_port, &p->clients)) ||
 	    (err = add_row(pub, ACL_INBOUND, 110, p->nat_from, p->nat_to,
 			   &p->servers)) ||
-	    (err = add_row(pub, ACL_OUTBOUND, 100, p->server_port, p->server_port,
-			   &p->servers)) ||
+	    (err = add_row(pub, ACL_OUTBOUND, 100, p->server_port,
+			   p->server_port, &p->servers)) ||
 	    (err = add_row(pub, ACL_OUTBOUND, 110, p->client_from, p->client_to,
 			   &p->clients)) ||
 	    (err = add_row(priv, ACL_INBOUND, 100, p->client_from, p->client_to,
 			   &p->servers)) ||
-	    (err = add_row(priv, ACL_OUTBOUND, 100, p->server_port, p->server_port,
-			   &p->servers)))
+	    (err = add_row(priv, ACL_OUTBOUND, 100, p->server_port,
+			   p->server_port, &p->servers)))
 		return err;
 	return 0;
 }
@@ -476,21 +480,22 @@ static void crossing(struct acl_leg *l, enum acl_subnet s, enum acl_dir d,
 /* The boundaries each leg crosses, in the order the packet meets them. */
 static void build_leg(const struct acl *pub, const struct acl *priv, int leg,
 		      const struct acl_cidr *clients, uint16_t cf, uint16_t ct,
-		      const struct acl_cidr *servers, uint16_t sp,
-		      uint16_t nf, uint16_t nt, struct acl_leg *l)
+		      const struct acl_cidr *servers, uint16_t sp, uint16_t nf,
+		      uint16_t nt, struct acl_leg *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->leg = leg;
 	l->blocking = -1;
 	switch (leg) {
-	case 1:	/* client -> NAT: leaves the private subnet, enters the public */
-		crossing(l, ACL_PRIVATE, ACL_OUTBOUND, pub, priv, servers, sp, sp);
+	case 1: /* client -> NAT: leaves the private subnet, enters the public */
+		crossing(l, ACL_PRIVATE, ACL_OUTBOUND, pub, priv, servers, sp,
+			 sp);
 		crossing(l, ACL_PUBLIC, ACL_INBOUND, pub, priv, clients, sp, sp);
 		break;
-	case 2:	/* NAT -> server: leaves the public subnet */
+	case 2: /* NAT -> server: leaves the public subnet */
 		crossing(l, ACL_PUBLIC, ACL_OUTBOUND, pub, priv, servers, sp, sp);
 		break;
-	case 3:	/* server -> the NAT's port: enters the public subnet */
+	case 3: /* server -> the NAT's port: enters the public subnet */
 		crossing(l, ACL_PUBLIC, ACL_INBOUND, pub, priv, servers, nf, nt);
 		break;
 	default: /* NAT -> client: leaves the public, enters the private */
@@ -506,9 +511,9 @@ void acl_check_legs(const struct acl *pub, const struct acl *priv,
 	int i;
 
 	for (i = 0; i < 4; i++)
-		build_leg(pub, priv, i + 1, &p->clients, p->client_from, p->client_to,
-			  &p->servers, p->server_port, p->nat_from, p->nat_to,
-			  &legs[i]);
+		build_leg(pub, priv, i + 1, &p->clients, p->client_from,
+			  p->client_to, &p->servers, p->server_port,
+			  p->nat_from, p->nat_to, &legs[i]);
 }
 
 void acl_leg_eval(const struct acl *pub, const struct acl *priv, int leg,
@@ -530,14 +535,17 @@ static void nearest_why(const struct acl_crossing *c, char *buf, size_t len)
 	acl_cidr_format(&c->peer, peer, sizeof(peer));
 	/* Every way it missed, most telling first. */
 	if (!proto_matches(n, ACL_PROTO_UDP))
-		l += snprintf(why + l, sizeof(why) - l, "%sNTP is UDP", l ? " and " : "");
+		l += snprintf(why + l, sizeof(why) - l, "%sNTP is UDP",
+			      l ? " and " : "");
 	if (l < sizeof(why) && !port_matches(n, c->res.port))
-		l += snprintf(why + l, sizeof(why) - l, "%sthe packet goes to port %u",
-			      l ? " and " : "", c->res.port);
+		l += snprintf(why + l, sizeof(why) - l,
+			      "%sthe packet goes to port %u", l ? " and " : "",
+			      c->res.port);
 	if (l < sizeof(why) && !acl_cidr_contains(&n->cidr, &c->peer))
-		l += snprintf(why + l, sizeof(why) - l, "%s%s %s%s", l ? " and " : "the packet ",
-			      c->dir == ACL_INBOUND ? "comes from" : "goes to", peer,
-			      c->peer.len ? "" : " (any address)");
+		l += snprintf(why + l, sizeof(why) - l, "%s%s %s%s",
+			      l ? " and " : "the packet ",
+			      c->dir == ACL_INBOUND ? "comes from" : "goes to",
+			      peer, c->peer.len ? "" : " (any address)");
 	if (l)
 		snprintf(buf, len, "rule %u allows %s, but %s", n->rule, e, why);
 	else if (c->res.entry)
@@ -562,7 +570,8 @@ void acl_crossing_sentence(const struct acl_crossing *c, char *buf, size_t len)
 
 		acl_entry_describe(r->entry, e, sizeof(e));
 		acl_ports_format(c->port_from, c->port_to, ports, sizeof(ports));
-		snprintf(buf, len, "%s %s (%s): UDP %s %s %s allowed by rule %u (%s)",
+		snprintf(buf, len,
+			 "%s %s (%s): UDP %s %s %s allowed by rule %u (%s)",
 			 acl_subnet_name(c->subnet), acl_dir_name(c->dir), id,
 			 ports, fromto, peer, r->entry->rule, e);
 		return;
@@ -574,7 +583,8 @@ void acl_crossing_sentence(const struct acl_crossing *c, char *buf, size_t len)
 			 r->entry->rule, e, pkt, fromto, peer,
 			 r->partial ? " (part of that block)" : "");
 	} else {
-		snprintf(buf, len, "%s %s (%s) has no rule for %s %s %s: default deny (*)",
+		snprintf(buf, len,
+			 "%s %s (%s) has no rule for %s %s %s: default deny (*)",
 			 acl_subnet_name(c->subnet), acl_dir_name(c->dir), id,
 			 pkt, fromto, peer);
 	}
@@ -601,17 +611,17 @@ json_t *acl_crossing_json(const struct acl_crossing *c)
 	acl_crossing_sentence(c, sentence, sizeof(sentence));
 	acl_cidr_format(&c->peer, peer, sizeof(peer));
 	acl_ports_format(c->port_from, c->port_to, ports, sizeof(ports));
-	o = json_pack("{s:s, s:s, s:s?, s:b, s:s, s:s}",
-		      "subnet", acl_subnet_name(c->subnet),
-		      "direction", acl_dir_name(c->dir),
-		      "acl", c->acl ? c->acl->id : NULL,
-		      "allowed", c->res.allowed,
-		      "peer", peer, "ports", ports);
-	json_object_set_new(o, "rule", c->res.entry ?
-			    json_integer(c->res.entry->rule) : json_string("*"));
+	o = json_pack("{s:s, s:s, s:s?, s:b, s:s, s:s}", "subnet",
+		      acl_subnet_name(c->subnet), "direction",
+		      acl_dir_name(c->dir), "acl", c->acl ? c->acl->id : NULL,
+		      "allowed", c->res.allowed, "peer", peer, "ports", ports);
+	json_object_set_new(o, "rule",
+			    c->res.entry ? json_integer(c->res.entry->rule)
+					 : json_string("*"));
 	if (c->res.entry)
 		acl_entry_describe(c->res.entry, e, sizeof(e));
-	json_object_set_new(o, "entry", c->res.entry ? json_string(e) : json_null());
+	json_object_set_new(o, "entry",
+			    c->res.entry ? json_string(e) : json_null());
 	json_object_set_new(o, "port", json_integer(c->res.port));
 	if (!c->res.allowed && c->res.nearest) {
 		nearest_why(c, near, sizeof(near));

@@ -31,11 +31,11 @@
 #include "report.h"
 #include "util.h"
 
-#define TICK_NS		NS_PER_SEC	/* settle, persist, render */
-#define FILE_MAX	(64 * 1024)	/* TLS and auth files */
+#define TICK_NS	 NS_PER_SEC  /* settle, persist, render */
+#define FILE_MAX (64 * 1024) /* TLS and auth files */
 
 struct agent_opts {
-	struct fv_observe_args args;	/* points, port, ingress, ACLs */
+	struct fv_observe_args args; /* points, port, ingress, ACLs */
 	double reply_timeout, window;
 	const char *listen, *instance, *ready_file, *user;
 	const char *tls_cert, *tls_key, *auth_file;
@@ -47,12 +47,12 @@ struct agent {
 	struct agent_opts o;
 	struct fv_session *s;
 	struct acl_live live;
-	pthread_mutex_t lock;		/* the session, state and snapshot */
+	pthread_mutex_t lock; /* the session, state and snapshot */
 	char pin_dir[128];
 	int state_fd;
 	struct fv_agent_state st;
-	struct fv_agent_state base;	/* as adopted: earlier runs */
-	char *metrics;			/* the last rendered exposition */
+	struct fv_agent_state base; /* as adopted: earlier runs */
+	char *metrics;		    /* the last rendered exposition */
 	uint64_t last_tick_ns;
 	double start_time;
 };
@@ -65,9 +65,18 @@ static void on_signal(int sig)
 }
 
 enum {
-	OPT_REPLY_TIMEOUT = FV_OPT_OWN, OPT_WINDOW, OPT_LISTEN, OPT_ALLOW_REMOTE,
-	OPT_INSTANCE, OPT_READY_FILE, OPT_USER, OPT_TLS_CERT, OPT_TLS_KEY,
-	OPT_AUTH_FILE, OPT_MAX_CONNS, OPT_DROPS,
+	OPT_REPLY_TIMEOUT = FV_OPT_OWN,
+	OPT_WINDOW,
+	OPT_LISTEN,
+	OPT_ALLOW_REMOTE,
+	OPT_INSTANCE,
+	OPT_READY_FILE,
+	OPT_USER,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_AUTH_FILE,
+	OPT_MAX_CONNS,
+	OPT_DROPS,
 };
 
 const struct option fv_agent_options[] = {
@@ -90,49 +99,51 @@ const struct option fv_agent_options[] = {
 };
 
 static const char usage[] =
-"Usage: flowverify agent --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
-"                        [--listen ADDR:PORT [--allow-remote]] [--instance NAME]\n"
-"                        [--window S] [--port N] [--reply-timeout S] [--drops on|off]\n"
-"                        [--tls-cert FILE --tls-key FILE] [--basic-auth-file FILE]\n"
-"                        [--max-connections N] [--user NAME] [--ready-file PATH]\n"
-"                        [--acls FILE [--public ID] [--private ID]]\n"
-"\n"
-"Observe NTP like verify, until SIGTERM, and serve over HTTP:\n"
-"  /metrics          Prometheus metrics (legs, exchanges, latency, verdict)\n"
-"  /api/v1/status    the JSON object of 'verify --json', since the agent started;\n"
-"                    ?window=S for the last S seconds, ?exchanges=N adds the N\n"
-"                    newest exchanges by cookie ('verify --agent' joins them)\n"
-"  /healthz          200 while the agent's loop runs\n"
-"\n"
-"  --ingress xdp|tc    as for verify (default xdp)\n"
-"  --nat, --client     as for verify; an agent on a client host may give only\n"
-"                      --client\n"
-"  --listen ADDR:PORT  default " FV_AGENT_LISTEN_DEFAULT "; an address other than\n"
-"                      loopback needs --allow-remote\n"
-"  --instance NAME     pins under " FV_PIN_ROOT "/NAME (default " FV_INSTANCE_DEFAULT ");\n"
-"                      a restart with the same points continues the counters\n"
-"  --window S          the verdict gauges judge the last S seconds (default 60)\n"
-"  --drops on|off      record kernel drop reasons of our packets (default on)\n"
-"  --tls-cert, --tls-key  serve HTTPS with this PEM certificate and key\n"
-"  --basic-auth-file F    require HTTP basic auth; F holds 'user:password'\n"
-"                      and must not be readable by group or others\n"
-"  --max-connections N at most N connections at once (default 64)\n"
-"  --user NAME         also switch to this user after attaching\n"
-"  --ready-file PATH   create PATH, with the pid, once serving\n"
-"  --port N, --reply-timeout S, --acls FILE, --public ID, --private ID\n"
-"                      as for verify\n"
-"  -v, --verbose       libbpf and command diagnostics on stderr\n"
-"\n"
-"After attaching, the agent drops every capability (and the bounding set)\n"
-"and serves HTTP unprivileged. 'flowverify cleanup' removes its pins.\n"
-"\n"
-"Exit status: 0 on SIGTERM, 2 bad input or setup error, 3 a watched interface\n"
-"went away (deleted or re-created): restarted (systemd does), it watches the\n"
-"new one and its counters continue.\n"
-"\n"
-"Examples:\n"
-"  flowverify agent --nat eth0\n"
-"  flowverify agent --nat fv-nat:eth0 --client fv-client:eth0 --listen 127.0.0.1:9123\n";
+	"Usage: flowverify agent --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
+	"                        [--listen ADDR:PORT [--allow-remote]] [--instance NAME]\n"
+	"                        [--window S] [--port N] [--reply-timeout S] [--drops on|off]\n"
+	"                        [--tls-cert FILE --tls-key FILE] [--basic-auth-file FILE]\n"
+	"                        [--max-connections N] [--user NAME] [--ready-file PATH]\n"
+	"                        [--acls FILE [--public ID] [--private ID]]\n"
+	"\n"
+	"Observe NTP like verify, until SIGTERM, and serve over HTTP:\n"
+	"  /metrics          Prometheus metrics (legs, exchanges, latency, verdict)\n"
+	"  /api/v1/status    the JSON object of 'verify --json', since the agent started;\n"
+	"                    ?window=S for the last S seconds, ?exchanges=N adds the N\n"
+	"                    newest exchanges by cookie ('verify --agent' joins them)\n"
+	"  /healthz          200 while the agent's loop runs\n"
+	"\n"
+	"  --ingress xdp|tc    as for verify (default xdp)\n"
+	"  --nat, --client     as for verify; an agent on a client host may give only\n"
+	"                      --client\n"
+	"  --listen ADDR:PORT  default " FV_AGENT_LISTEN_DEFAULT
+	"; an address other than\n"
+	"                      loopback needs --allow-remote\n"
+	"  --instance NAME     pins under " FV_PIN_ROOT
+	"/NAME (default " FV_INSTANCE_DEFAULT ");\n"
+	"                      a restart with the same points continues the counters\n"
+	"  --window S          the verdict gauges judge the last S seconds (default 60)\n"
+	"  --drops on|off      record kernel drop reasons of our packets (default on)\n"
+	"  --tls-cert, --tls-key  serve HTTPS with this PEM certificate and key\n"
+	"  --basic-auth-file F    require HTTP basic auth; F holds 'user:password'\n"
+	"                      and must not be readable by group or others\n"
+	"  --max-connections N at most N connections at once (default 64)\n"
+	"  --user NAME         also switch to this user after attaching\n"
+	"  --ready-file PATH   create PATH, with the pid, once serving\n"
+	"  --port N, --reply-timeout S, --acls FILE, --public ID, --private ID\n"
+	"                      as for verify\n"
+	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
+	"\n"
+	"After attaching, the agent drops every capability (and the bounding set)\n"
+	"and serves HTTP unprivileged. 'flowverify cleanup' removes its pins.\n"
+	"\n"
+	"Exit status: 0 on SIGTERM, 2 bad input or setup error, 3 a watched interface\n"
+	"went away (deleted or re-created): restarted (systemd does), it watches the\n"
+	"new one and its counters continue.\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify agent --nat eth0\n"
+	"  flowverify agent --nat fv-nat:eth0 --client fv-client:eth0 --listen 127.0.0.1:9123\n";
 
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
@@ -148,7 +159,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 	o->max_conns = FV_HTTP_MAX_CONNS;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+vh", fv_agent_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+vh", fv_agent_options, NULL)) !=
+	       -1) {
 		ret = fv_observe_option(&o->args, fv_agent_options, opt, optarg);
 		if (ret < 0)
 			return ret;
@@ -157,23 +169,29 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 		switch (opt) {
 		case OPT_REPLY_TIMEOUT:
 		case OPT_WINDOW:
-			if (fv_parse_seconds(optarg, FV_MAX_SECONDS, opt == OPT_WINDOW ?
-					     &o->window : &o->reply_timeout)) {
+			if (fv_parse_seconds(optarg, FV_MAX_SECONDS,
+					     opt == OPT_WINDOW
+						     ? &o->window
+						     : &o->reply_timeout)) {
 				fv_err("bad --%s '%s': expected seconds > 0, e.g. 60 or 0.5",
-				       opt == OPT_WINDOW ? "window" : "reply-timeout", optarg);
+				       opt == OPT_WINDOW ? "window"
+							 : "reply-timeout",
+				       optarg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_MAX_CONNS:
 			if (fv_parse_u64(optarg, 1, 4096, &o->max_conns)) {
-				fv_err("bad --max-connections '%s': expected 1-4096", optarg);
+				fv_err("bad --max-connections '%s': expected 1-4096",
+				       optarg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_DROPS:
 			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
 				fv_err("bad --drops '%s': expected on or off (the agent cannot "
-				       "attach later: it drops its privileges)", optarg);
+				       "attach later: it drops its privileges)",
+				       optarg);
 				return -EINVAL;
 			}
 			o->drops = !strcmp(optarg, "on");
@@ -310,8 +328,8 @@ int fv_agent_read_basic_auth(const char *path, char *user, size_t ulen,
 	if (nl)
 		*nl = '\0';
 	colon = strchr(buf, ':');
-	if (!colon || colon == buf || !colon[1] || (size_t)(colon - buf) >= ulen ||
-	    strlen(colon + 1) >= plen) {
+	if (!colon || colon == buf || !colon[1] ||
+	    (size_t)(colon - buf) >= ulen || strlen(colon + 1) >= plen) {
 		free(buf);
 		return -EINVAL;
 	}
@@ -334,10 +352,11 @@ static void make_spec(const struct agent_opts *o, char *buf, size_t len)
 		const struct fv_host *h = &o->args.points.hosts[i];
 
 		off += snprintf(buf + off, len - off, " %s=%s%s",
-				fv_role_name(h->role), h->netns, *h->netns ? ":" : "");
+				fv_role_name(h->role), h->netns,
+				*h->netns ? ":" : "");
 		for (j = 0; j < h->n_ifaces && off < len; j++)
-			off += snprintf(buf + off, len - off, "%s%s", j ? "," : "",
-					h->ifname[j]);
+			off += snprintf(buf + off, len - off, "%s%s",
+					j ? "," : "", h->ifname[j]);
 	}
 }
 
@@ -346,10 +365,12 @@ static bool is_old(const struct fv_exchange *x, uint64_t now, uint64_t timeout)
 	return x->first_ns <= now && now - x->first_ns >= timeout;
 }
 
-static void observe_latency(struct fv_agent_state *st, const struct fv_exchange *x)
+static void observe_latency(struct fv_agent_state *st,
+			    const struct fv_exchange *x)
 {
-	uint64_t end = (x->seen & FV_SEEN(FV_STAGE_C4)) ? x->seen_ns[FV_STAGE_C4] :
-		       x->seen_ns[FV_STAGE_N4];
+	uint64_t end = (x->seen & FV_SEEN(FV_STAGE_C4))
+			       ? x->seen_ns[FV_STAGE_C4]
+			       : x->seen_ns[FV_STAGE_N4];
 	double sec;
 	int k;
 
@@ -453,10 +474,11 @@ static void tick(struct agent *a, uint64_t now)
 	a->last_tick_ns = now;
 	settle(a, now);
 	a->st.events = a->base.events + s->events;
-	a->st.unmatched_replies = a->base.unmatched_replies + s->unmatched_replies;
+	a->st.unmatched_replies =
+		a->base.unmatched_replies + s->unmatched_replies;
 	a->st.zero_cookies = a->base.zero_cookies + s->zero_cookies;
-	if (fv_report_build(s, now > s->start_ns + win ? now - win : s->start_ns, now,
-			    s->reply_timeout_ns, &r))
+	if (fv_report_build(s, now > s->start_ns + win ? now - win : s->start_ns,
+			    now, s->reply_timeout_ns, &r))
 		return;
 	merge_drops(a, &r);
 	ret = fv_pin_state_write(a->state_fd, &a->st);
@@ -500,9 +522,12 @@ static void tick(struct agent *a, uint64_t now)
 const char *fv_stage_word(int stage)
 {
 	static const char *const words[FV_STAGE_MAX] = {
-		[FV_STAGE_C1] = "client_sent", [FV_STAGE_N1] = "nat_in",
-		[FV_STAGE_N2] = "nat_out", [FV_STAGE_N2U] = "nat_out_untranslated",
-		[FV_STAGE_N3] = "reply_in", [FV_STAGE_N4] = "reply_out",
+		[FV_STAGE_C1] = "client_sent",
+		[FV_STAGE_N1] = "nat_in",
+		[FV_STAGE_N2] = "nat_out",
+		[FV_STAGE_N2U] = "nat_out_untranslated",
+		[FV_STAGE_N3] = "reply_in",
+		[FV_STAGE_N4] = "reply_out",
 		[FV_STAGE_C4] = "client_received",
 	};
 
@@ -522,14 +547,15 @@ int fv_stage_parse(const char *word)
 
 /* The newest max exchanges first seen in [since, now], for joining views
  * of several agents by cookie. */
-static json_t *exchanges_detail(struct fv_session *s, uint64_t since, uint64_t now,
-				uint64_t max)
+static json_t *exchanges_detail(struct fv_session *s, uint64_t since,
+				uint64_t now, uint64_t max)
 {
 	json_t *a = json_array();
 	int32_t i;
 	int k;
 
-	for (i = (int32_t)s->xt.count - 1; i >= 0 && json_array_size(a) < max; i--) {
+	for (i = (int32_t)s->xt.count - 1; i >= 0 && json_array_size(a) < max;
+	     i--) {
 		const struct fv_exchange *x = fv_xtable_at(&s->xt, i);
 		json_t *j, *stages;
 
@@ -539,7 +565,8 @@ static json_t *exchanges_detail(struct fv_session *s, uint64_t since, uint64_t n
 		stages = json_array();
 		for (k = 0; k < FV_STAGE_MAX; k++) {
 			if (x->seen & FV_SEEN(k))
-				json_array_append_new(stages, json_string(fv_stage_word(k)));
+				json_array_append_new(
+					stages, json_string(fv_stage_word(k)));
 		}
 		json_object_set_new(j, "stages", stages);
 		json_object_set_new(j, "age_seconds",
@@ -568,12 +595,13 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 	struct fv_report r;
 	json_t *j;
 
-	if (args->window && fv_parse_seconds(args->window, FV_MAX_SECONDS, &window)) {
+	if (args->window &&
+	    fv_parse_seconds(args->window, FV_MAX_SECONDS, &window)) {
 		reply_text(rep, 400, "bad window: expected seconds > 0\n");
 		return;
 	}
-	if (args->exchanges && fv_parse_u64(args->exchanges, 1, FV_XTABLE_CAPACITY,
-					    &max_x)) {
+	if (args->exchanges &&
+	    fv_parse_u64(args->exchanges, 1, FV_XTABLE_CAPACITY, &max_x)) {
 		reply_text(rep, 400, "bad exchanges: expected 1-65536\n");
 		return;
 	}
@@ -590,10 +618,13 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 	j = fv_report_json(&r);
 	acl_explain(&r, a->o.args.acls ? &a->live : NULL, &blocking);
 	acl_blocking_json_add(j, &blocking);
-	json_object_set_new(j, "agent", json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}",
-		"version", FV_VERSION, "api", FV_AGENT_API, "instance", a->o.instance,
-		"spec", a->st.spec, "uptime_seconds", fv_seconds(now - s->start_ns),
-		"starts", (json_int_t)a->st.starts));
+	json_object_set_new(j, "agent",
+			    json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}",
+				      "version", FV_VERSION, "api",
+				      FV_AGENT_API, "instance", a->o.instance,
+				      "spec", a->st.spec, "uptime_seconds",
+				      fv_seconds(now - s->start_ns), "starts",
+				      (json_int_t)a->st.starts));
 	if (max_x)
 		json_object_set_new(j, "exchanges_detail",
 				    exchanges_detail(s, since, now, max_x));
@@ -642,7 +673,8 @@ static void route(void *ctx, const char *path, const struct fv_http_args *args,
 		else
 			reply_text(rep, 200, "ok\n");
 	} else if (!strcmp(path, "/")) {
-		reply_text(rep, 200, "flowverify agent: /metrics /api/v1/status /healthz\n");
+		reply_text(rep, 200,
+			   "flowverify agent: /metrics /api/v1/status /healthz\n");
 	} else {
 		reply_text(rep, 404, "not found\n");
 	}
@@ -665,7 +697,8 @@ static int listen_socket(const struct agent_opts *o)
 
 	if (fv_agent_parse_listen(o->listen, &ss, &sslen, &loopback)) {
 		fv_err("bad --listen '%s': expected ADDRESS:PORT, e.g. 127.0.0.1:9123 "
-		       "or [::1]:9123", o->listen);
+		       "or [::1]:9123",
+		       o->listen);
 		return -EINVAL;
 	}
 	if (!loopback && !o->allow_remote) {
@@ -676,7 +709,7 @@ static int listen_socket(const struct agent_opts *o)
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		fd = -errno;	/* before fv_err changes it */
+		fd = -errno; /* before fv_err changes it */
 		fv_err("cannot create a socket: %s", strerror(-fd));
 		return fd;
 	}
@@ -712,11 +745,13 @@ static int drop_privileges(const char *user)
 	for (c = 0; c <= (int)cap_max_bits() - 1; c++) {
 		if (cap_drop_bound(c) && errno != EINVAL && fv_verbose)
 			fv_warn("cannot drop capability %d from the "
-				"bounding set: %s", c, strerror(errno));
+				"bounding set: %s",
+				c, strerror(errno));
 	}
 	cap_reset_ambient();
 	/* errno saved first: fv_err and cap_free may change it. */
-	if (pw && (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))) {
+	if (pw &&
+	    (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))) {
 		ret = -errno;
 		fv_err("cannot switch to user '%s': %s", user, strerror(-ret));
 		return ret;
@@ -786,7 +821,8 @@ static int serve(struct agent *a, struct fv_http_conf *hc)
 		 * pinned counters carry on. */
 		if (gone) {
 			fv_err("a watched interface went away; exiting (status %d) so "
-			       "that a restart watches its successor", FV_EXIT_IFACE_GONE);
+			       "that a restart watches its successor",
+			       FV_EXIT_IFACE_GONE);
 			break;
 		}
 	}
@@ -826,27 +862,33 @@ int cmd_agent(int argc, char **argv)
 		if (hc.tls_cert)
 			hc.tls_key = read_file(a->o.tls_key, true, &e);
 		if (!hc.tls_cert || !hc.tls_key) {
-			fv_err("cannot read %s: %s%s", hc.tls_cert ? a->o.tls_key :
-			       a->o.tls_cert, strerror(-e), e == -EACCES ?
-			       " (a key must not be readable by group or others)" : "");
+			fv_err("cannot read %s: %s%s",
+			       hc.tls_cert ? a->o.tls_key : a->o.tls_cert,
+			       strerror(-e),
+			       e == -EACCES
+				       ? " (a key must not be readable by group or others)"
+				       : "");
 			goto out;
 		}
 	}
 	if (a->o.auth_file) {
-		ret = fv_agent_read_basic_auth(a->o.auth_file, user, sizeof(user), pass,
-					       sizeof(pass));
+		ret = fv_agent_read_basic_auth(a->o.auth_file, user,
+					       sizeof(user), pass, sizeof(pass));
 		if (ret) {
-			fv_err("cannot use --basic-auth-file %s: %s", a->o.auth_file,
-			       ret == -EINVAL ? "expected one line 'user:password'" :
-			       ret == -EACCES ? "readable by group or others; chmod 600 it" :
-			       strerror(-ret));
+			fv_err("cannot use --basic-auth-file %s: %s",
+			       a->o.auth_file,
+			       ret == -EINVAL ? "expected one line 'user:password'"
+			       : ret == -EACCES
+				       ? "readable by group or others; chmod 600 it"
+				       : strerror(-ret));
 			goto out;
 		}
 		hc.user = user;
 		hc.pass = pass;
 	}
-	if (a->o.args.acls && acl_live_load(&a->live, a->o.args.acls,
-					    a->o.args.acl_public, a->o.args.acl_private))
+	if (a->o.args.acls &&
+	    acl_live_load(&a->live, a->o.args.acls, a->o.args.acl_public,
+			  a->o.args.acl_private))
 		goto out;
 	hc.listen_fd = listen_socket(&a->o);
 	if (hc.listen_fd < 0)
@@ -859,8 +901,8 @@ int cmd_agent(int argc, char **argv)
 	if (mounted)
 		fv_info("mounted bpffs on " FV_BPFFS " (it was not mounted)");
 	make_spec(&a->o, spec, sizeof(spec));
-	ret = fv_pin_adopt(a->pin_dir, spec, a->o.args.points.n, &a->state_fd, &a->st,
-			   &adopted, err, sizeof(err));
+	ret = fv_pin_adopt(a->pin_dir, spec, a->o.args.points.n, &a->state_fd,
+			   &a->st, &adopted, err, sizeof(err));
 	if (ret) {
 		fv_err("%s", err);
 		goto out;
@@ -871,8 +913,9 @@ int cmd_agent(int argc, char **argv)
 		fv_err("out of memory");
 		goto unpin;
 	}
-	ret = fv_session_start_hooked(a->s, a->o.args.points.hosts, a->o.args.points.n,
-				      a->o.args.port, pin_point_maps, a->pin_dir, err,
+	ret = fv_session_start_hooked(a->s, a->o.args.points.hosts,
+				      a->o.args.points.n, a->o.args.port,
+				      pin_point_maps, a->pin_dir, err,
 				      sizeof(err));
 	if (ret) {
 		fv_err("%s", err);
@@ -891,7 +934,7 @@ int cmd_agent(int argc, char **argv)
 	fv_info("agent %s counters in %s; serving http%s://%s",
 		adopted ? "continues the" : "keeps its", a->pin_dir,
 		hc.tls_cert ? "s" : "", a->o.listen);
-	a->s->no_reattach = true;	/* no privilege left for it */
+	a->s->no_reattach = true; /* no privilege left for it */
 	if (drop_privileges(a->o.user))
 		goto stop;
 	pthread_mutex_init(&a->lock, NULL);

@@ -13,33 +13,33 @@
 #include "legs.h"
 #include "verdict.h"
 
-#define FV_AGENT_LISTEN_DEFAULT	"127.0.0.1:9123"
-#define FV_AGENT_API		1	/* /api/v1: bump when the JSON breaks */
+#define FV_AGENT_LISTEN_DEFAULT "127.0.0.1:9123"
+#define FV_AGENT_API		1 /* /api/v1: bump when the JSON breaks */
 
 /* Kept in the pinned map "fv_agent" (one array element): the marker that
  * says the pins are a flowverify agent's, which points they observe, and
  * the counters kept in user space, so none goes down across a restart. */
-#define FV_AGENT_MAGIC		"flowverify-agent"	/* 16 bytes, no NUL */
-#define FV_AGENT_STATE_VERSION	1
-#define FV_AGENT_SPEC_LEN	512
-#define FV_AGENT_DROPS_MAX	32	/* (reason, role, leg) rows kept */
-#define FV_AGENT_REASON_LEN	48
+#define FV_AGENT_MAGIC	       "flowverify-agent" /* 16 bytes, no NUL */
+#define FV_AGENT_STATE_VERSION 1
+#define FV_AGENT_SPEC_LEN      512
+#define FV_AGENT_DROPS_MAX     32 /* (reason, role, leg) rows kept */
+#define FV_AGENT_REASON_LEN    48
 
 enum fv_agent_outcome {
 	FV_OUT_ANSWERED,
-	FV_OUT_KOD,		/* answered with a Kiss-o'-Death */
-	FV_OUT_LOST,		/* by segment in lost[] */
-	FV_OUT_AMBIGUOUS,	/* one cookie from two clients: not judged */
+	FV_OUT_KOD,	  /* answered with a Kiss-o'-Death */
+	FV_OUT_LOST,	  /* by segment in lost[] */
+	FV_OUT_AMBIGUOUS, /* one cookie from two clients: not judged */
 	FV_OUT_MAX,
 };
 
 /* Reply latency histogram, upper bounds in seconds (+Inf implied). */
-#define FV_AGENT_LAT_BUCKETS	14
+#define FV_AGENT_LAT_BUCKETS 14
 extern const double fv_agent_lat_bounds[FV_AGENT_LAT_BUCKETS];
 
 struct fv_agent_drop {
 	char reason[FV_AGENT_REASON_LEN];
-	__u32 role;		/* enum fv_role */
+	__u32 role; /* enum fv_role */
 	__u32 leg;
 	__u64 count;
 };
@@ -47,17 +47,17 @@ struct fv_agent_drop {
 struct fv_agent_state {
 	char magic[16];
 	__u32 version;
-	__u32 pid;		/* the running agent, 0 once stopped */
-	char spec[FV_AGENT_SPEC_LEN];	/* "port=123 nat=NS:IF client=NS:IF" */
-	__u64 starts;		/* times an agent started on these pins */
+	__u32 pid;		      /* the running agent, 0 once stopped */
+	char spec[FV_AGENT_SPEC_LEN]; /* "port=123 nat=NS:IF client=NS:IF" */
+	__u64 starts;		      /* times an agent started on these pins */
 	__u64 exchanges[FV_OUT_MAX];
 	__u64 lost[FV_SEG_MAX];
-	__u64 lat_buckets[FV_AGENT_LAT_BUCKETS + 1];	/* not cumulative */
+	__u64 lat_buckets[FV_AGENT_LAT_BUCKETS + 1]; /* not cumulative */
 	__u64 lat_sum_ns;
 	__u64 events;
 	__u64 unmatched_replies;
 	__u64 zero_cookies;
-	__u64 drops_unkept;	/* drops of rows beyond FV_AGENT_DROPS_MAX */
+	__u64 drops_unkept; /* drops of rows beyond FV_AGENT_DROPS_MAX */
 	__u32 n_drops;
 	__u32 pad;
 	struct fv_agent_drop drops[FV_AGENT_DROPS_MAX];
@@ -82,7 +82,7 @@ int fv_agent_read_basic_auth(const char *path, char *user, size_t ulen,
 struct fv_agent_view {
 	const struct fv_agent_state *st;
 	const char *version;
-	double start_time;		/* unix seconds */
+	double start_time; /* unix seconds */
 	double window_seconds;
 	bool have_role[FV_ROLE_MAX];
 	uint64_t leg_packets[FV_ROLE_MAX][FV_LEG_SLOTS];

@@ -8,14 +8,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define FV_HTTP_MAX_CONNS	64
-#define FV_HTTP_TIMEOUT_S	10	/* idle connections closed after */
-#define FV_HTTP_MEM_LIMIT	(32 * 1024)	/* per connection: bounds headers */
+#define FV_HTTP_MAX_CONNS 64
+#define FV_HTTP_TIMEOUT_S 10	      /* idle connections closed after */
+#define FV_HTTP_MEM_LIMIT (32 * 1024) /* per connection: bounds headers */
 
 struct fv_http_reply {
 	int status;
-	const char *type;	/* Content-Type */
-	char *body;		/* malloc'd; freed by the server */
+	const char *type; /* Content-Type */
+	char *body;	  /* malloc'd; freed by the server */
 	size_t len;
 };
 
@@ -30,10 +30,10 @@ typedef void (*fv_http_route_fn)(void *ctx, const char *path,
 				 struct fv_http_reply *rep);
 
 struct fv_http_conf {
-	int listen_fd;		/* bound and listening */
+	int listen_fd; /* bound and listening */
 	unsigned int max_conns;
-	char *tls_cert, *tls_key;	/* PEM contents, or NULL */
-	const char *user, *pass;	/* basic auth, or NULL */
+	char *tls_cert, *tls_key; /* PEM contents, or NULL */
+	const char *user, *pass;  /* basic auth, or NULL */
 	fv_http_route_fn route;
 	void *ctx;
 };

@@ -42,7 +42,8 @@ static enum MHD_Result send_text(struct MHD_Connection *c, int status,
 
 	if (!body)
 		return MHD_NO;
-	return send_reply(c, status, "text/plain; charset=utf-8", body, strlen(body));
+	return send_reply(c, status, "text/plain; charset=utf-8", body,
+			  strlen(body));
 }
 
 /* Constant time in the length of the expected value. */
@@ -52,7 +53,8 @@ static bool same(const char *got, const char *want)
 	unsigned char diff = n != m;
 
 	for (i = 0; i < n; i++)
-		diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? got[i] : 0);
+		diff |= (unsigned char)want[i] ^
+			(unsigned char)(i < m ? got[i] : 0);
 	return !diff;
 }
 
@@ -74,37 +76,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_NO;
 	*req_cls = h;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && !head)
-		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				 "only GET and HEAD\n");
 	clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					   MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if ((clen && strcmp(clen, "0")) ||
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					MHD_HTTP_HEADER_TRANSFER_ENCODING))
-		return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "no request body\n");
+		return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE,
+				 "no request body\n");
 	if (h->conf.user) {
 		char *pass = NULL;
 		char *user = MHD_basic_auth_get_username_password(c, &pass);
-		bool ok = user && same(user, h->conf.user) && same(pass, h->conf.pass);
+		bool ok = user && same(user, h->conf.user) &&
+			  same(pass, h->conf.pass);
 		struct MHD_Response *r;
 
 		MHD_free(user);
 		MHD_free(pass);
 		if (!ok) {
-			r = MHD_create_response_from_buffer(13, "unauthorized\n",
-							    MHD_RESPMEM_PERSISTENT);
+			r = MHD_create_response_from_buffer(
+				13, "unauthorized\n", MHD_RESPMEM_PERSISTENT);
 			if (!r)
 				return MHD_NO;
-			ret = MHD_queue_basic_auth_fail_response(c, "flowverify", r);
+			ret = MHD_queue_basic_auth_fail_response(c, "flowverify",
+								 r);
 			MHD_destroy_response(r);
 			return ret;
 		}
 	}
-	args.window = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "window");
+	args.window =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "window");
 	args.exchanges = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 						     "exchanges");
 	h->conf.route(h->conf.ctx, url, &args, &rep);
 	if (!rep.body)
-		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				 "out of memory\n");
 	return send_reply(c, rep.status, rep.type, rep.body, rep.len);
 }
 
@@ -121,15 +129,16 @@ struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
 	h->conf = *conf;
 	if (conf->tls_cert) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+			snprintf(err, errlen,
+				 "this libmicrohttpd has no TLS support");
 			free(h);
 			return NULL;
 		}
 		flags |= MHD_USE_TLS;
 	}
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-		MHD_OPTION_LISTEN_SOCKET, conf->listen_fd,
-		MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+	h->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET,
+		conf->listen_fd, MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)FV_HTTP_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FV_HTTP_MEM_LIMIT,
 		conf->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
@@ -137,7 +146,8 @@ struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
 		MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "cannot start the HTTP server%s",
-			 conf->tls_cert ? " (check the TLS certificate and key)" : "");
+			 conf->tls_cert ? " (check the TLS certificate and key)"
+					: "");
 		free(h);
 		return NULL;
 	}

@@ -12,8 +12,8 @@
 #include "session.h"
 
 const double fv_agent_lat_bounds[FV_AGENT_LAT_BUCKETS] = {
-	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-	0.1, 0.25, 0.5, 1, 2.5,
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+	0.025,	0.05,	 0.1,	 0.25,	0.5,	1,     2.5,
 };
 
 struct buf {
@@ -79,7 +79,8 @@ static void put_escaped(struct buf *b, const char *s)
 }
 
 static const char *const role_word[FV_ROLE_MAX] = {
-	[FV_ROLE_NAT] = "nat", [FV_ROLE_CLIENT] = "client",
+	[FV_ROLE_NAT] = "nat",
+	[FV_ROLE_CLIENT] = "client",
 };
 
 /* A client sees legs 1 and 4 only. */
@@ -90,10 +91,12 @@ static bool leg_shown(const struct fv_agent_view *v, int r, int leg)
 }
 
 static const enum fv_stat unparsed[] = {
-	FV_STAT_ETH_TRUNCATED, FV_STAT_VLAN_TOO_DEEP, FV_STAT_IPV4_TRUNCATED,
-	FV_STAT_IPV4_FRAGMENT, FV_STAT_IPV6_TRUNCATED, FV_STAT_IPV6_EXT_TOO_DEEP,
-	FV_STAT_IPV6_FRAGMENT, FV_STAT_UDP_TRUNCATED, FV_STAT_NTP_SHORT,
-	FV_STAT_NTP_OTHER_MODE, FV_STAT_TC_NONLINEAR,
+	FV_STAT_ETH_TRUNCATED,	FV_STAT_VLAN_TOO_DEEP,
+	FV_STAT_IPV4_TRUNCATED, FV_STAT_IPV4_FRAGMENT,
+	FV_STAT_IPV6_TRUNCATED, FV_STAT_IPV6_EXT_TOO_DEEP,
+	FV_STAT_IPV6_FRAGMENT,	FV_STAT_UDP_TRUNCATED,
+	FV_STAT_NTP_SHORT,	FV_STAT_NTP_OTHER_MODE,
+	FV_STAT_TC_NONLINEAR,
 };
 
 static void per_role(struct buf *b, const struct fv_agent_view *v,
@@ -112,12 +115,16 @@ static void per_role(struct buf *b, const struct fv_agent_view *v,
 char *fv_agent_metrics(const struct fv_agent_view *v)
 {
 	static const char *const outcome[FV_OUT_MAX] = {
-		[FV_OUT_ANSWERED] = "answered", [FV_OUT_KOD] = "kod",
-		[FV_OUT_LOST] = "lost", [FV_OUT_AMBIGUOUS] = "ambiguous",
+		[FV_OUT_ANSWERED] = "answered",
+		[FV_OUT_KOD] = "kod",
+		[FV_OUT_LOST] = "lost",
+		[FV_OUT_AMBIGUOUS] = "ambiguous",
 	};
 	static const char *const status[] = {
-		[FV_STATUS_OK] = "ok", [FV_STATUS_FAULT] = "fault",
-		[FV_STATUS_NO_TRAFFIC] = "no_traffic", [FV_STATUS_PENDING] = "pending",
+		[FV_STATUS_OK] = "ok",
+		[FV_STATUS_FAULT] = "fault",
+		[FV_STATUS_NO_TRAFFIC] = "no_traffic",
+		[FV_STATUS_PENDING] = "pending",
 	};
 	const struct fv_agent_state *st = v->st;
 	struct buf b = { .cap = 16384 };
@@ -130,7 +137,8 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 		return NULL;
 	b.p[0] = '\0';
 
-	head(&b, "flowverify_build_info", "gauge", "flowverify version; always 1.");
+	head(&b, "flowverify_build_info", "gauge",
+	     "flowverify version; always 1.");
 	put(&b, "flowverify_build_info{version=\"");
 	put_escaped(&b, v->version);
 	put(&b, "\"} 1\n");
@@ -139,7 +147,8 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	put(&b, "flowverify_agent_start_time_seconds %.3f\n", v->start_time);
 	head(&b, "flowverify_agent_starts_total", "counter",
 	     "Agent starts on these pinned counters (1 + restarts).");
-	put(&b, "flowverify_agent_starts_total %llu\n", (unsigned long long)st->starts);
+	put(&b, "flowverify_agent_starts_total %llu\n",
+	    (unsigned long long)st->starts);
 
 	head(&b, "flowverify_leg_packets_total", "counter",
 	     "NTP packets seen on each leg (1 request client->NAT, 2 request "
@@ -149,8 +158,10 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 		for (leg = FV_LEG_1; leg <= FV_LEG_4; leg++) {
 			if (!leg_shown(v, r, leg))
 				continue;
-			put(&b, "flowverify_leg_packets_total{role=\"%s\",leg=\"%d\"} %llu\n",
-			    role_word[r], leg, (unsigned long long)v->leg_packets[r][leg]);
+			put(&b,
+			    "flowverify_leg_packets_total{role=\"%s\",leg=\"%d\"} %llu\n",
+			    role_word[r], leg,
+			    (unsigned long long)v->leg_packets[r][leg]);
 		}
 	}
 	head(&b, "flowverify_leg_bytes_total", "counter",
@@ -159,8 +170,10 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 		for (leg = FV_LEG_1; leg <= FV_LEG_4; leg++) {
 			if (!leg_shown(v, r, leg))
 				continue;
-			put(&b, "flowverify_leg_bytes_total{role=\"%s\",leg=\"%d\"} %llu\n",
-			    role_word[r], leg, (unsigned long long)v->leg_bytes[r][leg]);
+			put(&b,
+			    "flowverify_leg_bytes_total{role=\"%s\",leg=\"%d\"} %llu\n",
+			    role_word[r], leg,
+			    (unsigned long long)v->leg_bytes[r][leg]);
 		}
 	}
 	if (v->have_role[FV_ROLE_NAT]) {
@@ -176,7 +189,8 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 		if (!v->have_role[r])
 			continue;
 		for (i = 0; i < ARRAY_SIZE(unparsed); i++)
-			put(&b, "flowverify_unparsed_packets_total{role=\"%s\",reason=\"%s\"} %llu\n",
+			put(&b,
+			    "flowverify_unparsed_packets_total{role=\"%s\",reason=\"%s\"} %llu\n",
 			    role_word[r], fv_stat_name(unparsed[i]),
 			    (unsigned long long)v->stats[r][unparsed[i]]);
 	}
@@ -191,7 +205,8 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 		 FV_STAT_FLOW_TABLE_FULL);
 	head(&b, "flowverify_events_received_total", "counter",
 	     "NTP events read from the ring buffers.");
-	put(&b, "flowverify_events_received_total %llu\n", (unsigned long long)st->events);
+	put(&b, "flowverify_events_received_total %llu\n",
+	    (unsigned long long)st->events);
 	head(&b, "flowverify_unmatched_replies_total", "counter",
 	     "Replies whose origin timestamp matches no request seen.");
 	put(&b, "flowverify_unmatched_replies_total %llu\n",
@@ -200,8 +215,8 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	head(&b, "flowverify_exchanges_total", "counter",
 	     "NTP exchanges (joined by cookie) by outcome, counted once settled.");
 	for (k = 0; k < FV_OUT_MAX; k++)
-		put(&b, "flowverify_exchanges_total{outcome=\"%s\"} %llu\n", outcome[k],
-		    (unsigned long long)st->exchanges[k]);
+		put(&b, "flowverify_exchanges_total{outcome=\"%s\"} %llu\n",
+		    outcome[k], (unsigned long long)st->exchanges[k]);
 	head(&b, "flowverify_exchanges_lost_total", "counter",
 	     "Exchanges that got no reply, by the segment where they stopped.");
 	for (k = FV_SEG_NONE + 1; k < FV_SEG_MAX; k++)
@@ -209,19 +224,23 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 		    fv_segment_word(k), (unsigned long long)st->lost[k]);
 	head(&b, "flowverify_exchanges_in_flight", "gauge",
 	     "Exchanges waiting for their reply, younger than the reply timeout.");
-	put(&b, "flowverify_exchanges_in_flight %llu\n", (unsigned long long)v->in_flight);
+	put(&b, "flowverify_exchanges_in_flight %llu\n",
+	    (unsigned long long)v->in_flight);
 
 	head(&b, "flowverify_reply_latency_seconds", "histogram",
 	     "From a request's first sighting to its reply reaching the client "
 	     "(or leaving the NAT when no client is watched).");
 	for (k = 0; k < FV_AGENT_LAT_BUCKETS; k++) {
 		cum += st->lat_buckets[k];
-		put(&b, "flowverify_reply_latency_seconds_bucket{le=\"%g\"} %llu\n",
+		put(&b,
+		    "flowverify_reply_latency_seconds_bucket{le=\"%g\"} %llu\n",
 		    fv_agent_lat_bounds[k], cum);
 	}
 	cum += st->lat_buckets[FV_AGENT_LAT_BUCKETS];
-	put(&b, "flowverify_reply_latency_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-	put(&b, "flowverify_reply_latency_seconds_sum %.9f\n", fv_seconds(st->lat_sum_ns));
+	put(&b, "flowverify_reply_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+	    cum);
+	put(&b, "flowverify_reply_latency_seconds_sum %.9f\n",
+	    fv_seconds(st->lat_sum_ns));
 	put(&b, "flowverify_reply_latency_seconds_count %llu\n", cum);
 
 	head(&b, "flowverify_drop_tracer_attached", "gauge",
@@ -235,7 +254,8 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 
 		/* The rows are pinned state: a label from our vocabulary even
 		 * if an unknown role were read back. */
-		put(&b, "flowverify_kernel_drops_total{role=\"%s\",leg=\"%u\",reason=\"",
+		put(&b,
+		    "flowverify_kernel_drops_total{role=\"%s\",leg=\"%u\",reason=\"",
 		    role_word[d->role < FV_ROLE_MAX ? d->role : FV_ROLE_NAT],
 		    d->leg);
 		put_escaped(&b, d->reason);
@@ -252,15 +272,16 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	head(&b, "flowverify_verdict_status", "gauge",
 	     "1 for the verdict's status over the window, else 0.");
 	for (k = 0; k < (int)ARRAY_SIZE(status); k++)
-		put(&b, "flowverify_verdict_status{status=\"%s\"} %d\n", status[k],
+		put(&b, "flowverify_verdict_status{status=\"%s\"} %d\n",
+		    status[k],
 		    v->verdict && v->verdict->status == (enum fv_status)k);
 	head(&b, "flowverify_verdict_segment", "gauge",
 	     "1 for the segment where the verdict says replies stop, else 0.");
 	for (k = FV_SEG_NONE + 1; k < FV_SEG_MAX; k++)
 		put(&b, "flowverify_verdict_segment{segment=\"%s\"} %d\n",
-		    fv_segment_word(k), v->verdict &&
-		    v->verdict->status == FV_STATUS_FAULT &&
-		    v->verdict->segment == (enum fv_segment)k);
+		    fv_segment_word(k),
+		    v->verdict && v->verdict->status == FV_STATUS_FAULT &&
+			    v->verdict->segment == (enum fv_segment)k);
 	head(&b, "flowverify_verdict_kod", "gauge",
 	     "1 when the verdict is that the server answers with Kiss-o'-Death.");
 	put(&b, "flowverify_verdict_kod %d\n", v->verdict && v->verdict->kod);

@@ -33,8 +33,9 @@ int fv_pin_bpffs_ensure(bool *mounted, char *err, size_t errlen)
 		return 0;
 	/* A fresh machine may not mount it; pins need it. */
 	if (mount("bpf", FV_BPFFS, "bpf", 0, "mode=0700")) {
-		e = errno;	/* snprintf and strerror may change it */
-		snprintf(err, errlen, "no bpffs on " FV_BPFFS " and cannot mount it: %s",
+		e = errno; /* snprintf and strerror may change it */
+		snprintf(err, errlen,
+			 "no bpffs on " FV_BPFFS " and cannot mount it: %s",
 			 strerror(e));
 		return -e;
 	}
@@ -49,8 +50,8 @@ int fv_pin_dir(const char *instance, char *buf, size_t len)
 	if (!n || n > FV_INSTANCE_MAX)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)instance[i]) && instance[i] != '-' &&
-		    instance[i] != '_')
+		if (!isalnum((unsigned char)instance[i]) &&
+		    instance[i] != '-' && instance[i] != '_')
 			return -EINVAL;
 	}
 	snprintf(buf, len, FV_PIN_ROOT "/%s", instance);
@@ -75,8 +76,10 @@ static int open_pinned(const char *path, const struct map_shape *want, int *fd)
 	if (f < 0)
 		return errno == ENOENT ? -ENOENT : -EPERM;
 	if (bpf_obj_get_info_by_fd(f, &info, &len) || info.type != want->type ||
-	    info.key_size != want->key_size || info.value_size != want->value_size ||
-	    info.max_entries != want->max_entries || strcmp(info.name, want->name)) {
+	    info.key_size != want->key_size ||
+	    info.value_size != want->value_size ||
+	    info.max_entries != want->max_entries ||
+	    strcmp(info.name, want->name)) {
 		close(f);
 		return -EPERM;
 	}
@@ -196,7 +199,8 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-ret));
+		snprintf(err, errlen, "cannot create %s: %s", dir,
+			 strerror(-ret));
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/" FV_PIN_STATE, dir);
@@ -204,7 +208,8 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 	if (ret == -ENOENT) {
 		n = dir_entries(dir, -1, foreign, sizeof(foreign));
 		if (n != 0) {
-			snprintf(err, errlen, "%s holds pins that are no flowverify agent's "
+			snprintf(err, errlen,
+				 "%s holds pins that are no flowverify agent's "
 				 "(%s); not touching them: choose another --instance",
 				 dir, n < 0 ? strerror(-n) : foreign);
 			return -EPERM;
@@ -214,11 +219,12 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 		memcpy(st->magic, FV_AGENT_MAGIC, sizeof(st->magic));
 		st->version = FV_AGENT_STATE_VERSION;
 		snprintf(st->spec, sizeof(st->spec), "%s", spec);
-		*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, FV_MAP_AGENT, 4, sizeof(*st), 1,
-				     NULL);
+		*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, FV_MAP_AGENT, 4,
+				     sizeof(*st), 1, NULL);
 		if (*fd < 0) {
 			ret = -errno;
-			snprintf(err, errlen, "cannot create the agent's state map: %s",
+			snprintf(err, errlen,
+				 "cannot create the agent's state map: %s",
 				 strerror(-ret));
 			return ret;
 		}
@@ -226,39 +232,50 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 		if (!ret && bpf_obj_pin(*fd, path))
 			ret = -errno;
 		if (ret) {
-			snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
+			snprintf(err, errlen, "cannot pin %s: %s", path,
+				 strerror(-ret));
 			close(*fd);
 			*fd = -1;
 			return ret;
 		}
 	} else if (ret) {
-		snprintf(err, errlen, "%s is not a flowverify agent's state map; not "
-			 "touching it: choose another --instance", path);
+		snprintf(err, errlen,
+			 "%s is not a flowverify agent's state map; not "
+			 "touching it: choose another --instance",
+			 path);
 		return ret;
 	} else {
 		ret = state_get(*fd, st);
 		if (ret) {
-			snprintf(err, errlen, "%s is not a flowverify agent's state map "
-				 "(or from an incompatible version); not touching it", path);
+			snprintf(err, errlen,
+				 "%s is not a flowverify agent's state map "
+				 "(or from an incompatible version); not touching it",
+				 path);
 			goto fail;
 		}
 		if (fv_pin_agent_running(st)) {
-			snprintf(err, errlen, "an agent (pid %u) is running on %s; stop it "
-				 "first or choose another --instance", st->pid, dir);
+			snprintf(err, errlen,
+				 "an agent (pid %u) is running on %s; stop it "
+				 "first or choose another --instance",
+				 st->pid, dir);
 			ret = -EBUSY;
 			goto fail;
 		}
 		if (strcmp(st->spec, spec)) {
-			snprintf(err, errlen, "the pins in %s count '%s', not '%s': run "
+			snprintf(err, errlen,
+				 "the pins in %s count '%s', not '%s': run "
 				 "'flowverify cleanup --instance %s' or choose another "
-				 "--instance", dir, st->spec, spec, strrchr(dir, '/') + 1);
+				 "--instance",
+				 dir, st->spec, spec, strrchr(dir, '/') + 1);
 			ret = -EEXIST;
 			goto fail;
 		}
 		n = dir_entries(dir, n_points, foreign, sizeof(foreign));
 		if (n < 0 || *foreign) {
-			snprintf(err, errlen, "%s holds a pin that is not this agent's "
-				 "(%s); not touching it", dir, n < 0 ? strerror(-n) : foreign);
+			snprintf(err, errlen,
+				 "%s holds a pin that is not this agent's "
+				 "(%s); not touching it",
+				 dir, n < 0 ? strerror(-n) : foreign);
 			ret = -EPERM;
 			goto fail;
 		}
@@ -268,7 +285,8 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 	st->starts++;
 	ret = fv_pin_state_write(*fd, st);
 	if (ret) {
-		snprintf(err, errlen, "cannot write the agent's state: %s", strerror(-ret));
+		snprintf(err, errlen, "cannot write the agent's state: %s",
+			 strerror(-ret));
 		goto fail;
 	}
 	return 0;
@@ -288,8 +306,10 @@ static int pin_one(struct bpf_map *map, const char *dir, int point,
 	snprintf(path, sizeof(path), "%s/p%d_%s", dir, point, what);
 	ret = open_pinned(path, shape, &fd);
 	if (ret == -EPERM) {
-		snprintf(err, errlen, "%s is not a flowverify map of this version "
-			 "(%s); run 'flowverify cleanup' for it", path, what);
+		snprintf(err, errlen,
+			 "%s is not a flowverify map of this version "
+			 "(%s); run 'flowverify cleanup' for it",
+			 path, what);
 		return ret;
 	}
 	if (!ret)
@@ -297,7 +317,8 @@ static int pin_one(struct bpf_map *map, const char *dir, int point,
 	/* libbpf reuses the pinned map on load, or creates and pins it. */
 	ret = bpf_map__set_pin_path(map, path);
 	if (ret)
-		snprintf(err, errlen, "cannot set pin path %s: %s", path, strerror(-ret));
+		snprintf(err, errlen, "cannot set pin path %s: %s", path,
+			 strerror(-ret));
 	return ret;
 }
 
@@ -305,17 +326,22 @@ int fv_pin_point_maps(struct flowverify *skel, const char *dir, int point,
 		      char *err, size_t errlen)
 {
 	const struct map_shape flows = {
-		FV_MAP_FLOWS, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct fv_flow_key),
-		sizeof(struct fv_flow_val), FV_FLOW_MAX_ENTRIES,
+		FV_MAP_FLOWS,
+		BPF_MAP_TYPE_PERCPU_HASH,
+		sizeof(struct fv_flow_key),
+		sizeof(struct fv_flow_val),
+		FV_FLOW_MAX_ENTRIES,
 	};
 	const struct map_shape stats = {
-		FV_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(__u64), FV_STAT_MAX,
+		FV_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(__u64),
+		FV_STAT_MAX,
 	};
 	int ret;
 
 	ret = pin_one(skel->maps.flows, dir, point, "flows", &flows, err, errlen);
 	if (!ret)
-		ret = pin_one(skel->maps.stats, dir, point, "stats", &stats, err, errlen);
+		ret = pin_one(skel->maps.stats, dir, point, "stats", &stats,
+			      err, errlen);
 	return ret;
 }
 
@@ -333,23 +359,30 @@ int fv_pin_remove(const char *dir, FILE *out, char *err, size_t errlen)
 		if (n < 0)
 			return n == -ENOENT ? -ENOENT : n;
 		if (n > 0) {
-			snprintf(err, errlen, "%s holds pins that are no flowverify "
-				 "agent's (%s); not touching them", dir, foreign);
+			snprintf(err, errlen,
+				 "%s holds pins that are no flowverify "
+				 "agent's (%s); not touching them",
+				 dir, foreign);
 			return -EPERM;
 		}
 	} else if (ret) {
-		snprintf(err, errlen, "%s/" FV_PIN_STATE " is not a flowverify agent's "
-			 "state map; not touching %s", dir, dir);
+		snprintf(err, errlen,
+			 "%s/" FV_PIN_STATE " is not a flowverify agent's "
+			 "state map; not touching %s",
+			 dir, dir);
 		return -EPERM;
 	} else if (fv_pin_agent_running(&st)) {
-		snprintf(err, errlen, "an agent (pid %u) is running on %s; stop it first",
+		snprintf(err, errlen,
+			 "an agent (pid %u) is running on %s; stop it first",
 			 st.pid, dir);
 		return -EBUSY;
 	} else {
 		n = dir_entries(dir, -1, foreign, sizeof(foreign));
 		if (n > 0 && *foreign) {
-			snprintf(err, errlen, "%s holds a pin that is no agent's (%s); "
-				 "not touching it", dir, foreign);
+			snprintf(err, errlen,
+				 "%s holds a pin that is no agent's (%s); "
+				 "not touching it",
+				 dir, foreign);
 			return -EPERM;
 		}
 	}
@@ -362,7 +395,8 @@ int fv_pin_remove(const char *dir, FILE *out, char *err, size_t errlen)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (unlink(path)) {
 			ret = -errno;
-			snprintf(err, errlen, "cannot remove %s: %s", path, strerror(-ret));
+			snprintf(err, errlen, "cannot remove %s: %s", path,
+				 strerror(-ret));
 			closedir(d);
 			return ret;
 		}
@@ -372,7 +406,8 @@ int fv_pin_remove(const char *dir, FILE *out, char *err, size_t errlen)
 	closedir(d);
 	if (rmdir(dir)) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot remove %s: %s", dir, strerror(-ret));
+		snprintf(err, errlen, "cannot remove %s: %s", dir,
+			 strerror(-ret));
 		return ret;
 	}
 	if (out)

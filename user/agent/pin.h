@@ -11,14 +11,14 @@
 #include <stdio.h>
 #include "agent.h"
 
-#define FV_BPFFS		"/sys/fs/bpf"
-#define FV_PIN_ROOT		FV_BPFFS "/flowverify"
-#define FV_PIN_STATE		"agent"
-#define FV_MAP_AGENT		"fv_agent"	/* the state map's kernel name */
-#define FV_INSTANCE_DEFAULT	"default"
-#define FV_INSTANCE_MAX		32
+#define FV_BPFFS	    "/sys/fs/bpf"
+#define FV_PIN_ROOT	    FV_BPFFS "/flowverify"
+#define FV_PIN_STATE	    "agent"
+#define FV_MAP_AGENT	    "fv_agent" /* the state map's kernel name */
+#define FV_INSTANCE_DEFAULT "default"
+#define FV_INSTANCE_MAX	    32
 
-struct flowverify;	/* the skeleton */
+struct flowverify; /* the skeleton */
 
 /* Mount bpffs on /sys/fs/bpf when nothing is mounted there; *mounted says
  * whether we did. 0 or -errno with a message in err. */

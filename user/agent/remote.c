@@ -16,9 +16,9 @@
 #include "exchange.h"
 #include "util.h"
 
-#define MAX_AGENTS	8
-#define BODY_MAX	(64u << 20)	/* 65536 exchanges fit with room */
-#define CLIENT_IPS_MAX	1024
+#define MAX_AGENTS     8
+#define BODY_MAX       (64u << 20) /* 65536 exchanges fit with room */
+#define CLIENT_IPS_MAX 1024
 
 const struct option fv_remote_options[] = {
 	{ "agent", required_argument, NULL, 'a' },
@@ -32,23 +32,23 @@ const struct option fv_remote_options[] = {
 };
 
 static const char usage[] =
-"Usage: flowverify verify --agent URL [--agent URL]... [--duration S]\n"
-"                         [--reply-timeout S] [--json] [--cacert FILE]\n"
-"\n"
-"Join the views of running agents (flowverify agent) into one verdict: the\n"
-"NAT's agent and its clients' agents, on different machines. Exchanges are\n"
-"joined by their NTP cookie over the last S seconds (default 10). URL is the\n"
-"agent's base, e.g. http://10.0.0.5:9123 or https://user:pass@nat:9123.\n"
-"\n"
-"  --agent URL         an agent to ask (repeatable, up to 8)\n"
-"  --duration S        the window the exchanges are joined over (default 10)\n"
-"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
-"  --json              one JSON object on stdout, as 'verify --json'\n"
-"  --cacert FILE       trust this CA for https agents\n"
-"  -v, --verbose       diagnostics on stderr\n"
-"\n"
-"Exit status: 0 replies get through, 1 a fault or no traffic, 2 bad input or\n"
-"an agent that cannot be asked (down, not an agent, another API version).\n";
+	"Usage: flowverify verify --agent URL [--agent URL]... [--duration S]\n"
+	"                         [--reply-timeout S] [--json] [--cacert FILE]\n"
+	"\n"
+	"Join the views of running agents (flowverify agent) into one verdict: the\n"
+	"NAT's agent and its clients' agents, on different machines. Exchanges are\n"
+	"joined by their NTP cookie over the last S seconds (default 10). URL is the\n"
+	"agent's base, e.g. http://10.0.0.5:9123 or https://user:pass@nat:9123.\n"
+	"\n"
+	"  --agent URL         an agent to ask (repeatable, up to 8)\n"
+	"  --duration S        the window the exchanges are joined over (default 10)\n"
+	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+	"  --json              one JSON object on stdout, as 'verify --json'\n"
+	"  --cacert FILE       trust this CA for https agents\n"
+	"  -v, --verbose       diagnostics on stderr\n"
+	"\n"
+	"Exit status: 0 replies get through, 1 a fault or no traffic, 2 bad input or\n"
+	"an agent that cannot be asked (down, not an agent, another API version).\n";
 
 struct body {
 	char *p;
@@ -95,8 +95,9 @@ static json_t *fetch(const char *base, double window, const char *cacert,
 		snprintf(err, errlen, "URL too long");
 		return NULL;
 	}
-	snprintf(url, sizeof(url), "%.*s/api/v1/status?window=%.3f&exchanges=65536",
-		 (int)blen, base, window);
+	snprintf(url, sizeof(url),
+		 "%.*s/api/v1/status?window=%.3f&exchanges=65536", (int)blen,
+		 base, window);
 	c = curl_easy_init();
 	if (!c) {
 		snprintf(err, errlen, "cannot initialise libcurl");
@@ -116,23 +117,28 @@ static json_t *fetch(const char *base, double window, const char *cacert,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "does not answer: %s", b.too_big ?
-			 "answer larger than 64 MiB" : curl_easy_strerror(rc));
+		snprintf(err, errlen, "does not answer: %s",
+			 b.too_big ? "answer larger than 64 MiB"
+				   : curl_easy_strerror(rc));
 		free(b.p);
 		return NULL;
 	}
 	if (code != 200) {
-		snprintf(err, errlen, "answered HTTP %ld%s", code, code == 401 ?
-			 " (it wants basic auth: https://user:password@host:port)" :
-			 code == 404 ? " (not a flowverify agent, or an older one)" : "");
+		snprintf(err, errlen, "answered HTTP %ld%s", code,
+			 code == 401 ? " (it wants basic auth: https://user:password@host:port)"
+			 : code == 404
+				 ? " (not a flowverify agent, or an older one)"
+				 : "");
 		free(b.p);
 		return NULL;
 	}
 	j = json_loadb(b.p ? b.p : "", b.len, JSON_REJECT_DUPLICATES, &jerr);
 	free(b.p);
 	if (!j || !json_is_object(j)) {
-		snprintf(err, errlen, "answered something that is not a status object "
-			 "(%s)", j ? "not an object" : jerr.text);
+		snprintf(err, errlen,
+			 "answered something that is not a status object "
+			 "(%s)",
+			 j ? "not an object" : jerr.text);
 		json_decref(j);
 		return NULL;
 	}
@@ -142,7 +148,7 @@ static json_t *fetch(const char *base, double window, const char *cacert,
 struct joined {
 	uint64_t cookie;
 	uint32_t seen;
-	double age;		/* the oldest sighting, seconds */
+	double age; /* the oldest sighting, seconds */
 	bool kod, ambiguous, used;
 	char inside_ip[64];
 };
@@ -170,7 +176,8 @@ static bool has_role(json_t *st, const char *role)
 	size_t i;
 	json_t *p;
 
-	json_array_foreach(json_object_get(st, "points"), i, p) {
+	json_array_foreach(json_object_get(st, "points"), i, p)
+	{
 		const char *r = json_string_value(json_object_get(p, "role"));
 
 		if (r && !strcmp(r, role))
@@ -195,19 +202,26 @@ static int check_status(json_t *st, const char *name, bool *nat, char *err,
 
 	if (!json_is_object(agent) || !json_is_integer(api) ||
 	    !json_is_array(json_object_get(st, "points"))) {
-		snprintf(err, errlen, "agent %s: not a flowverify agent's status "
-			 "(no \"agent\" and \"points\")", name);
+		snprintf(err, errlen,
+			 "agent %s: not a flowverify agent's status "
+			 "(no \"agent\" and \"points\")",
+			 name);
 		return -EINVAL;
 	}
 	if (json_integer_value(api) != FV_AGENT_API) {
-		snprintf(err, errlen, "agent %s runs flowverify %s with API %lld; this "
+		snprintf(err, errlen,
+			 "agent %s runs flowverify %s with API %lld; this "
 			 "flowverify %s speaks API %d: run the same version on both",
-			 name, json_string_value(json_object_get(agent, "version")) ?: "?",
-			 (long long)json_integer_value(api), FV_VERSION, FV_AGENT_API);
+			 name,
+			 json_string_value(json_object_get(agent, "version"))
+				 ?: "?",
+			 (long long)json_integer_value(api), FV_VERSION,
+			 FV_AGENT_API);
 		return -EPROTO;
 	}
 	if (!json_is_array(json_object_get(st, "exchanges_detail"))) {
-		snprintf(err, errlen, "agent %s: the status has no \"exchanges_detail\"",
+		snprintf(err, errlen,
+			 "agent %s: the status has no \"exchanges_detail\"",
 			 name);
 		return -EINVAL;
 	}
@@ -224,7 +238,8 @@ static void ip_of(const char *endpoint, char *buf, size_t len)
 }
 
 json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
-		       double window_s, double timeout_s, char *err, size_t errlen)
+		       double window_s, double timeout_s, char *err,
+		       size_t errlen)
 {
 	const uint32_t from_client = FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1);
 	struct jtable t = { 0 };
@@ -242,11 +257,14 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 		if (check_status(status[a], names[a], &nat, err, errlen))
 			goto fail;
 		if (nat && n_nat++) {
-			snprintf(err, errlen, "agents %s and another both watch a NAT; "
-				 "join one NAT with its clients", names[a]);
+			snprintf(err, errlen,
+				 "agents %s and another both watch a NAT; "
+				 "join one NAT with its clients",
+				 names[a]);
 			goto fail;
 		}
-		total += json_array_size(json_object_get(status[a], "exchanges_detail"));
+		total += json_array_size(
+			json_object_get(status[a], "exchanges_detail"));
 	}
 	for (t.cap = 64; t.cap < 2 * total + 2; t.cap *= 2)
 		;
@@ -258,29 +276,37 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 	for (a = 0; a < n; a++) {
 		json_t *st = status[a];
 
-		json_array_foreach(json_object_get(st, "exchanges_detail"), i, x) {
-			const char *cookie = json_string_value(json_object_get(x, "cookie"));
-			double age = json_number_value(json_object_get(x, "age_seconds"));
+		json_array_foreach(json_object_get(st, "exchanges_detail"), i, x)
+		{
+			const char *cookie =
+				json_string_value(json_object_get(x, "cookie"));
+			double age = json_number_value(
+				json_object_get(x, "age_seconds"));
 			struct joined *j;
 			char *end;
 			uint64_t c;
 
-			if (!cookie || (errno = 0, c = strtoull(cookie, &end, 16), *end) ||
+			if (!cookie ||
+			    (errno = 0, c = strtoull(cookie, &end, 16), *end) ||
 			    errno || !c)
 				continue;
 			j = jt_get(&t, c);
 			if (age > j->age)
 				j->age = age;
-			json_array_foreach(json_object_get(x, "stages"), k, item) {
-				int stage = fv_stage_parse(json_string_value(item) ?: "");
+			json_array_foreach(json_object_get(x, "stages"), k, item)
+			{
+				int stage = fv_stage_parse(
+					json_string_value(item) ?: "");
 
 				if (stage >= 0)
 					j->seen |= FV_SEEN(stage);
 			}
 			j->kod |= json_object_get(x, "kod") != NULL;
-			j->ambiguous |= json_is_true(json_object_get(x, "ambiguous"));
+			j->ambiguous |=
+				json_is_true(json_object_get(x, "ambiguous"));
 			if (!j->inside_ip[0])
-				ip_of(json_string_value(json_object_get(x, "inside")),
+				ip_of(json_string_value(
+					      json_object_get(x, "inside")),
 				      j->inside_ip, sizeof(j->inside_ip));
 		}
 		if (has_role(st, "nat")) {
@@ -288,35 +314,49 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 		}
 		json_array_foreach(json_object_get(st, "clients"), i, item)
 			json_array_append(clients, item);
-		json_array_append_new(agents, json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:b, s:b}",
-			"url", names[a],
-			"version", json_object_get(json_object_get(st, "agent"), "version"),
-			"instance", json_object_get(json_object_get(st, "agent"), "instance"),
-			"status", json_object_get(st, "status"),
-			"segment", json_object_get(st, "segment"),
-			"nat", has_role(st, "nat"), "client", has_role(st, "client")));
+		json_array_append_new(
+			agents,
+			json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:b, s:b}",
+				  "url", names[a], "version",
+				  json_object_get(json_object_get(st, "agent"),
+						  "version"),
+				  "instance",
+				  json_object_get(json_object_get(st, "agent"),
+						  "instance"),
+				  "status", json_object_get(st, "status"),
+				  "segment", json_object_get(st, "segment"),
+				  "nat", has_role(st, "nat"), "client",
+				  has_role(st, "client")));
 		tally.have_client |= has_role(st, "client");
 	}
 	/* Counters, for when no exchange joins: the NAT's legs and what the
 	 * clients sent and got. */
-	json_array_foreach(legs, i, item) {
+	json_array_foreach(legs, i, item)
+	{
 		json_int_t leg = json_integer_value(json_object_get(item, "leg"));
 
 		if (leg < FV_LEG_1 || leg > FV_LEG_4)
 			continue;
 		tally.leg_packets[leg] += jint(item, "packets");
 		if (leg == FV_LEG_2) {
-			json_array_foreach(json_object_get(item, "flows"), k, x) {
-				if (json_is_false(json_object_get(x, "translated"))) {
-					tally.untranslated_packets += jint(x, "packets");
-					tally.leg_packets[FV_LEG_2] -= jint(x, "packets");
+			json_array_foreach(json_object_get(item, "flows"), k, x)
+			{
+				if (json_is_false(
+					    json_object_get(x, "translated"))) {
+					tally.untranslated_packets +=
+						jint(x, "packets");
+					tally.leg_packets[FV_LEG_2] -=
+						jint(x, "packets");
 				}
 			}
 		}
 	}
-	json_array_foreach(clients, i, item) {
-		json_array_foreach(json_object_get(item, "legs"), k, x) {
-			json_int_t leg = json_integer_value(json_object_get(x, "leg"));
+	json_array_foreach(clients, i, item)
+	{
+		json_array_foreach(json_object_get(item, "legs"), k, x)
+		{
+			json_int_t leg =
+				json_integer_value(json_object_get(x, "leg"));
 
 			if (leg == FV_LEG_1)
 				tally.client_leg1_packets += jint(x, "packets");
@@ -328,12 +368,14 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 	for (i = 0; i < t.cap; i++) {
 		const struct joined *j = &t.slots[i];
 
-		if (!j->used || !(j->seen & FV_SEEN(FV_STAGE_C1)) || !j->inside_ip[0])
+		if (!j->used || !(j->seen & FV_SEEN(FV_STAGE_C1)) ||
+		    !j->inside_ip[0])
 			continue;
 		for (k = 0; k < n_cips && strcmp(cips[k], j->inside_ip); k++)
 			;
 		if (k == n_cips && n_cips < CLIENT_IPS_MAX)
-			snprintf(cips[n_cips++], sizeof(cips[0]), "%s", j->inside_ip);
+			snprintf(cips[n_cips++], sizeof(cips[0]), "%s",
+				 j->inside_ip);
 	}
 	for (i = 0; i < t.cap; i++) {
 		struct joined *j = &t.slots[i];
@@ -365,23 +407,25 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 	fv_verdict_decide(&tally, &v);
 	lost = json_object();
 	for (seg = FV_SEG_NONE + 1; seg < FV_SEG_MAX; seg++)
-		json_object_set_new(lost, fv_segment_word(seg), json_integer(tally.lost[seg]));
-	root = json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:f, s:f}",
-			 "status", fv_status_word(v.status),
-			 "segment", fv_segment_word(v.segment),
-			 "explanation", v.explanation,
-			 "causes", fv_segment_causes(v.segment),
+		json_object_set_new(lost, fv_segment_word(seg),
+				    json_integer(tally.lost[seg]));
+	root = json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:f, s:f}", "status",
+			 fv_status_word(v.status), "segment",
+			 fv_segment_word(v.segment), "explanation",
+			 v.explanation, "causes", fv_segment_causes(v.segment),
 			 "basis", v.from_counters ? "counters" : "exchanges",
-			 "duration_seconds", window_s,
-			 "reply_timeout_seconds", timeout_s);
-	json_object_set_new(root, "exchanges", json_pack("{s:I, s:I, s:I, s:o, s:I, s:I}",
-		"answered", (json_int_t)tally.answered,
-		"unanswered", (json_int_t)fv_tally_lost(&tally),
-		"in_flight", (json_int_t)tally.in_flight,
-		"lost_by_segment", lost,
-		"kod", (json_int_t)tally.kod,
-		"ambiguous_cookies", (json_int_t)tally.ambiguous));
-	json_object_set_new(root, "legs", legs ? json_incref(legs) : json_array());
+			 "duration_seconds", window_s, "reply_timeout_seconds",
+			 timeout_s);
+	json_object_set_new(root, "exchanges",
+			    json_pack("{s:I, s:I, s:I, s:o, s:I, s:I}", "answered",
+				      (json_int_t)tally.answered, "unanswered",
+				      (json_int_t)fv_tally_lost(&tally),
+				      "in_flight", (json_int_t)tally.in_flight,
+				      "lost_by_segment", lost, "kod",
+				      (json_int_t)tally.kod, "ambiguous_cookies",
+				      (json_int_t)tally.ambiguous));
+	json_object_set_new(root, "legs",
+			    legs ? json_incref(legs) : json_array());
 	json_object_set_new(root, "clients", clients);
 	json_object_set_new(root, "agents", agents);
 	return root;
@@ -396,27 +440,35 @@ static void print_text(json_t *r)
 	json_t *a, *l, *c;
 	size_t i, k;
 
-	json_array_foreach(json_object_get(r, "agents"), i, a) {
-		const char *seg = json_string_value(json_object_get(a, "segment"));
+	json_array_foreach(json_object_get(r, "agents"), i, a)
+	{
+		const char *seg =
+			json_string_value(json_object_get(a, "segment"));
 
 		printf("agent %s (%s%s%s): %s%s%s\n",
 		       json_string_value(json_object_get(a, "url")),
 		       json_is_true(json_object_get(a, "nat")) ? "nat" : "",
 		       json_is_true(json_object_get(a, "nat")) &&
-		       json_is_true(json_object_get(a, "client")) ? ", " : "",
+				       json_is_true(json_object_get(a, "client"))
+			       ? ", "
+			       : "",
 		       json_is_true(json_object_get(a, "client")) ? "client" : "",
 		       json_string_value(json_object_get(a, "status")) ?: "?",
 		       seg ? " " : "", seg ? seg : "");
 	}
 	printf("nat legs:");
 	json_array_foreach(json_object_get(r, "legs"), i, l)
-		printf("  %lld: %lld", json_integer_value(json_object_get(l, "leg")),
+		printf("  %lld: %lld",
+		       json_integer_value(json_object_get(l, "leg")),
 		       json_integer_value(json_object_get(l, "packets")));
 	printf("\n");
-	json_array_foreach(json_object_get(r, "clients"), i, c) {
-		printf("client %s legs:", json_string_value(json_object_get(c, "netns")) ?: "");
+	json_array_foreach(json_object_get(r, "clients"), i, c)
+	{
+		printf("client %s legs:",
+		       json_string_value(json_object_get(c, "netns")) ?: "");
 		json_array_foreach(json_object_get(c, "legs"), k, l)
-			printf("  %lld: %lld", json_integer_value(json_object_get(l, "leg")),
+			printf("  %lld: %lld",
+			       json_integer_value(json_object_get(l, "leg")),
 			       json_integer_value(json_object_get(l, "packets")));
 		printf("\n");
 	}
@@ -425,9 +477,12 @@ static void print_text(json_t *r)
 	       json_integer_value(json_object_get(a, "answered")),
 	       json_integer_value(json_object_get(a, "unanswered")),
 	       json_integer_value(json_object_get(a, "in_flight")));
-	printf("\n%s%s\n", !strcmp(json_string_value(json_object_get(r, "status")), "ok") ?
-	       "OK: " : !strcmp(json_string_value(json_object_get(r, "status")), "fault") ?
-	       "FAULT " : "NO TRAFFIC: ",
+	printf("\n%s%s\n",
+	       !strcmp(json_string_value(json_object_get(r, "status")), "ok")
+		       ? "OK: "
+	       : !strcmp(json_string_value(json_object_get(r, "status")), "fault")
+		       ? "FAULT "
+		       : "NO TRAFFIC: ",
 	       json_string_value(json_object_get(r, "explanation")));
 }
 
@@ -460,38 +515,42 @@ int fv_remote_verify(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+vh", fv_remote_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+vh", fv_remote_options, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'a':
 			if (n == MAX_AGENTS) {
-				fv_err("too many agents (at most %d)", MAX_AGENTS);
+				fv_err("too many agents (at most %d)",
+				       MAX_AGENTS);
 				return FV_EXIT_USAGE;
 			}
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
+			if (strncmp(optarg, "http://", 7) &&
+			    strncmp(optarg, "https://", 8)) {
 				fv_err("bad --agent '%s': expected http://HOST:PORT or "
-				       "https://HOST:PORT", optarg);
+				       "https://HOST:PORT",
+				       optarg);
 				return FV_EXIT_USAGE;
 			}
 			urls[n++] = optarg;
 			break;
 		case 'd':
 		case 't':
-			if (fv_parse_seconds(optarg, FV_MAX_SECONDS, opt == 'd' ? &duration :
-					     &timeout)) {
-				fv_err("bad --%s '%s': expected seconds > 0", opt == 'd' ?
-				       "duration" : "reply-timeout", optarg);
+			if (fv_parse_seconds(optarg, FV_MAX_SECONDS,
+					     opt == 'd' ? &duration : &timeout)) {
+				fv_err("bad --%s '%s': expected seconds > 0",
+				       opt == 'd' ? "duration" : "reply-timeout",
+				       optarg);
 				return FV_EXIT_USAGE;
 			}
 			break;
 		case 'j': json = true; break;
 		case 'c': cacert = optarg; break;
 		case 'v': fv_verbose = true; break;
-		case 'h':
-			fputs(usage, stdout);
-			return FV_EXIT_OK;
+		case 'h': fputs(usage, stdout); return FV_EXIT_OK;
 		default:
 			fv_err("'%s' does not go with --agent (the agents observe); see "
-			       "'flowverify verify --help'", argv[optind - 1]);
+			       "'flowverify verify --help'",
+			       argv[optind - 1]);
 			return FV_EXIT_USAGE;
 		}
 	}
@@ -505,14 +564,15 @@ int fv_remote_verify(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		/* Asked for more than the window: the agents are not asked at
 		 * the same instant, and an exchange must be whole in each view. */
-		status[i] = fetch(urls[i], duration + timeout + 2, cacert, err, sizeof(err));
+		status[i] = fetch(urls[i], duration + timeout + 2, cacert, err,
+				  sizeof(err));
 		if (!status[i]) {
 			fv_err("agent %s %s", shown[i] ? shown[i] : "?", err);
 			goto out;
 		}
 	}
-	r = fv_remote_join(status, (const char *const *)shown, n, duration, timeout,
-			   err, sizeof(err));
+	r = fv_remote_join(status, (const char *const *)shown, n, duration,
+			   timeout, err, sizeof(err));
 	if (!r) {
 		fv_err("%s", err);
 		goto out;
@@ -523,8 +583,9 @@ int fv_remote_verify(int argc, char **argv)
 	} else {
 		print_text(r);
 	}
-	ret = strcmp(json_string_value(json_object_get(r, "status")), "ok") ?
-	      FV_EXIT_FAULT : FV_EXIT_OK;
+	ret = strcmp(json_string_value(json_object_get(r, "status")), "ok")
+		      ? FV_EXIT_FAULT
+		      : FV_EXIT_OK;
 	json_decref(r);
 out:
 	for (i = 0; i < n; i++) {

@@ -14,6 +14,7 @@ int fv_remote_verify(int argc, char **argv);
  * window_s are left out. Returns the verify-like JSON object, or NULL
  * with a one-line message in err naming names[i]. */
 json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
-		       double window_s, double timeout_s, char *err, size_t errlen);
+		       double window_s, double timeout_s, char *err,
+		       size_t errlen);
 
 #endif

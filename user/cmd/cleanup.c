@@ -15,20 +15,21 @@
 #include "util.h"
 
 static const char usage[] =
-"Usage: flowverify cleanup [--instance NAME | --all] [--filters]\n"
-"\n"
-"Remove the pinned counters of a stopped agent (" FV_PIN_ROOT "/NAME,\n"
-"default '" FV_INSTANCE_DEFAULT "'), or of every agent with --all. Refuses pins that\n"
-"are not a flowverify agent's and those of an agent still running.\n"
-"\n"
-"--filters removes instead flowverify's tc filters (fv_tc_*) that a run\n"
-"killed with -9 left in clsact qdiscs, in this namespace and every named one\n"
-"(/run/netns): only kernels without tcx (before 6.6) use such filters.\n"
-"Filters of a run still going, and everyone else's, are left alone; the\n"
-"qdiscs are never removed. Needs tc (iproute2). With --instance or --all,\n"
-"pins are removed too.\n"
-"\n"
-"Exit status: 0 removed or nothing to remove, 2 refused or bad input.\n";
+	"Usage: flowverify cleanup [--instance NAME | --all] [--filters]\n"
+	"\n"
+	"Remove the pinned counters of a stopped agent (" FV_PIN_ROOT "/NAME,\n"
+	"default '" FV_INSTANCE_DEFAULT
+	"'), or of every agent with --all. Refuses pins that\n"
+	"are not a flowverify agent's and those of an agent still running.\n"
+	"\n"
+	"--filters removes instead flowverify's tc filters (fv_tc_*) that a run\n"
+	"killed with -9 left in clsact qdiscs, in this namespace and every named one\n"
+	"(/run/netns): only kernels without tcx (before 6.6) use such filters.\n"
+	"Filters of a run still going, and everyone else's, are left alone; the\n"
+	"qdiscs are never removed. Needs tc (iproute2). With --instance or --all,\n"
+	"pins are removed too.\n"
+	"\n"
+	"Exit status: 0 removed or nothing to remove, 2 refused or bad input.\n";
 
 const struct option fv_cleanup_options[] = {
 	{ "instance", required_argument, NULL, 'i' },
@@ -63,7 +64,8 @@ int cmd_cleanup(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", fv_cleanup_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+h", fv_cleanup_options, NULL)) !=
+	       -1) {
 		if (fv_opt_once(fv_cleanup_options, opt, &seen))
 			return FV_EXIT_USAGE;
 		switch (opt) {
@@ -71,12 +73,8 @@ int cmd_cleanup(int argc, char **argv)
 			instance = optarg;
 			named = true;
 			break;
-		case 'a':
-			all = true;
-			break;
-		case 'f':
-			filters = true;
-			break;
+		case 'a': all = true; break;
+		case 'f': filters = true; break;
 		default:
 			ret = fv_opt_common(opt, argc, argv, "cleanup", usage);
 			if (ret)

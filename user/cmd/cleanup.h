@@ -8,9 +8,9 @@
 
 struct fv_filter_tally {
 	int removed;
-	int kept;		/* held by a running flowverify */
+	int kept; /* held by a running flowverify */
 	int failed;
-	bool no_tc;		/* tc (iproute2) could not be run */
+	bool no_tc; /* tc (iproute2) could not be run */
 };
 
 /* The BPF program ids running processes hold (a program's fd or a
@@ -18,12 +18,12 @@ struct fv_filter_tally {
 struct fv_held {
 	uint32_t *ids;
 	size_t n, cap;
-	bool incomplete;	/* some could not be read or kept */
+	bool incomplete; /* some could not be read or kept */
 	/* Processes that do not let us read their fds (EACCES: more
 	 * privileged than us, e.g. an outer container's init): skipped, as
 	 * failing on them would refuse every cleanup there. */
 	unsigned int denied;
-	int denied_pid;		/* the first of them */
+	int denied_pid; /* the first of them */
 };
 
 /* Adds id. 0, or -ENOMEM with h marked incomplete. */

@@ -18,8 +18,8 @@
 #include "point.h"
 #include "util.h"
 
-#define OUR_TC_PREFIX	"fv_tc_"
-#define TC_OUTPUT_MAX	(4 << 20)
+#define OUR_TC_PREFIX "fv_tc_"
+#define TC_OUTPUT_MAX (4 << 20)
 
 int fv_held_add(struct fv_held *h, uint32_t id)
 {
@@ -154,10 +154,17 @@ void fv_held_free(struct fv_held *h)
 
 /* One interface, one direction, in the namespace we are in. */
 static void clean_dir(const char *where, const char *ifname, int ifindex,
-		      bool egress, const struct fv_held *h, struct fv_filter_tally *t)
+		      bool egress, const struct fv_held *h,
+		      struct fv_filter_tally *t)
 {
-	char *argv[] = { "tc", "-j", "filter", "show", "dev", (char *)ifname,
-			 egress ? "egress" : "ingress", NULL };
+	char *argv[] = { "tc",
+			 "-j",
+			 "filter",
+			 "show",
+			 "dev",
+			 (char *)ifname,
+			 egress ? "egress" : "ingress",
+			 NULL };
 	const char *dir = egress ? "egress" : "ingress";
 	json_t *list, *e;
 	char *out;
@@ -175,13 +182,17 @@ static void clean_dir(const char *where, const char *ifname, int ifindex,
 	/* No clsact qdisc: tc fails or prints nothing; nothing of ours. */
 	list = rc == 0 && out && *out ? json_loads(out, 0, NULL) : NULL;
 	free(out);
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		json_t *prog = json_object_get(json_object_get(e, "options"), "prog");
-		const char *name = json_string_value(json_object_get(prog, "name"));
-		const char *handle = json_string_value(json_object_get(
-					json_object_get(e, "options"), "handle"));
+			    .attach_point =
+				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+		json_t *prog =
+			json_object_get(json_object_get(e, "options"), "prog");
+		const char *name =
+			json_string_value(json_object_get(prog, "name"));
+		const char *handle = json_string_value(
+			json_object_get(json_object_get(e, "options"), "handle"));
 		json_int_t id = json_integer_value(json_object_get(prog, "id"));
 		json_int_t pref = json_integer_value(json_object_get(e, "pref"));
 		LIBBPF_OPTS(bpf_tc_opts, del);
@@ -201,13 +212,14 @@ static void clean_dir(const char *where, const char *ifname, int ifindex,
 		del.priority = pref;
 		err = bpf_tc_detach(&hook, &del);
 		if (err) {
-			fv_err("cannot remove %s from %s%s %s: %s", name, where, ifname,
-			       dir, strerror(-err));
+			fv_err("cannot remove %s from %s%s %s: %s", name, where,
+			       ifname, dir, strerror(-err));
 			t->failed++;
 			continue;
 		}
 		printf("removed %s (program %lld) from %s%s %s (pref %lld handle %s)\n",
-		       name, (long long)id, where, ifname, dir, (long long)pref, handle);
+		       name, (long long)id, where, ifname, dir, (long long)pref,
+		       handle);
 		t->removed++;
 	}
 	json_decref(list);
@@ -221,7 +233,7 @@ static void clean_netns(const char *name, const struct fv_held *h,
 	int saved;
 
 	if (fv_netns_enter(name, &saved))
-		return;		/* deleted meanwhile */
+		return; /* deleted meanwhile */
 	if (*name)
 		snprintf(where, sizeof(where), "%s:", name);
 	ifs = if_nameindex();
@@ -247,7 +259,8 @@ void fv_cleanup_filters(struct fv_filter_tally *t)
 	if (ret) {
 		/* Fail closed: a filter missing from the list may be live. */
 		fv_err("cannot list the BPF programs processes hold (%s); "
-		       "removing no filter", strerror(-ret));
+		       "removing no filter",
+		       strerror(-ret));
 		t->failed++;
 		fv_held_free(&h);
 		return;
@@ -255,7 +268,8 @@ void fv_cleanup_filters(struct fv_filter_tally *t)
 	if (h.denied)
 		fv_warn("cannot see the descriptors of %u process%s (pid %d%s: "
 			"permission denied): a filter held only there counts as "
-			"orphaned", h.denied, h.denied > 1 ? "es" : "", h.denied_pid,
+			"orphaned",
+			h.denied, h.denied > 1 ? "es" : "", h.denied_pid,
 			h.denied > 1 ? " first" : "");
 	clean_netns("", &h, t);
 	if (stat("/proc/self/ns/net", &self))

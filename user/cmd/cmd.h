@@ -10,8 +10,8 @@
 struct fv_command {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *help;		/* one line for the command list */
-	const struct option *opts;	/* every option it takes, for the
+	const char *help;	   /* one line for the command list */
+	const struct option *opts; /* every option it takes, for the
 					 * test that its --help names each */
 };
 
@@ -20,15 +20,15 @@ extern const struct fv_command fv_commands[];
 extern const int fv_commands_n;
 
 /* Find name in table[0..n); NULL when it is not there. */
-const struct fv_command *fv_command_find(const struct fv_command *table,
-					 int n, const char *name);
+const struct fv_command *fv_command_find(const struct fv_command *table, int n,
+					 const char *name);
 
-int cmd_verify(int argc, char **argv);	/* user/cmd/observe.c */
+int cmd_verify(int argc, char **argv); /* user/cmd/observe.c */
 int cmd_watch(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
-int cmd_rules(int argc, char **argv);	/* user/cmd/rules.c */
+int cmd_rules(int argc, char **argv); /* user/cmd/rules.c */
 int cmd_acl_check(int argc, char **argv);
-int cmd_cleanup(int argc, char **argv);	/* user/cmd/cleanup.c */
+int cmd_cleanup(int argc, char **argv); /* user/cmd/cleanup.c */
 int cmd_agent(int argc, char **argv);	/* user/agent/agent.c */
 int cmd_lab(int argc, char **argv);	/* user/lab/lab.c */
 

@@ -16,7 +16,6 @@
 #include "report.h"
 #include "util.h"
 
-
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -35,29 +34,35 @@ static void install_signals(void)
 }
 
 struct observe_opts {
-	struct fv_observe_args args;	/* points, port, ingress, ACLs */
-	double duration;	/* 0 = until interrupted (watch) */
+	struct fv_observe_args args; /* points, port, ingress, ACLs */
+	double duration;	     /* 0 = until interrupted (watch) */
 	double reply_timeout;
 	double window;
 	bool json;
 	const char *ready_file;
 	enum fv_drops_mode drops;
-	struct acl_live live;	/* loaded when acls is set */
+	struct acl_live live; /* loaded when acls is set */
 };
 
 enum {
-	OPT_DURATION = FV_OPT_OWN, OPT_JSON, OPT_REPLY_TIMEOUT, OPT_WINDOW,
-	OPT_READY_FILE, OPT_DROPS,
+	OPT_DURATION = FV_OPT_OWN,
+	OPT_JSON,
+	OPT_REPLY_TIMEOUT,
+	OPT_WINDOW,
+	OPT_READY_FILE,
+	OPT_DROPS,
 };
 
 /* What verify, watch and trace all take besides where to watch. */
-#define OBSERVE_COMMON_OPTS						\
-	{ "duration", required_argument, NULL, OPT_DURATION },		\
-	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT },	\
-	{ "ready-file", required_argument, NULL, OPT_READY_FILE },	\
-	{ "drops", required_argument, NULL, OPT_DROPS },		\
-	{ "verbose", no_argument, NULL, 'v' },				\
-	{ "help", no_argument, NULL, 'h' }
+#define OBSERVE_COMMON_OPTS                                                      \
+	{ "duration", required_argument, NULL, OPT_DURATION },                   \
+		{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT }, \
+		{ "ready-file", required_argument, NULL, OPT_READY_FILE },       \
+		{ "drops", required_argument, NULL, OPT_DROPS },                 \
+		{ "verbose", no_argument, NULL, 'v' },                           \
+	{                                                                        \
+		"help", no_argument, NULL, 'h'                                   \
+	}
 
 /* Each command takes only what it uses: an option it would ignore is
  * refused, and its --help names every one (tests/test_usage.c). */
@@ -83,84 +88,84 @@ const struct option fv_trace_options[] = {
 };
 
 static const char verify_usage[] =
-"Usage: flowverify verify --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
-"                         [--port N] [--duration S] [--reply-timeout S] [--json]\n"
-"                         [--acls FILE [--public ID] [--private ID]]\n"
-"\n"
-"Watch NTP on the NAT host (and on clients behind it) for S seconds, then say\n"
-"whether replies get through and, if not, the first segment where they stop.\n"
-"\n"
-"  --nat SPEC          the NAT host's interfaces; NETNS is a name in /run/netns\n"
-"  --client SPEC       a client's interfaces (repeatable): needed to see\n"
-"                      client_to_nat and nat_to_client\n"
-"  --port N            the NTP server port (default 123)\n"
-"  --duration S        how long to observe (default 10)\n"
-"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
-"  --json              one JSON object on stdout\n"
-"  --ready-file PATH   create PATH once every program is attached\n"
-"  --ingress xdp|tc    how to watch ingress (default xdp); tc (tcx) leaves the\n"
-"                      driver's receive path alone: see Performance in README\n"
-"  --drops MODE        kernel drop reasons (kfree_skb) for our packets: auto\n"
-"                      (default: attach once an exchange is lost), on, off\n"
-"  --acls FILE         the subnets' network ACLs ('aws ec2 describe-network-acls'\n"
-"                      JSON or the text form): a lost leg is explained by the\n"
-"                      entry that denies it, with the observed ports\n"
-"  --public ID, --private ID   which ACLs (NetworkAclId or SubnetId; default\n"
-"                      the text form's public/private tags)\n"
-"  -v, --verbose       libbpf and command diagnostics on stderr\n"
-"  --agent URL         join running agents' views instead (repeatable; see\n"
-"                      'flowverify verify --agent URL --help')\n"
-"\n"
-"Exit status: 0 replies get through, 1 fault or no traffic, 2 bad input or setup.\n"
-"\n"
-"Examples:\n"
-"  flowverify verify --nat eth0 --duration 10\n"
-"  flowverify verify --nat fv-nat:eth0 --client fv-client:eth0 --duration 3 --json\n"
-"  flowverify verify --nat fv-nat:eth0,eth1 --port 123\n";
+	"Usage: flowverify verify --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
+	"                         [--port N] [--duration S] [--reply-timeout S] [--json]\n"
+	"                         [--acls FILE [--public ID] [--private ID]]\n"
+	"\n"
+	"Watch NTP on the NAT host (and on clients behind it) for S seconds, then say\n"
+	"whether replies get through and, if not, the first segment where they stop.\n"
+	"\n"
+	"  --nat SPEC          the NAT host's interfaces; NETNS is a name in /run/netns\n"
+	"  --client SPEC       a client's interfaces (repeatable): needed to see\n"
+	"                      client_to_nat and nat_to_client\n"
+	"  --port N            the NTP server port (default 123)\n"
+	"  --duration S        how long to observe (default 10)\n"
+	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+	"  --json              one JSON object on stdout\n"
+	"  --ready-file PATH   create PATH once every program is attached\n"
+	"  --ingress xdp|tc    how to watch ingress (default xdp); tc (tcx) leaves the\n"
+	"                      driver's receive path alone: see Performance in README\n"
+	"  --drops MODE        kernel drop reasons (kfree_skb) for our packets: auto\n"
+	"                      (default: attach once an exchange is lost), on, off\n"
+	"  --acls FILE         the subnets' network ACLs ('aws ec2 describe-network-acls'\n"
+	"                      JSON or the text form): a lost leg is explained by the\n"
+	"                      entry that denies it, with the observed ports\n"
+	"  --public ID, --private ID   which ACLs (NetworkAclId or SubnetId; default\n"
+	"                      the text form's public/private tags)\n"
+	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
+	"  --agent URL         join running agents' views instead (repeatable; see\n"
+	"                      'flowverify verify --agent URL --help')\n"
+	"\n"
+	"Exit status: 0 replies get through, 1 fault or no traffic, 2 bad input or setup.\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify verify --nat eth0 --duration 10\n"
+	"  flowverify verify --nat fv-nat:eth0 --client fv-client:eth0 --duration 3 --json\n"
+	"  flowverify verify --nat fv-nat:eth0,eth1 --port 123\n";
 
 static const char trace_usage[] =
-"Usage: flowverify trace --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
-"                        [--port N] [--reply-timeout S] [--duration S] [--json]\n"
-"\n"
-"One line per NTP exchange as it completes or times out: when it started, its\n"
-"outcome (answered, or the segment where it was lost), the client, the NAT's\n"
-"outside address and port it was mapped to, the server, the time each segment\n"
-"took, and the server's stratum and reference (or its Kiss-o'-Death code).\n"
-"Runs until Ctrl-C or --duration.\n"
-"\n"
-"  --nat SPEC, --client SPEC, --port N, --ingress xdp|tc   as for verify\n"
-"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
-"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
-"  --json              one JSON object per line\n"
-"  --ready-file PATH   create PATH once every program is attached\n"
-"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
-"  -v, --verbose       libbpf and command diagnostics on stderr\n"
-"\n"
-"Examples:\n"
-"  flowverify trace --nat eth0\n"
-"  flowverify trace --nat fv-nat:eth0 --client fv-client:eth0 --json\n";
+	"Usage: flowverify trace --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
+	"                        [--port N] [--reply-timeout S] [--duration S] [--json]\n"
+	"\n"
+	"One line per NTP exchange as it completes or times out: when it started, its\n"
+	"outcome (answered, or the segment where it was lost), the client, the NAT's\n"
+	"outside address and port it was mapped to, the server, the time each segment\n"
+	"took, and the server's stratum and reference (or its Kiss-o'-Death code).\n"
+	"Runs until Ctrl-C or --duration.\n"
+	"\n"
+	"  --nat SPEC, --client SPEC, --port N, --ingress xdp|tc   as for verify\n"
+	"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
+	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+	"  --json              one JSON object per line\n"
+	"  --ready-file PATH   create PATH once every program is attached\n"
+	"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
+	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify trace --nat eth0\n"
+	"  flowverify trace --nat fv-nat:eth0 --client fv-client:eth0 --json\n";
 
 static const char watch_usage[] =
-"Usage: flowverify watch --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
-"                        [--port N] [--window S] [--reply-timeout S] [--duration S]\n"
-"                        [--acls FILE [--public ID] [--private ID]]\n"
-"\n"
-"A live view, refreshed every second until Ctrl-C: the four legs as a diagram\n"
-"with packet counts (total and last second), the NAT's outside port, and the\n"
-"verdict over the last --window seconds. Detaches cleanly on exit.\n"
-"\n"
-"  --nat SPEC, --client SPEC, --port N, --ingress xdp|tc   as for verify\n"
-"  --window S          the verdict's window (default 10)\n"
-"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
-"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
-"  --ready-file PATH   create PATH once every program is attached\n"
-"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
-"  --acls FILE, --public ID, --private ID   as for verify\n"
-"  -v, --verbose       libbpf and command diagnostics on stderr\n"
-"\n"
-"Examples:\n"
-"  flowverify watch --nat eth0\n"
-"  flowverify watch --nat fv-nat:eth0 --client fv-client:eth0\n";
+	"Usage: flowverify watch --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
+	"                        [--port N] [--window S] [--reply-timeout S] [--duration S]\n"
+	"                        [--acls FILE [--public ID] [--private ID]]\n"
+	"\n"
+	"A live view, refreshed every second until Ctrl-C: the four legs as a diagram\n"
+	"with packet counts (total and last second), the NAT's outside port, and the\n"
+	"verdict over the last --window seconds. Detaches cleanly on exit.\n"
+	"\n"
+	"  --nat SPEC, --client SPEC, --port N, --ingress xdp|tc   as for verify\n"
+	"  --window S          the verdict's window (default 10)\n"
+	"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
+	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+	"  --ready-file PATH   create PATH once every program is attached\n"
+	"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
+	"  --acls FILE, --public ID, --private ID   as for verify\n"
+	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify watch --nat eth0\n"
+	"  flowverify watch --nat fv-nat:eth0 --client fv-client:eth0\n";
 
 static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			 const char *usage, const struct option *opts, bool watch)
@@ -184,24 +189,22 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		case OPT_DURATION:
 		case OPT_REPLY_TIMEOUT:
 		case OPT_WINDOW: {
-			double *dst = opt == OPT_DURATION ? &o->duration :
-				      opt == OPT_WINDOW ? &o->window : &o->reply_timeout;
+			double *dst = opt == OPT_DURATION ? &o->duration
+				      : opt == OPT_WINDOW ? &o->window
+							  : &o->reply_timeout;
 
 			if (fv_parse_seconds(optarg, FV_MAX_SECONDS, dst)) {
 				fv_err("bad --%s '%s': expected seconds > 0, e.g. 3 or 0.5",
-				       opt == OPT_DURATION ? "duration" :
-				       opt == OPT_WINDOW ? "window" : "reply-timeout",
+				       opt == OPT_DURATION ? "duration"
+				       : opt == OPT_WINDOW ? "window"
+							   : "reply-timeout",
 				       optarg);
 				return -EINVAL;
 			}
 			break;
 		}
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_READY_FILE:
-			o->ready_file = optarg;
-			break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_READY_FILE: o->ready_file = optarg; break;
 		case OPT_DROPS:
 			if (!strcmp(optarg, "auto"))
 				o->drops = FV_DROPS_AUTO;
@@ -210,7 +213,8 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			else if (!strcmp(optarg, "off"))
 				o->drops = FV_DROPS_OFF;
 			else {
-				fv_err("bad --drops '%s': expected auto, on or off", optarg);
+				fv_err("bad --drops '%s': expected auto, on or off",
+				       optarg);
 				return -EINVAL;
 			}
 			break;
@@ -231,8 +235,8 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 	if (fv_observe_finish(&o->args, true))
 		return -EINVAL;
 	/* Before anything is attached: bad input costs nothing. */
-	if (o->args.acls && acl_live_load(&o->live, o->args.acls, o->args.acl_public,
-					  o->args.acl_private))
+	if (o->args.acls && acl_live_load(&o->live, o->args.acls,
+					  o->args.acl_public, o->args.acl_private))
 		return -EINVAL;
 	return 0;
 }
@@ -242,7 +246,8 @@ static int start(struct fv_session *s, const struct observe_opts *o)
 	char err[256];
 	int ret;
 
-	ret = fv_session_start(s, o->args.points.hosts, o->args.points.n, o->args.port, err, sizeof(err));
+	ret = fv_session_start(s, o->args.points.hosts, o->args.points.n,
+			       o->args.port, err, sizeof(err));
 	if (ret) {
 		fv_err("%s", err);
 		return ret;
@@ -252,7 +257,8 @@ static int start(struct fv_session *s, const struct observe_opts *o)
 	if (o->drops == FV_DROPS_ON) {
 		fv_session_drops_update(s, s->reply_timeout_ns);
 		if (!s->drops) {
-			fv_err("cannot attach the drop tracer: %s", s->drops_error);
+			fv_err("cannot attach the drop tracer: %s",
+			       s->drops_error);
 			fv_session_stop(s);
 			return -EINVAL;
 		}
@@ -307,7 +313,8 @@ static int poll_until(struct fv_session *s, uint64_t deadline_ns)
 		if (now >= deadline_ns) {
 			ret = fv_session_poll(s, 0);
 			if (ret < 0)
-				fv_err("reading events failed: %s", strerror(-ret));
+				fv_err("reading events failed: %s",
+				       strerror(-ret));
 			return ret < 0 ? ret : 0;
 		}
 		ms = (deadline_ns - now) / 1000000 + 1;
@@ -331,7 +338,8 @@ int cmd_verify(int argc, char **argv)
 
 	/* Other machines' agents observe; this process only joins. */
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--agent") || !strncmp(argv[i], "--agent=", 8))
+		if (!strcmp(argv[i], "--agent") ||
+		    !strncmp(argv[i], "--agent=", 8))
 			return fv_remote_verify(argc, argv);
 	}
 	s = begin(argc, argv, &o, verify_usage, fv_verify_options, false, &ret);
@@ -381,7 +389,7 @@ int cmd_verify(int argc, char **argv)
 	return status;
 }
 
-#define WATCH_LATEST	5
+#define WATCH_LATEST 5
 
 /* The newest exchanges judged so far, newest last. */
 static void print_latest(struct fv_session *s, const struct fv_report *r, int max)
@@ -429,8 +437,8 @@ static void draw_watch(struct fv_session *s, const struct fv_report *r,
 	acl_explain(r, o->args.acls ? &o->live : NULL, &blocking);
 	acl_blocking_text(stdout, &blocking);
 	if (v->status == FV_STATUS_FAULT)
-		printf("\nBREAKS AT: %s\n", v->kod ? "the server (Kiss-o'-Death)" :
-		       fv_segment_word(v->segment));
+		printf("\nBREAKS AT: %s\n", v->kod ? "the server (Kiss-o'-Death)"
+						   : fv_segment_word(v->segment));
 	print_latest(s, r, WATCH_LATEST);
 	fflush(stdout);
 }
@@ -458,7 +466,8 @@ int cmd_watch(int argc, char **argv)
 		if (ret || stop_requested)
 			break;
 		now = fv_now_ns();
-		since = now > s->start_ns + window_ns ? now - window_ns : s->start_ns;
+		since = now > s->start_ns + window_ns ? now - window_ns
+						      : s->start_ns;
 		if (fv_report_build(s, since, now, timeout_ns, &r))
 			break;
 		draw_watch(s, &r, have_prev ? prev : NULL, &o);

@@ -12,24 +12,24 @@
 struct fv_drops;
 
 struct fv_drop_row {
-	uint32_t reason;		/* enum skb_drop_reason value */
-	char reason_name[48];		/* from kernel BTF, without "SKB_DROP_REASON_" */
+	uint32_t reason;      /* enum skb_drop_reason value */
+	char reason_name[48]; /* from kernel BTF, without "SKB_DROP_REASON_" */
 	uint64_t location;
-	char location_sym[128];		/* "symbol+0xoff", or "unknown" */
-	uint64_t route_input;		/* the route's input function, 0 if none */
-	char route_sym[64];		/* its name, or "" */
-	const char *hook;		/* static string, see fv_drops_read() */
+	char location_sym[128]; /* "symbol+0xoff", or "unknown" */
+	uint64_t route_input;	/* the route's input function, 0 if none */
+	char route_sym[64];	/* its name, or "" */
+	const char *hook;	/* static string, see fv_drops_read() */
 	uint32_t netns_inum;
-	uint32_t ifindex;		/* device the skb was on, 0 if none */
-	uint32_t iif;			/* arrival interface, 0 if locally generated */
-	int family;			/* 4 or 6 */
-	uint8_t saddr[16];		/* v4-mapped for IPv4 */
+	uint32_t ifindex;  /* device the skb was on, 0 if none */
+	uint32_t iif;	   /* arrival interface, 0 if locally generated */
+	int family;	   /* 4 or 6 */
+	uint8_t saddr[16]; /* v4-mapped for IPv4 */
 	uint8_t daddr[16];
-	uint16_t sport;			/* host order */
+	uint16_t sport; /* host order */
 	uint16_t dport;
-	int mode;			/* NTP mode 0..7, -1 if not readable */
+	int mode; /* NTP mode 0..7, -1 if not readable */
 	uint64_t count;
-	uint64_t last_ns;		/* CLOCK_MONOTONIC */
+	uint64_t last_ns; /* CLOCK_MONOTONIC */
 };
 
 struct fv_drops_counters {
@@ -95,6 +95,5 @@ void fv_drops_force_raw_tp(int on);
 /* Watch one more namespace (a watched one deleted and made again under
  * the same name). 0 or -errno. */
 int fv_drops_add_netns(struct fv_drops *d, uint32_t inum);
-
 
 #endif

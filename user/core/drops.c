@@ -23,23 +23,23 @@
 #include "util.h"
 #include "drops.skel.h"
 
-#define REASON_PREFIX	"SKB_DROP_REASON_"
-#define SUBSYS_PREFIX	"SKB_DROP_REASON_SUBSYS_"
-#define SUBSYS_SHIFT	16
-#define REASON_MAX	0x10000		/* core reasons live in the low 16 bits */
+#define REASON_PREFIX "SKB_DROP_REASON_"
+#define SUBSYS_PREFIX "SKB_DROP_REASON_SUBSYS_"
+#define SUBSYS_SHIFT  16
+#define REASON_MAX    0x10000 /* core reasons live in the low 16 bits */
 /* Beyond this from the nearest text symbol an address is not in a function
  * we know (module gaps, data): say "unknown" rather than a wrong name. */
-#define SYM_MAX_OFF	0x100000
-#define SYM_NAME_LEN	128
-#define SYM_CACHE_MAX	1024	/* distinct addresses; then start afresh */
+#define SYM_MAX_OFF   0x100000
+#define SYM_NAME_LEN  128
+#define SYM_CACHE_MAX 1024 /* distinct addresses; then start afresh */
 
 /* A resolved address: the nearest text symbol at or below it. Kept in a
  * small cache; the whole symbol table is never held (it was 5 MB of the
  * agent's memory for the few addresses drops ever name). */
 struct ksym {
-	uint64_t addr;		/* the address asked for */
-	uint64_t base;		/* the symbol's start; 0 = not found */
-	char name[SYM_NAME_LEN];	/* "name" or "name [module]" */
+	uint64_t addr;		 /* the address asked for */
+	uint64_t base;		 /* the symbol's start; 0 = not found */
+	char name[SYM_NAME_LEN]; /* "name" or "name [module]" */
 };
 
 struct fv_drops {
@@ -47,15 +47,15 @@ struct fv_drops {
 	struct bpf_link *link;
 	struct bpf_program *prog;
 	const char *kind;
-	struct btf *btf;	/* vmlinux BTF: owns the reason name strings */
-	const char **reason;	/* [value] -> name without prefix */
+	struct btf *btf;     /* vmlinux BTF: owns the reason name strings */
+	const char **reason; /* [value] -> name without prefix */
 	uint32_t nreason;
-	const char **subsys;	/* [subsystem id] -> name without prefix */
+	const char **subsys; /* [subsystem id] -> name without prefix */
 	uint32_t nsubsys;
 	char reason_buf[64];
-	struct ksym *syms;	/* the cache, unsorted */
+	struct ksym *syms; /* the cache, unsorted */
 	size_t nsyms;
-	bool syms_hidden;	/* kptr_restrict: every address reads 0 */
+	bool syms_hidden; /* kptr_restrict: every address reads 0 */
 };
 
 /* The measured faster order is the default; see docs/drops.md. */
@@ -84,8 +84,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int silent_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
 }
@@ -93,9 +92,8 @@ static int silent_print(enum libbpf_print_level level, const char *fmt,
 /* ---- reason names from the kernel's BTF ---- */
 
 /* Fills table[value] for the enumerators of enum NAME carrying PREFIX. */
-static int enum_table(const struct btf *btf, const char *name,
-		      const char *prefix, uint32_t max, const char ***table,
-		      uint32_t *n)
+static int enum_table(const struct btf *btf, const char *name, const char *prefix,
+		      uint32_t max, const char ***table, uint32_t *n)
 {
 	size_t plen = strlen(prefix);
 	const struct btf_type *t;
@@ -209,7 +207,7 @@ static void ksym_resolve(struct fv_drops *d, const uint64_t *want, int n)
 			continue;
 		if (d->nsyms == SYM_CACHE_MAX) {
 			if (!first)
-				break;	/* this batch alone fills it: the rest stay unknown */
+				break; /* this batch alone fills it: the rest stay unknown */
 			/* Start afresh with this batch only: every answer
 			 * it needs must be in the cache after the pass. */
 			d->nsyms = first = 0;
@@ -224,7 +222,7 @@ static void ksym_resolve(struct fv_drops *d, const uint64_t *want, int n)
 		return;
 	f = fopen("/proc/kallsyms", "r");
 	if (!f) {
-		d->nsyms = first;	/* not cached: "unknown" now, asked again */
+		d->nsyms = first; /* not cached: "unknown" now, asked again */
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -241,7 +239,8 @@ static void ksym_resolve(struct fv_drops *d, const uint64_t *want, int n)
 			s->base = addr;
 			/* "name [module]" for module symbols, as the kernel prints. */
 			if (k == 4)
-				snprintf(s->name, sizeof(s->name), "%.90s %.36s", sym, mod);
+				snprintf(s->name, sizeof(s->name),
+					 "%.90s %.36s", sym, mod);
 			else
 				snprintf(s->name, sizeof(s->name), "%.127s", sym);
 		}
@@ -249,7 +248,8 @@ static void ksym_resolve(struct fv_drops *d, const uint64_t *want, int n)
 	fclose(f);
 	d->syms_hidden = !nonzero;
 	for (size_t j = first; j < d->nsyms; j++) {
-		if (d->syms[j].base && d->syms[j].addr - d->syms[j].base >= SYM_MAX_OFF)
+		if (d->syms[j].base &&
+		    d->syms[j].addr - d->syms[j].base >= SYM_MAX_OFF)
 			d->syms[j].base = 0;
 	}
 }
@@ -274,8 +274,8 @@ static void format_location(const struct ksym *s, uint64_t addr, char *buf,
 	}
 	mod = strchr(s->name, ' ');
 	if (mod)
-		snprintf(buf, len, "%.*s+0x%llx%s", (int)(mod - s->name), s->name,
-			 (unsigned long long)(addr - s->base), mod);
+		snprintf(buf, len, "%.*s+0x%llx%s", (int)(mod - s->name),
+			 s->name, (unsigned long long)(addr - s->base), mod);
 	else
 		snprintf(buf, len, "%s+0x%llx", s->name,
 			 (unsigned long long)(addr - s->base));
@@ -320,13 +320,13 @@ static const char *guess_hook(const struct fv_drop_row *r)
 		return "no socket";
 	if (!strcmp(r->reason_name, "NETFILTER_DROP")) {
 		if (!r->iif)
-			return r->ifindex ? "netfilter POSTROUTING" :
-					    "netfilter OUTPUT";
+			return r->ifindex ? "netfilter POSTROUTING"
+					  : "netfilter OUTPUT";
 		if (!rt[0])
 			return "netfilter PREROUTING";
 		if (is(rt, "ip_forward", "ip6_forward"))
-			return r->ifindex == r->iif ? "netfilter FORWARD" :
-						      "netfilter POSTROUTING";
+			return r->ifindex == r->iif ? "netfilter FORWARD"
+						    : "netfilter POSTROUTING";
 		if (is(rt, "ip_local_deliver", "ip6_input"))
 			return "netfilter INPUT";
 		return "netfilter";
@@ -341,8 +341,8 @@ static const char *guess_hook(const struct fv_drop_row *r)
 
 /* ---- lifecycle ---- */
 
-static int try_load(struct fv_drops *d, bool btf, const uint32_t *inums,
-		    int n, uint16_t port, char *err, size_t errlen)
+static int try_load(struct fv_drops *d, bool btf, const uint32_t *inums, int n,
+		    uint16_t port, char *err, size_t errlen)
 {
 	libbpf_print_fn_t old = NULL;
 	uint8_t one = 1;
@@ -371,7 +371,8 @@ static int try_load(struct fv_drops *d, bool btf, const uint32_t *inums,
 		libbpf_set_print(old);
 	if (ret) {
 		set_err(err, errlen,
-			"cannot load the %s/kfree_skb program: %s (" FV_CAPS_NEEDED ", and BTF at /sys/kernel/btf/vmlinux)",
+			"cannot load the %s/kfree_skb program: %s (" FV_CAPS_NEEDED
+			", and BTF at /sys/kernel/btf/vmlinux)",
 			d->kind, strerror(-ret));
 		return ret;
 	}
@@ -541,7 +542,7 @@ int fv_drops_read(struct fv_drops *d, struct fv_drop_row **rows, int *n)
 		snprintf(r->reason_name, sizeof(r->reason_name), "%s",
 			 fv_drops_reason_name(d, key.reason));
 		r->location = key.location;
-		r->route_input = key.dst_input;	/* named after the walk */
+		r->route_input = key.dst_input; /* named after the walk */
 		r->netns_inum = key.netns;
 		r->ifindex = key.ifindex;
 		r->iif = key.iif;
@@ -597,8 +598,8 @@ int fv_drops_add_netns(struct fv_drops *d, uint32_t inum)
 {
 	uint8_t one = 1;
 
-	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.drop_netns), &inum, &one,
-				BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.drop_netns), &inum,
+				&one, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -56,7 +56,8 @@ struct fv_exchange *fv_xtable_find(struct fv_xtable *xt, uint64_t cookie)
 {
 	int32_t i;
 
-	for (i = xt->buckets[bucket_of(xt, cookie)]; i >= 0; i = xt->slots[i].next) {
+	for (i = xt->buckets[bucket_of(xt, cookie)]; i >= 0;
+	     i = xt->slots[i].next) {
 		if (xt->slots[i].cookie == cookie)
 			return &xt->slots[i];
 	}
@@ -144,7 +145,8 @@ enum fv_segment fv_exchange_stopped_at(const struct fv_exchange *x)
 	if (fv_exchange_answered(x))
 		return FV_SEG_NONE;
 	if (!(s & FV_SEEN(FV_STAGE_N1)))
-		return (s & FV_SEEN(FV_STAGE_C1)) ? FV_SEG_CLIENT_TO_NAT : FV_SEG_NONE;
+		return (s & FV_SEEN(FV_STAGE_C1)) ? FV_SEG_CLIENT_TO_NAT
+						  : FV_SEG_NONE;
 	if (!(s & (FV_SEEN(FV_STAGE_N2) | FV_SEEN(FV_STAGE_N2U))))
 		return FV_SEG_INSIDE_NAT_REQUEST;
 	if (!(s & FV_SEEN(FV_STAGE_N2)) && !(s & FV_SEEN(FV_STAGE_N3)))

@@ -9,27 +9,27 @@
 #include "verdict.h"
 
 enum fv_stage {
-	FV_STAGE_C1,	/* request left a watched client */
-	FV_STAGE_N1,	/* request arrived at the NAT */
-	FV_STAGE_N2,	/* request left the NAT, translated */
-	FV_STAGE_N2U,	/* request left the NAT untranslated */
-	FV_STAGE_N3,	/* reply arrived at the NAT */
-	FV_STAGE_N4,	/* reply left the NAT for the client */
-	FV_STAGE_C4,	/* reply arrived at a watched client */
+	FV_STAGE_C1,  /* request left a watched client */
+	FV_STAGE_N1,  /* request arrived at the NAT */
+	FV_STAGE_N2,  /* request left the NAT, translated */
+	FV_STAGE_N2U, /* request left the NAT untranslated */
+	FV_STAGE_N3,  /* reply arrived at the NAT */
+	FV_STAGE_N4,  /* reply left the NAT for the client */
+	FV_STAGE_C4,  /* reply arrived at a watched client */
 	FV_STAGE_MAX,
 };
 
-#define FV_SEEN(stage)	(1u << (stage))
+#define FV_SEEN(stage) (1u << (stage))
 
 struct fv_exchange {
 	uint64_t cookie;
 	uint64_t first_ns;
 	uint64_t seen_ns[FV_STAGE_MAX];
-	uint32_t seen;		/* FV_SEEN() bits */
-	uint32_t dups;		/* the same stage seen again */
-	bool client_watched;	/* its client is one of our points */
+	uint32_t seen;	     /* FV_SEEN() bits */
+	uint32_t dups;	     /* the same stage seen again */
+	bool client_watched; /* its client is one of our points */
 	uint8_t inside_addr[16];
-	uint16_t inside_port;	/* network order, as all ports here */
+	uint16_t inside_port; /* network order, as all ports here */
 	uint8_t outside_addr[16];
 	uint16_t outside_port;
 	uint8_t server_addr[16];
@@ -38,12 +38,12 @@ struct fv_exchange {
 	uint8_t stratum;
 	uint8_t leap;
 	uint8_t refid[4];
-	bool kod;		/* Kiss-o'-Death: stratum 0, refid is the code */
+	bool kod; /* Kiss-o'-Death: stratum 0, refid is the code */
 	/* The same cookie from two different clients or NAT ports: never
 	 * joined, never judged. */
 	bool ambiguous;
-	bool reported;		/* printed by trace */
-	int32_t next;		/* hash chain */
+	bool reported; /* printed by trace */
+	int32_t next;  /* hash chain */
 };
 
 /* Latency of one segment of an answered exchange, [from, to) stages. */
@@ -61,7 +61,7 @@ struct fv_xtable {
 	int32_t *buckets;
 	uint32_t capacity;
 	uint32_t nbuckets;
-	uint32_t head;		/* oldest slot */
+	uint32_t head; /* oldest slot */
 	uint32_t count;
 	uint64_t evicted;
 };

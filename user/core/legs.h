@@ -9,19 +9,19 @@
 
 enum fv_leg {
 	FV_LEG_NONE = 0,
-	FV_LEG_1 = 1,		/* request, client -> NAT */
-	FV_LEG_2 = 2,		/* request, NAT -> server (translated) */
-	FV_LEG_3 = 3,		/* reply, server -> NAT */
-	FV_LEG_4 = 4,		/* reply, NAT -> client */
-	FV_LEG_UNTRANSLATED,	/* request leaving the NAT with a foreign source */
-	FV_LEG_LOCAL_SERVICE,	/* NTP served by this host itself */
-	FV_LEG_OTHER,		/* other modes, or no place in the pattern */
+	FV_LEG_1 = 1,	     /* request, client -> NAT */
+	FV_LEG_2 = 2,	     /* request, NAT -> server (translated) */
+	FV_LEG_3 = 3,	     /* reply, server -> NAT */
+	FV_LEG_4 = 4,	     /* reply, NAT -> client */
+	FV_LEG_UNTRANSLATED, /* request leaving the NAT with a foreign source */
+	FV_LEG_LOCAL_SERVICE, /* NTP served by this host itself */
+	FV_LEG_OTHER,	      /* other modes, or no place in the pattern */
 	FV_LEG_MAX,
 };
 
 /* Arrays by the pattern's four legs, indexed FV_LEG_1..FV_LEG_4 as the
  * docs and metrics number them (slot 0 unused). */
-#define FV_LEG_SLOTS	(FV_LEG_4 + 1)
+#define FV_LEG_SLOTS (FV_LEG_4 + 1)
 
 /* role: the host's role; egress: seen leaving; mode: NTP mode;
  * src_local/dst_local: the address is one of the host's own. */

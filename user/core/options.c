@@ -37,13 +37,14 @@ int fv_observe_option(struct fv_observe_args *a, const struct option *opts,
 	switch (opt) {
 	case FV_OPT_NAT:
 	case FV_OPT_CLIENT:
-		ret = fv_points_add(&a->points, opt == FV_OPT_NAT ? FV_ROLE_NAT :
-				    FV_ROLE_CLIENT, arg, err, sizeof(err));
+		ret = fv_points_add(&a->points,
+				    opt == FV_OPT_NAT ? FV_ROLE_NAT
+						      : FV_ROLE_CLIENT,
+				    arg, err, sizeof(err));
 		if (ret)
 			fv_err("%s", err);
 		return ret;
-	case FV_OPT_PORT:
-		return fv_parse_port_option("port", arg, &a->port);
+	case FV_OPT_PORT: return fv_parse_port_option("port", arg, &a->port);
 	case FV_OPT_INGRESS:
 		if (strcmp(arg, "xdp") && strcmp(arg, "tc")) {
 			fv_err("bad --ingress '%s': expected xdp or tc", arg);
@@ -51,15 +52,9 @@ int fv_observe_option(struct fv_observe_args *a, const struct option *opts,
 		}
 		a->ingress_tc = !strcmp(arg, "tc");
 		return 0;
-	case FV_OPT_ACLS:
-		a->acls = arg;
-		return 0;
-	case FV_OPT_ACL_PUBLIC:
-		a->acl_public = arg;
-		return 0;
-	case FV_OPT_ACL_PRIVATE:
-		a->acl_private = arg;
-		return 0;
+	case FV_OPT_ACLS: a->acls = arg; return 0;
+	case FV_OPT_ACL_PUBLIC: a->acl_public = arg; return 0;
+	case FV_OPT_ACL_PRIVATE: a->acl_private = arg; return 0;
 	}
 	return 1;
 }
@@ -102,9 +97,11 @@ void fv_unknown_option(int argc, char **argv, const char *command)
 			fv_err("option '%s' needs a value; see 'flowverify %s --help'",
 			       word, command);
 	} else if (word && !strncmp(word, "--", 2)) {
-		fv_err("unknown option '%s'; see 'flowverify %s --help'", word, command);
+		fv_err("unknown option '%s'; see 'flowverify %s --help'", word,
+		       command);
 	} else if (optopt > 0 && optopt < 0x7f) {
-		fv_err("unknown option '-%c'; see 'flowverify %s --help'", optopt, command);
+		fv_err("unknown option '-%c'; see 'flowverify %s --help'",
+		       optopt, command);
 	} else {
 		fv_err("unknown option; see 'flowverify %s --help'", command);
 	}
@@ -114,15 +111,9 @@ int fv_opt_common(int opt, int argc, char **argv, const char *command,
 		  const char *usage)
 {
 	switch (opt) {
-	case 'v':
-		fv_verbose = true;
-		return 0;
-	case 'h':
-		fputs(usage, stdout);
-		return 1;
-	default:
-		fv_unknown_option(argc, argv, command);
-		return -EINVAL;
+	case 'v': fv_verbose = true; return 0;
+	case 'h': fputs(usage, stdout); return 1;
+	default: fv_unknown_option(argc, argv, command); return -EINVAL;
 	}
 }
 
@@ -130,7 +121,7 @@ int fv_extra_argument(int argc, char **argv, const char *command)
 {
 	if (optind >= argc)
 		return 0;
-	fv_err("unexpected argument '%s'; see 'flowverify %s --help'", argv[optind],
-	       command);
+	fv_err("unexpected argument '%s'; see 'flowverify %s --help'",
+	       argv[optind], command);
 	return -EINVAL;
 }

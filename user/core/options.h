@@ -12,30 +12,39 @@
 #include "point.h"
 
 enum {
-	FV_OPT_NAT = 256, FV_OPT_CLIENT, FV_OPT_PORT, FV_OPT_INGRESS,
-	FV_OPT_ACLS, FV_OPT_ACL_PUBLIC, FV_OPT_ACL_PRIVATE,
-	FV_OPT_OWN,		/* a command's own options start here */
+	FV_OPT_NAT = 256,
+	FV_OPT_CLIENT,
+	FV_OPT_PORT,
+	FV_OPT_INGRESS,
+	FV_OPT_ACLS,
+	FV_OPT_ACL_PUBLIC,
+	FV_OPT_ACL_PRIVATE,
+	FV_OPT_OWN, /* a command's own options start here */
 };
 
 /* Where and how to watch. */
-#define FV_OBSERVE_POINT_OPTS						\
-	{ "nat", required_argument, NULL, FV_OPT_NAT },			\
-	{ "client", required_argument, NULL, FV_OPT_CLIENT },		\
-	{ "port", required_argument, NULL, FV_OPT_PORT },		\
-	{ "ingress", required_argument, NULL, FV_OPT_INGRESS }
+#define FV_OBSERVE_POINT_OPTS                                         \
+	{ "nat", required_argument, NULL, FV_OPT_NAT },               \
+		{ "client", required_argument, NULL, FV_OPT_CLIENT }, \
+		{ "port", required_argument, NULL, FV_OPT_PORT },     \
+	{                                                             \
+		"ingress", required_argument, NULL, FV_OPT_INGRESS    \
+	}
 /* The ACLs that explain a verdict (not trace's: it gives none). */
-#define FV_OBSERVE_ACL_OPTS						\
-	{ "acls", required_argument, NULL, FV_OPT_ACLS },		\
-	{ "public", required_argument, NULL, FV_OPT_ACL_PUBLIC },	\
-	{ "private", required_argument, NULL, FV_OPT_ACL_PRIVATE }
+#define FV_OBSERVE_ACL_OPTS                                               \
+	{ "acls", required_argument, NULL, FV_OPT_ACLS },                 \
+		{ "public", required_argument, NULL, FV_OPT_ACL_PUBLIC }, \
+	{                                                                 \
+		"private", required_argument, NULL, FV_OPT_ACL_PRIVATE    \
+	}
 #define FV_OBSERVE_LONG_OPTS FV_OBSERVE_POINT_OPTS, FV_OBSERVE_ACL_OPTS
 
 struct fv_observe_args {
 	struct fv_points points;
-	uint16_t port;			/* host order */
+	uint16_t port; /* host order */
 	bool ingress_tc;
-	const char *acls, *acl_public, *acl_private;	/* --acls FILE ... */
-	uint64_t seen;			/* value options given, for fv_opt_once() */
+	const char *acls, *acl_public, *acl_private; /* --acls FILE ... */
+	uint64_t seen; /* value options given, for fv_opt_once() */
 };
 
 void fv_observe_args_init(struct fv_observe_args *a);

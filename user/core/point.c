@@ -40,8 +40,8 @@ static bool valid_ifname(const char *s, size_t len)
 	/* As the kernel's dev_valid_name(): no '/', ':' or white space;
 	 * control characters neither (fuzz/fuzz_args.c). */
 	for (i = 0; i < len; i++) {
-		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) ||
-		    iscntrl((unsigned char)s[i]))
+		if (s[i] == '/' || s[i] == ':' ||
+		    isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]))
 			return false;
 	}
 	return true;
@@ -55,7 +55,8 @@ int fv_host_parse(const char *spec, enum fv_role role, struct fv_host *host,
 	memset(host, 0, sizeof(*host));
 	host->role = role;
 	if (!spec || !*spec) {
-		snprintf(err, errlen, "empty %s point; expected [NETNS:]IFACE[,IFACE]",
+		snprintf(err, errlen,
+			 "empty %s point; expected [NETNS:]IFACE[,IFACE]",
 			 fv_role_name(role));
 		return -EINVAL;
 	}
@@ -80,14 +81,16 @@ int fv_host_parse(const char *spec, enum fv_role role, struct fv_host *host,
 			return -EINVAL;
 		}
 		if (host->n_ifaces == FV_MAX_IFACES) {
-			snprintf(err, errlen, "too many interfaces in '%s' (at most %d)",
+			snprintf(err, errlen,
+				 "too many interfaces in '%s' (at most %d)",
 				 spec, FV_MAX_IFACES);
 			return -EINVAL;
 		}
 		for (i = 0; i < host->n_ifaces; i++) {
 			if (strlen(host->ifname[i]) == len &&
 			    !strncmp(host->ifname[i], p, len)) {
-				snprintf(err, errlen, "interface '%.*s' given twice in '%s'",
+				snprintf(err, errlen,
+					 "interface '%.*s' given twice in '%s'",
 					 (int)len, p, spec);
 				return -EINVAL;
 			}
@@ -106,12 +109,14 @@ int fv_points_add(struct fv_points *p, enum fv_role role, const char *spec,
 	int ret;
 
 	if (role == FV_ROLE_NAT && p->have_nat) {
-		snprintf(err, errlen, "--nat given twice; list a NAT's interfaces "
+		snprintf(err, errlen,
+			 "--nat given twice; list a NAT's interfaces "
 			 "as NETNS:IFACE,IFACE");
 		return -EINVAL;
 	}
 	if (p->n == FV_MAX_POINTS) {
-		snprintf(err, errlen, "too many points (at most %d)", FV_MAX_POINTS);
+		snprintf(err, errlen, "too many points (at most %d)",
+			 FV_MAX_POINTS);
 		return -EINVAL;
 	}
 	ret = fv_host_parse(spec, role, &p->hosts[p->n], err, errlen);
@@ -124,8 +129,7 @@ int fv_points_add(struct fv_points *p, enum fv_role role, const char *spec,
 
 /* The same interface in two points would meet our own XDP program there
  * and take it for someone else's. */
-static int find_repeated_iface(const struct fv_points *p, char *err,
-			       size_t errlen)
+static int find_repeated_iface(const struct fv_points *p, char *err, size_t errlen)
 {
 	for (int i = 0; i < p->n; i++) {
 		for (int j = 0; j < i; j++) {
@@ -140,7 +144,8 @@ static int find_repeated_iface(const struct fv_points *p, char *err,
 					snprintf(err, errlen,
 						 "interface %s%s%s given twice (in --%s and --%s)",
 						 a->netns, *a->netns ? ":" : "",
-						 a->ifname[k], fv_role_name(b->role),
+						 a->ifname[k],
+						 fv_role_name(b->role),
 						 fv_role_name(a->role));
 					return -EINVAL;
 				}
@@ -231,7 +236,8 @@ int fv_host_resolve(struct fv_host *host, char *err, size_t errlen)
 	ret = fv_netns_enter(host->netns, &saved);
 	if (ret) {
 		if (ret == -ENOENT)
-			snprintf(err, errlen, "no network namespace '%s' (not in %s)",
+			snprintf(err, errlen,
+				 "no network namespace '%s' (not in %s)",
 				 host->netns, NETNS_RUN_DIR);
 		else
 			snprintf(err, errlen, "cannot enter namespace '%s': %s",
@@ -241,15 +247,18 @@ int fv_host_resolve(struct fv_host *host, char *err, size_t errlen)
 	for (i = 0; i < host->n_ifaces; i++) {
 		host->ifindex[i] = if_nametoindex(host->ifname[i]);
 		if (!host->ifindex[i]) {
-			snprintf(err, errlen, "no interface '%s'%s%s", host->ifname[i],
-				 *host->netns ? " in namespace " : "", host->netns);
+			snprintf(err, errlen, "no interface '%s'%s%s",
+				 host->ifname[i],
+				 *host->netns ? " in namespace " : "",
+				 host->netns);
 			ret = -ENODEV;
 			goto out;
 		}
 	}
 	if (getifaddrs(&ifa_list)) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot read addresses: %s", strerror(-ret));
+		snprintf(err, errlen, "cannot read addresses: %s",
+			 strerror(-ret));
 		goto out;
 	}
 	host->n_addrs = 0;

@@ -8,25 +8,25 @@
 #include <stdint.h>
 #include <net/if.h>
 
-#define FV_MAX_IFACES	8
-#define FV_MAX_ADDRS	64
-#define FV_NETNS_MAX	64
-#define FV_MAX_POINTS	8
+#define FV_MAX_IFACES 8
+#define FV_MAX_ADDRS  64
+#define FV_NETNS_MAX  64
+#define FV_MAX_POINTS 8
 
 enum fv_role {
 	FV_ROLE_NAT,
 	FV_ROLE_CLIENT,
-	FV_ROLE_MAX,		/* arrays by role */
+	FV_ROLE_MAX, /* arrays by role */
 };
 
 struct fv_host {
 	enum fv_role role;
-	char netns[FV_NETNS_MAX];	/* "" = the namespace we run in */
+	char netns[FV_NETNS_MAX]; /* "" = the namespace we run in */
 	int n_ifaces;
 	char ifname[FV_MAX_IFACES][IF_NAMESIZE];
 	int ifindex[FV_MAX_IFACES];
 	int n_addrs;
-	uint8_t addrs[FV_MAX_ADDRS][16];	/* v4-mapped or v6 */
+	uint8_t addrs[FV_MAX_ADDRS][16]; /* v4-mapped or v6 */
 	/* Watch ingress with tc instead of XDP: native XDP switches a veth
 	 * (and some NICs) to a slower receive path or resets queues. */
 	bool ingress_tc;

@@ -49,25 +49,35 @@ static void describe_evidence(struct fv_session *s, struct fv_report *r)
 	age = fv_seconds(r->now_ns - x->first_ns);
 	switch (seg) {
 	case FV_SEG_CLIENT_TO_NAT:
-		snprintf(r->evidence, sizeof(r->evidence), "%llu requests left the "
-			 "client %s and never reached the NAT (last %.1f s ago)", n, c, age);
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "%llu requests left the "
+			 "client %s and never reached the NAT (last %.1f s ago)",
+			 n, c, age);
 		break;
 	case FV_SEG_INSIDE_NAT_REQUEST:
-		snprintf(r->evidence, sizeof(r->evidence), "%llu requests from %s "
-			 "arrived at the NAT and none left it (last %.1f s ago)", n, c, age);
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "%llu requests from %s "
+			 "arrived at the NAT and none left it (last %.1f s ago)",
+			 n, c, age);
 		break;
 	case FV_SEG_NAT_NOT_TRANSLATING:
-		snprintf(r->evidence, sizeof(r->evidence), "%llu requests from %s "
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "%llu requests from %s "
 			 "left the NAT for %s with the client's own source address "
-			 "(last %.1f s ago)", n, c, sv, age);
+			 "(last %.1f s ago)",
+			 n, c, sv, age);
 		break;
 	case FV_SEG_BEYOND_NAT:
-		snprintf(r->evidence, sizeof(r->evidence), "%llu requests from %s "
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "%llu requests from %s "
 			 "left the NAT as %s -> %s and no reply came back to %s "
-			 "(last %.1f s ago)%s", n, c, o, sv, o, age,
-			 ntohs(x->outside_port) < 1024 ? "; the NAT kept a port below "
-			 "1024, which the usual inbound rule for UDP 1024-65535 does "
-			 "not admit" : "");
+			 "(last %.1f s ago)%s",
+			 n, c, o, sv, o, age,
+			 ntohs(x->outside_port) < 1024
+				 ? "; the NAT kept a port below "
+				   "1024, which the usual inbound rule for UDP 1024-65535 does "
+				   "not admit"
+				 : "");
 		/* Replies that came back but match no request: not lost on
 		 * the way, but unjoinable (interleaved mode, or stale). */
 		if (s->unmatched_replies && r->tally.leg_packets[3])
@@ -79,17 +89,18 @@ static void describe_evidence(struct fv_session *s, struct fv_report *r)
 				 (unsigned long long)s->unmatched_replies);
 		break;
 	case FV_SEG_INSIDE_NAT_REPLY:
-		snprintf(r->evidence, sizeof(r->evidence), "%llu replies from %s "
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "%llu replies from %s "
 			 "arrived at the NAT's %s and none left for %s (last %.1f s ago)",
 			 n, sv, o, c, age);
 		break;
 	case FV_SEG_NAT_TO_CLIENT:
-		snprintf(r->evidence, sizeof(r->evidence), "%llu replies left the "
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "%llu replies left the "
 			 "NAT for %s and never reached the client (last %.1f s ago)",
 			 n, c, age);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -133,14 +144,17 @@ static void build_latency(struct fv_session *s, struct fv_report *r)
 			if (!in_window(r, x) || (x->seen & want) != want ||
 			    x->seen_ns[sp->to] < x->seen_ns[sp->from])
 				continue;
-			v[n++] = fv_seconds(x->seen_ns[sp->to] - x->seen_ns[sp->from]);
+			v[n++] = fv_seconds(x->seen_ns[sp->to] -
+					    x->seen_ns[sp->from]);
 		}
 		if (!n)
 			continue;
 		qsort(v, n, sizeof(*v), cmp_double);
 		r->latency[sp->seg] = (struct fv_latency){
-			.count = n, .p50 = percentile(v, n, 0.50),
-			.p99 = percentile(v, n, 0.99), .max = v[n - 1],
+			.count = n,
+			.p50 = percentile(v, n, 0.50),
+			.p99 = percentile(v, n, 0.99),
+			.max = v[n - 1],
 		};
 	}
 	free(v);
@@ -153,7 +167,8 @@ static void add_mapping(struct fv_report *r, const struct fv_exchange *x)
 
 	for (i = 0; i < r->n_mappings; i++) {
 		m = &r->mappings[i];
-		if (m->inside.port == x->inside_port && m->outside.port == x->outside_port &&
+		if (m->inside.port == x->inside_port &&
+		    m->outside.port == x->outside_port &&
 		    !memcmp(m->inside.addr, x->inside_addr, 16) &&
 		    !memcmp(m->outside.addr, x->outside_addr, 16)) {
 			m->exchanges++;
@@ -213,9 +228,11 @@ static void build_journeys(struct fv_session *s, struct fv_report *r)
 		if (!in_window(r, x) || fv_exchange_is_nat_own(x))
 			continue;
 		r->retransmissions += x->dups;
-		if ((x->seen & FV_SEEN(FV_STAGE_N1)) && (x->seen & FV_SEEN(FV_STAGE_N2)))
+		if ((x->seen & FV_SEEN(FV_STAGE_N1)) &&
+		    (x->seen & FV_SEEN(FV_STAGE_N2)))
 			add_mapping(r, x);
-		if ((x->seen & replied) && (x->server_port || x->kod || x->stratum))
+		if ((x->seen & replied) &&
+		    (x->server_port || x->kod || x->stratum))
 			add_server_reply(r, x);
 	}
 }
@@ -240,7 +257,8 @@ static void build_drops(struct fv_session *s, struct fv_report *r)
 {
 	int i, p;
 
-	if (!s->drops || fv_drops_read(s->drops, &r->drops, &r->n_drops) || !r->n_drops)
+	if (!s->drops || fv_drops_read(s->drops, &r->drops, &r->n_drops) ||
+	    !r->n_drops)
 		return;
 	r->drop_point = calloc(r->n_drops, sizeof(int));
 	r->drop_leg = calloc(r->n_drops, sizeof(int));
@@ -251,10 +269,12 @@ static void build_drops(struct fv_session *s, struct fv_report *r)
 	for (i = 0; i < r->n_drops; i++) {
 		r->drop_point[i] = -1;
 		for (p = 0; p < s->n_points; p++) {
-			if (!fv_point_has_netns(&s->points[p], r->drops[i].netns_inum))
+			if (!fv_point_has_netns(&s->points[p],
+						r->drops[i].netns_inum))
 				continue;
 			r->drop_point[i] = p;
-			r->drop_leg[i] = drop_leg(&s->points[p].host, &r->drops[i]);
+			r->drop_leg[i] =
+				drop_leg(&s->points[p].host, &r->drops[i]);
 			break;
 		}
 	}
@@ -276,8 +296,14 @@ static void describe_drops(struct fv_report *r)
 	switch (seg) {
 	case FV_SEG_INSIDE_NAT_REQUEST: want_leg = 1; break;
 	case FV_SEG_INSIDE_NAT_REPLY: want_leg = 3; break;
-	case FV_SEG_NAT_TO_CLIENT: want_leg = 4; role = FV_ROLE_CLIENT; break;
-	case FV_SEG_CLIENT_TO_NAT: want_leg = 1; role = FV_ROLE_CLIENT; break;
+	case FV_SEG_NAT_TO_CLIENT:
+		want_leg = 4;
+		role = FV_ROLE_CLIENT;
+		break;
+	case FV_SEG_CLIENT_TO_NAT:
+		want_leg = 1;
+		role = FV_ROLE_CLIENT;
+		break;
 	default: return;
 	}
 	for (i = 0; i < r->n_drops; i++) {
@@ -293,15 +319,18 @@ static void describe_drops(struct fv_report *r)
 		return;
 	{
 		const struct fv_drop_row *d = &r->drops[best];
-		const char *dev = d->iif ?
-			fv_report_ifname(r, r->drop_point[best], d->iif) : "?";
+		const char *dev =
+			d->iif ? fv_report_ifname(r, r->drop_point[best], d->iif)
+			       : "?";
 
 		snprintf(r->evidence + off, sizeof(r->evidence) - off,
 			 "%sleg %d %s%s and was dropped inside the %s host: %s in %s "
-			 "(%s), %llu times", off ? ". " : "", want_leg,
+			 "(%s), %llu times",
+			 off ? ". " : "", want_leg,
 			 d->iif ? "arrived on " : "was sent", d->iif ? dev : "",
 			 role == FV_ROLE_NAT ? "NAT" : "client", d->reason_name,
-			 *d->route_sym ? d->route_sym : (d->hook ? d->hook : "the kernel"),
+			 *d->route_sym ? d->route_sym
+				       : (d->hook ? d->hook : "the kernel"),
 			 d->location_sym, (unsigned long long)d->count);
 	}
 }
@@ -337,9 +366,10 @@ static void take_session(const struct fv_session *s, struct fv_report *r)
 	r->unmatched_replies = s->unmatched_replies;
 	r->zero_cookies = s->zero_cookies;
 	r->cookie_collisions = s->cookie_collisions;
-	r->drop_tracer = s->drops ? fv_drops_attach_kind(s->drops) :
-			 *s->drops_error ? "failed" :
-			 s->drops_mode == FV_DROPS_OFF ? "off" : "not needed";
+	r->drop_tracer = s->drops	   ? fv_drops_attach_kind(s->drops)
+			 : *s->drops_error ? "failed"
+			 : s->drops_mode == FV_DROPS_OFF ? "off"
+							 : "not needed";
 	memcpy(r->drops_error, s->drops_error, sizeof(r->drops_error));
 }
 

@@ -12,12 +12,12 @@
 #include "session.h"
 #include "verdict.h"
 
-#define FV_REPORT_MAPPINGS_MAX	256
-#define FV_REPORT_SERVERS_MAX	64
+#define FV_REPORT_MAPPINGS_MAX 256
+#define FV_REPORT_SERVERS_MAX  64
 
 struct fv_latency {
 	uint64_t count;
-	double p50, p99, max;	/* seconds */
+	double p50, p99, max; /* seconds */
 };
 
 /* The NAT mapping an exchange actually took, learned from its cookie. */
@@ -31,23 +31,23 @@ struct fv_server_row {
 	uint64_t replies, kod;
 	uint8_t stratum, leap;
 	uint8_t refid[4];
-	uint8_t kod_code[4];	/* the last Kiss-o'-Death code */
+	uint8_t kod_code[4]; /* the last Kiss-o'-Death code */
 };
 
 /* An interface of a point and how it is watched. */
 struct fv_report_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	const char *ingress_how;	/* static strings, NULL if none */
+	const char *ingress_how; /* static strings, NULL if none */
 	const char *egress_how;
 	bool foreign_xdp;
-	bool gone;		/* deleted under us: not watched */
+	bool gone; /* deleted under us: not watched */
 	uint32_t reattached;
 };
 
 struct fv_report_point {
 	enum fv_role role;
-	char netns[FV_NETNS_MAX];	/* "" = the namespace we run in */
+	char netns[FV_NETNS_MAX]; /* "" = the namespace we run in */
 	int n_ifaces;
 	struct fv_report_iface ifaces[FV_MAX_IFACES];
 };
@@ -56,8 +56,8 @@ struct fv_report_point {
  * the NAT's own flows are not in it. */
 struct fv_report_leg {
 	uint64_t packets;
-	uint64_t last_ns;	/* the newest last packet, 0 if none */
-	const struct fv_flow_row *top;	/* the busiest flow (in rows) */
+	uint64_t last_ns;	       /* the newest last packet, 0 if none */
+	const struct fv_flow_row *top; /* the busiest flow (in rows) */
 	int flows;
 };
 
@@ -65,32 +65,32 @@ struct fv_report {
 	uint64_t since_ns, until_ns, now_ns, timeout_ns;
 	struct fv_tally tally;
 	struct fv_verdict verdict;
-	char evidence[640];	/* one sentence with addresses, for a fault */
-	bool have_example;	/* example: the newest exchange lost at the */
-	struct fv_exchange example;	/* fault's segment (ACL explanations) */
-	struct fv_report_point points[FV_MAX_POINTS];	/* the session's */
+	char evidence[640]; /* one sentence with addresses, for a fault */
+	bool have_example;  /* example: the newest exchange lost at the */
+	struct fv_exchange example; /* fault's segment (ACL explanations) */
+	struct fv_report_point points[FV_MAX_POINTS]; /* the session's */
 	int n_points;
-	uint16_t port;			/* host order */
+	uint16_t port; /* host order */
 	struct fv_flow_row *rows;
 	int n_rows;
 	struct fv_report_leg legs[FV_MAX_POINTS][FV_LEG_MAX];
-	uint64_t own_packets;		/* the NAT's own NTP, not judged */
+	uint64_t own_packets; /* the NAT's own NTP, not judged */
 	uint64_t stats[FV_MAX_POINTS][FV_STAT_MAX];
-	struct fv_latency latency[FV_SEG_MAX];	/* of answered exchanges */
+	struct fv_latency latency[FV_SEG_MAX]; /* of answered exchanges */
 	struct fv_mapping mappings[FV_REPORT_MAPPINGS_MAX];
 	int n_mappings;
 	struct fv_server_row servers[FV_REPORT_SERVERS_MAX];
 	int n_servers;
-	uint64_t retransmissions;	/* the same request seen again */
+	uint64_t retransmissions; /* the same request seen again */
 	/* The session's event counters when the model was built. */
 	uint64_t events, unmatched_replies, zero_cookies, cookie_collisions;
-	struct fv_drop_row *drops;	/* packets of ours the kernel freed */
+	struct fv_drop_row *drops; /* packets of ours the kernel freed */
 	int n_drops;
-	int *drop_point;		/* per drop: the point (host), or -1 */
-	int *drop_leg;			/* per drop: the leg it was on */
+	int *drop_point; /* per drop: the point (host), or -1 */
+	int *drop_leg;	 /* per drop: the leg it was on */
 	/* "tp_btf", "raw_tp", "failed", "off" or "not needed". */
 	const char *drop_tracer;
-	char drops_error[160];		/* why it could not be attached */
+	char drops_error[160]; /* why it could not be attached */
 };
 
 /* ---- the model (report.c) ---- */
@@ -105,7 +105,8 @@ int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 void fv_report_sum_rows(struct fv_report *r);
 void fv_report_free(struct fv_report *r);
 /* Packets per leg on the NAT point, [1..4]. */
-void fv_report_leg_packets(const struct fv_report *r, uint64_t legs[FV_LEG_SLOTS]);
+void fv_report_leg_packets(const struct fv_report *r,
+			   uint64_t legs[FV_LEG_SLOTS]);
 /* The name of a point's interface, or "?". */
 const char *fv_report_ifname(const struct fv_report *r, int point,
 			     uint32_t ifindex);
@@ -125,10 +126,10 @@ void fv_exchange_line(const struct fv_exchange *x, uint64_t now_ns,
 const char *fv_exchange_outcome(const struct fv_exchange *x, uint64_t now_ns,
 				uint64_t timeout_ns, enum fv_segment *seg);
 /* "HH:MM:SS.mmm" local time of a CLOCK_MONOTONIC instant. */
-void fv_wall_clock(uint64_t mono_ns, uint64_t now_mono_ns, char *buf,
-		   size_t len);
+void fv_wall_clock(uint64_t mono_ns, uint64_t now_mono_ns, char *buf, size_t len);
 /* "RATE" for a printable refid, else a dotted quad (IPv4 refid). */
-void fv_format_refid(const uint8_t refid[4], uint8_t stratum, char *buf, size_t len);
+void fv_format_refid(const uint8_t refid[4], uint8_t stratum, char *buf,
+		     size_t len);
 
 /* ---- JSON (report_json.c) ---- */
 

@@ -7,8 +7,7 @@ static bool broken(const struct fv_report *r, enum fv_segment seg)
 	return r->verdict.status == FV_STATUS_FAULT && r->verdict.segment == seg;
 }
 
-void fv_report_diagram(FILE *out, const struct fv_report *r,
-		       const uint64_t *prev)
+void fv_report_diagram(FILE *out, const struct fv_report *r, const uint64_t *prev)
 {
 	const struct fv_flow_row *f1 = NULL, *f2 = NULL;
 	char c[64] = "client", o[64] = "-", sv[64] = "server";
@@ -34,12 +33,18 @@ void fv_report_diagram(FILE *out, const struct fv_report *r,
 	}
 	/* Packets per leg, total and since the previous frame; an X marks
 	 * the segment where the verdict says they stop. */
-#define N(l) (unsigned long long)legs[l], \
-	     (unsigned long long)(prev && legs[l] >= prev[l] ? legs[l] - prev[l] : 0)
-	fprintf(out, "  request %-22s --%s(1) %6llu +%-4llu--> [%s] --%s(2) %6llu +%-4llu--> %s\n",
+#define N(l)                                                     \
+	(unsigned long long)legs[l],                             \
+		(unsigned long long)(prev && legs[l] >= prev[l]  \
+					     ? legs[l] - prev[l] \
+					     : 0)
+	fprintf(out,
+		"  request %-22s --%s(1) %6llu +%-4llu--> [%s] --%s(2) %6llu +%-4llu--> %s\n",
 		c, broken(r, FV_SEG_CLIENT_TO_NAT) ? "X" : "-", N(1),
-		nat_req ? "NAT X" : "NAT", broken(r, FV_SEG_BEYOND_NAT) ? "X" : "-", N(2), sv);
-	fprintf(out, "  reply   %-22s <-%s(4) %6llu +%-4llu--- [%s] <-%s(3) %6llu +%-4llu--- %s\n",
+		nat_req ? "NAT X" : "NAT",
+		broken(r, FV_SEG_BEYOND_NAT) ? "X" : "-", N(2), sv);
+	fprintf(out,
+		"  reply   %-22s <-%s(4) %6llu +%-4llu--- [%s] <-%s(3) %6llu +%-4llu--- %s\n",
 		c, broken(r, FV_SEG_NAT_TO_CLIENT) ? "X" : "-", N(4),
 		broken(r, FV_SEG_INSIDE_NAT_REPLY) ? "NAT X" : "NAT",
 		broken(r, FV_SEG_BEYOND_NAT) ? "X" : "-", N(3), sv);

@@ -6,22 +6,18 @@
 #include "report.h"
 #include "util.h"
 
-static json_t *flow_json(const struct fv_report *r,
-			 const struct fv_flow_row *row)
+static json_t *flow_json(const struct fv_report *r, const struct fv_flow_row *row)
 {
 	char src[64], dst[64];
 	json_t *o;
 
 	fv_format_endpoint(row->key.saddr, row->key.sport, src, sizeof(src));
 	fv_format_endpoint(row->key.daddr, row->key.dport, dst, sizeof(dst));
-	o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:f}",
-		      "src", src, "dst", dst,
-		      "packets", (json_int_t)row->val.packets,
-		      "bytes", (json_int_t)row->val.bytes,
-		      "interface",
-		      fv_report_ifname(r, row->point, row->key.ifindex),
-		      "hook", fv_hook_name(row->key.hook),
-		      "last_seen_seconds_ago",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:f}", "src", src, "dst",
+		      dst, "packets", (json_int_t)row->val.packets, "bytes",
+		      (json_int_t)row->val.bytes, "interface",
+		      fv_report_ifname(r, row->point, row->key.ifindex), "hook",
+		      fv_hook_name(row->key.hook), "last_seen_seconds_ago",
 		      fv_report_ago(r, row->val.last_ns));
 	if (row->leg == FV_LEG_UNTRANSLATED)
 		json_object_set_new(o, "translated", json_false());
@@ -51,16 +47,20 @@ static json_t *legs_json(const struct fv_report *r, int point, bool client)
 		for (i = 0; i < r->n_rows; i++) {
 			const struct fv_flow_row *row = &r->rows[i];
 			bool match = row->leg == (enum fv_leg)leg ||
-				     (leg == FV_LEG_2 && row->leg == FV_LEG_UNTRANSLATED);
+				     (leg == FV_LEG_2 &&
+				      row->leg == FV_LEG_UNTRANSLATED);
 
 			if (row->point == point && !row->nat_own && match)
 				json_array_append_new(flows, flow_json(r, row));
 		}
-		json_array_append_new(legs, json_pack("{s:i, s:s, s:I, s:o, s:o}",
-			"leg", leg, "name", fv_leg_name(leg), "packets", (json_int_t)packets,
-			"last_seen_seconds_ago",
-			last ? json_real(fv_report_ago(r, last)) : json_null(),
-			"flows", flows));
+		json_array_append_new(
+			legs,
+			json_pack("{s:i, s:s, s:I, s:o, s:o}", "leg", leg,
+				  "name", fv_leg_name(leg), "packets",
+				  (json_int_t)packets, "last_seen_seconds_ago",
+				  last ? json_real(fv_report_ago(r, last))
+				       : json_null(),
+				  "flows", flows));
 	}
 	return legs;
 }
@@ -84,18 +84,20 @@ static json_t *point_json(const struct fv_report *r, int point)
 	for (i = 0; i < p->n_ifaces; i++) {
 		const struct fv_report_iface *f = &p->ifaces[i];
 
-		json_array_append_new(ifaces, json_pack("{s:s, s:i, s:s?, s:s?, s:b, s:s, s:i}",
-			"name", f->name, "ifindex", f->ifindex,
-			"ingress", f->gone ? NULL : f->ingress_how,
-			"egress", f->gone ? NULL : f->egress_how,
-			"foreign_xdp", f->foreign_xdp,
-			/* "gone": deleted under us, not watched until it is back */
-			"state", f->gone ? "gone" : "watched",
-			"reattached", (int)f->reattached));
+		json_array_append_new(
+			ifaces,
+			json_pack("{s:s, s:i, s:s?, s:s?, s:b, s:s, s:i}",
+				  "name", f->name, "ifindex", f->ifindex,
+				  "ingress", f->gone ? NULL : f->ingress_how,
+				  "egress", f->gone ? NULL : f->egress_how,
+				  "foreign_xdp", f->foreign_xdp,
+				  /* "gone": deleted under us, not watched until it is back */
+				  "state", f->gone ? "gone" : "watched",
+				  "reattached", (int)f->reattached));
 	}
 	return json_pack("{s:s, s:s, s:o, s:o}", "role", fv_role_name(p->role),
-			 "netns", p->netns, "interfaces", ifaces,
-			 "parser", stats_json(r->stats[point]));
+			 "netns", p->netns, "interfaces", ifaces, "parser",
+			 stats_json(r->stats[point]));
 }
 
 static json_t *latency_json(const struct fv_report *r)
@@ -128,15 +130,20 @@ static json_t *drops_json(const struct fv_report *r)
 
 		fv_format_endpoint(d->saddr, htons(d->sport), src, sizeof(src));
 		fv_format_endpoint(d->daddr, htons(d->dport), dst, sizeof(dst));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:I, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:f}",
-			"reason", d->reason_name, "location", d->location_sym,
-			"leg", r->drop_leg[i], "count", (json_int_t)d->count,
-			"hook", d->hook, "route", *d->route_sym ? d->route_sym : NULL,
-			"host", p >= 0 ? fv_role_name(r->points[p].role) : NULL,
-			"interface",
-			p >= 0 && d->iif ? fv_report_ifname(r, p, d->iif) : NULL,
-			"src", src, "dst", dst,
-			"last_seen_seconds_ago", fv_report_ago(r, d->last_ns)));
+		json_array_append_new(
+			a,
+			json_pack(
+				"{s:s, s:s, s:i, s:I, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:f}",
+				"reason", d->reason_name, "location",
+				d->location_sym, "leg", r->drop_leg[i], "count",
+				(json_int_t)d->count, "hook", d->hook, "route",
+				*d->route_sym ? d->route_sym : NULL, "host",
+				p >= 0 ? fv_role_name(r->points[p].role) : NULL,
+				"interface",
+				p >= 0 && d->iif ? fv_report_ifname(r, p, d->iif)
+						 : NULL,
+				"src", src, "dst", dst, "last_seen_seconds_ago",
+				fv_report_ago(r, d->last_ns)));
 	}
 	return a;
 }
@@ -150,10 +157,12 @@ static json_t *mappings_json(const struct fv_report *r)
 	for (i = 0; i < r->n_mappings; i++) {
 		const struct fv_mapping *m = &r->mappings[i];
 
-		fv_format_endpoint(m->inside.addr, m->inside.port, in, sizeof(in));
-		fv_format_endpoint(m->outside.addr, m->outside.port, out, sizeof(out));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "inside", in,
-						   "outside", out, "exchanges",
+		fv_format_endpoint(m->inside.addr, m->inside.port, in,
+				   sizeof(in));
+		fv_format_endpoint(m->outside.addr, m->outside.port, out,
+				   sizeof(out));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "inside",
+						   in, "outside", out, "exchanges",
 						   (json_int_t)m->exchanges));
 	}
 	return a;
@@ -168,14 +177,17 @@ static json_t *servers_json(const struct fv_report *r)
 	for (i = 0; i < r->n_servers; i++) {
 		const struct fv_server_row *sv = &r->servers[i];
 
-		fv_format_endpoint(sv->addr.addr, sv->addr.port, addr, sizeof(addr));
+		fv_format_endpoint(sv->addr.addr, sv->addr.port, addr,
+				   sizeof(addr));
 		fv_format_refid(sv->refid, sv->stratum, refid, sizeof(refid));
 		fv_format_refid(sv->kod_code, 0, code, sizeof(code));
-		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:i, s:s, s:i, s:s?}",
-			"address", addr, "replies", (json_int_t)sv->replies,
-			"kod_replies", (json_int_t)sv->kod, "stratum", sv->stratum,
-			"refid", refid, "leap", sv->leap,
-			"kod_code", sv->kod ? code : NULL));
+		json_array_append_new(
+			a, json_pack("{s:s, s:I, s:I, s:i, s:s, s:i, s:s?}",
+				     "address", addr, "replies",
+				     (json_int_t)sv->replies, "kod_replies",
+				     (json_int_t)sv->kod, "stratum", sv->stratum,
+				     "refid", refid, "leap", sv->leap,
+				     "kod_code", sv->kod ? code : NULL));
 	}
 	return a;
 }
@@ -197,10 +209,13 @@ static json_t *kod_json(const struct fv_report *r)
 		total += sv->kod;
 		fv_format_refid(sv->kod_code, 0, code, sizeof(code));
 		prev = json_object_get(codes, code);
-		json_object_set_new(codes, code, json_integer(sv->kod +
-				    (prev ? json_integer_value(prev) : 0)));
+		json_object_set_new(codes, code,
+				    json_integer(sv->kod +
+						 (prev ? json_integer_value(prev)
+						       : 0)));
 	}
-	return json_pack("{s:I, s:o}", "replies", (json_int_t)total, "codes", codes);
+	return json_pack("{s:I, s:o}", "replies", (json_int_t)total, "codes",
+			 codes);
 }
 
 json_t *fv_report_json(const struct fv_report *r)
@@ -213,7 +228,8 @@ json_t *fv_report_json(const struct fv_report *r)
 
 	lost = json_object();
 	for (seg = FV_SEG_NONE + 1; seg < FV_SEG_MAX; seg++)
-		json_object_set_new(lost, fv_segment_word(seg), json_integer(t->lost[seg]));
+		json_object_set_new(lost, fv_segment_word(seg),
+				    json_integer(t->lost[seg]));
 	points = json_array();
 	clients = json_array();
 	for (i = 0; i < r->n_points; i++) {
@@ -223,55 +239,60 @@ json_t *fv_report_json(const struct fv_report *r)
 		if (r->points[i].role == FV_ROLE_NAT)
 			nat = i;
 		else
-			json_array_append_new(clients, json_pack("{s:s, s:o}",
-				"netns", r->points[i].netns,
-				"legs", legs_json(r, i, true)));
+			json_array_append_new(clients,
+					      json_pack("{s:s, s:o}", "netns",
+							r->points[i].netns, "legs",
+							legs_json(r, i, true)));
 	}
 	own = json_array();
 	for (i = 0; i < r->n_rows; i++) {
 		if (r->rows[i].nat_own)
 			json_array_append_new(own, flow_json(r, &r->rows[i]));
 	}
-	root = json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:s}",
-			 "status", fv_status_word(v->status),
-			 "segment", fv_segment_word(v->segment),
-			 "explanation", v->explanation,
-			 "evidence", *r->evidence ? r->evidence : NULL,
-			 "causes", fv_segment_causes(v->segment),
-			 "basis", v->from_counters ? "counters" : "exchanges");
+	root = json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:s}", "status",
+			 fv_status_word(v->status), "segment",
+			 fv_segment_word(v->segment), "explanation",
+			 v->explanation, "evidence",
+			 *r->evidence ? r->evidence : NULL, "causes",
+			 fv_segment_causes(v->segment), "basis",
+			 v->from_counters ? "counters" : "exchanges");
 	json_object_set_new(root, "duration_seconds",
 			    json_real(fv_seconds(r->until_ns - r->since_ns)));
 	json_object_set_new(root, "port", json_integer(r->port));
 	json_object_set_new(root, "reply_timeout_seconds",
 			    json_real(fv_seconds(r->timeout_ns)));
-	json_object_set_new(root, "exchanges", json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I}",
-		"answered", (json_int_t)t->answered,
-		"unanswered", (json_int_t)fv_tally_lost(t),
-		"in_flight", (json_int_t)t->in_flight,
-		"lost_by_segment", lost,
-		"latency_seconds", latency_json(r),
-		"retransmissions", (json_int_t)r->retransmissions,
-		"ambiguous_cookies", (json_int_t)t->ambiguous));
+	json_object_set_new(root, "exchanges",
+			    json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I}",
+				      "answered", (json_int_t)t->answered,
+				      "unanswered", (json_int_t)fv_tally_lost(t),
+				      "in_flight", (json_int_t)t->in_flight,
+				      "lost_by_segment", lost, "latency_seconds",
+				      latency_json(r), "retransmissions",
+				      (json_int_t)r->retransmissions,
+				      "ambiguous_cookies",
+				      (json_int_t)t->ambiguous));
 	json_object_set_new(root, "nat_mappings", mappings_json(r));
 	json_object_set_new(root, "drops", drops_json(r));
-	json_object_set_new(root, "drop_tracer", json_pack("{s:s?, s:s?}",
-		"state", r->drop_tracer,
-		"error", *r->drops_error ? r->drops_error : NULL));
+	json_object_set_new(root, "drop_tracer",
+			    json_pack("{s:s?, s:s?}", "state", r->drop_tracer,
+				      "error",
+				      *r->drops_error ? r->drops_error : NULL));
 	json_object_set_new(root, "servers", servers_json(r));
 	json_object_set_new(root, "kod", kod_json(r));
 	json_object_set_new(root, "legs", legs_json(r, nat, false));
 	json_object_set_new(root, "clients", clients);
 	json_object_set_new(root, "nat_own_flows", own);
-	json_object_set_new(root, "events", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
-		"received", (json_int_t)r->events, "lost", (json_int_t)events_lost,
-		"rate_limited", (json_int_t)events_limited,
-		"unmatched_replies", (json_int_t)r->unmatched_replies,
-		"zero_cookies", (json_int_t)r->zero_cookies,
-		"cookie_collisions", (json_int_t)r->cookie_collisions));
+	json_object_set_new(
+		root, "events",
+		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "received",
+			  (json_int_t)r->events, "lost", (json_int_t)events_lost,
+			  "rate_limited", (json_int_t)events_limited,
+			  "unmatched_replies", (json_int_t)r->unmatched_replies,
+			  "zero_cookies", (json_int_t)r->zero_cookies,
+			  "cookie_collisions", (json_int_t)r->cookie_collisions));
 	json_object_set_new(root, "points", points);
 	return root;
 }
-
 
 json_t *fv_exchange_json(const struct fv_exchange *x, uint64_t now_ns,
 			 uint64_t timeout_ns)
@@ -286,25 +307,28 @@ json_t *fv_exchange_json(const struct fv_exchange *x, uint64_t now_ns,
 	fv_format_endpoint(x->inside_addr, x->inside_port, c, sizeof(c));
 	fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
 	fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
-	snprintf(cookie, sizeof(cookie), "%016llx", (unsigned long long)be64toh(x->cookie));
+	snprintf(cookie, sizeof(cookie), "%016llx",
+		 (unsigned long long)be64toh(x->cookie));
 	for (k = 0; k < fv_nspans; k++) {
 		const struct fv_span *sp = &fv_spans[k];
 
 		if ((x->seen & FV_SEEN(sp->from)) && (x->seen & FV_SEEN(sp->to)))
 			json_object_set_new(lat, fv_segment_word(sp->seg),
-				json_real(fv_seconds(x->seen_ns[sp->to] - x->seen_ns[sp->from])));
+					    json_real(fv_seconds(
+						    x->seen_ns[sp->to] -
+						    x->seen_ns[sp->from])));
 	}
-	j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:I}",
-		      "time", when, "cookie", cookie, "outcome", outcome,
-		      "segment", fv_segment_word(seg),
-		      "inside", x->inside_port ? c : NULL,
-		      "outside", x->outside_port ? o : NULL,
-		      "server", x->server_port ? sv : NULL,
-		      "latency_seconds", lat, "retransmissions", (json_int_t)x->dups);
+	j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:I}", "time",
+		      when, "cookie", cookie, "outcome", outcome, "segment",
+		      fv_segment_word(seg), "inside", x->inside_port ? c : NULL,
+		      "outside", x->outside_port ? o : NULL, "server",
+		      x->server_port ? sv : NULL, "latency_seconds", lat,
+		      "retransmissions", (json_int_t)x->dups);
 	if (x->seen & (FV_SEEN(FV_STAGE_N3) | FV_SEEN(FV_STAGE_C4))) {
 		fv_format_refid(x->refid, x->stratum, refid, sizeof(refid));
 		json_object_set_new(j, "stratum", json_integer(x->stratum));
-		json_object_set_new(j, x->kod ? "kod" : "refid", json_string(refid));
+		json_object_set_new(j, x->kod ? "kod" : "refid",
+				    json_string(refid));
 	}
 	return j;
 }

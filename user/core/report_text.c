@@ -16,8 +16,10 @@ static void leg_line(FILE *out, const struct fv_report *r, int point,
 
 	fprintf(out, "  %-26s %8llu pkts", label, (unsigned long long)l->packets);
 	if (row) {
-		fv_format_endpoint(row->key.saddr, row->key.sport, src, sizeof(src));
-		fv_format_endpoint(row->key.daddr, row->key.dport, dst, sizeof(dst));
+		fv_format_endpoint(row->key.saddr, row->key.sport, src,
+				   sizeof(src));
+		fv_format_endpoint(row->key.daddr, row->key.dport, dst,
+				   sizeof(dst));
 		fprintf(out, "   %s -> %s on %s, last %.1f s ago", src, dst,
 			fv_report_ifname(r, point, row->key.ifindex),
 			fv_report_ago(r, row->val.last_ns));
@@ -38,9 +40,10 @@ void fv_report_journeys_text(FILE *out, const struct fv_report *r)
 
 		if (!l->count)
 			continue;
-		fprintf(out, "%s %s %.3f/%.3f/%.3f", any ? "," : "latency ms (p50/p99/max):",
-			fv_segment_word(fv_spans[k].seg), l->p50 * 1e3, l->p99 * 1e3,
-			l->max * 1e3);
+		fprintf(out, "%s %s %.3f/%.3f/%.3f",
+			any ? "," : "latency ms (p50/p99/max):",
+			fv_segment_word(fv_spans[k].seg), l->p50 * 1e3,
+			l->p99 * 1e3, l->max * 1e3);
 		any = true;
 	}
 	if (any)
@@ -49,7 +52,8 @@ void fv_report_journeys_text(FILE *out, const struct fv_report *r)
 		const struct fv_mapping *m = &r->mappings[i];
 
 		fv_format_endpoint(m->inside.addr, m->inside.port, a, sizeof(a));
-		fv_format_endpoint(m->outside.addr, m->outside.port, b, sizeof(b));
+		fv_format_endpoint(m->outside.addr, m->outside.port, b,
+				   sizeof(b));
 		fprintf(out, "NAT mapping: %s <-> %s (%llu exchanges)\n", a, b,
 			(unsigned long long)m->exchanges);
 	}
@@ -58,14 +62,15 @@ void fv_report_journeys_text(FILE *out, const struct fv_report *r)
 
 		fv_format_endpoint(sv->addr.addr, sv->addr.port, a, sizeof(a));
 		fv_format_refid(sv->refid, sv->stratum, refid, sizeof(refid));
-		fprintf(out, "server %s: %llu replies", a, (unsigned long long)sv->replies);
+		fprintf(out, "server %s: %llu replies", a,
+			(unsigned long long)sv->replies);
 		if (sv->replies > sv->kod)
-			fprintf(out, ", stratum %u, refid %s, leap %u", sv->stratum, refid,
-				sv->leap);
+			fprintf(out, ", stratum %u, refid %s, leap %u",
+				sv->stratum, refid, sv->leap);
 		if (sv->kod) {
 			fv_format_refid(sv->kod_code, 0, refid, sizeof(refid));
-			fprintf(out, ", %llu Kiss-o'-Death (%s)", (unsigned long long)sv->kod,
-				refid);
+			fprintf(out, ", %llu Kiss-o'-Death (%s)",
+				(unsigned long long)sv->kod, refid);
 		}
 		fputc('\n', out);
 	}
@@ -92,14 +97,19 @@ void fv_report_text(FILE *out, const struct fv_report *r)
 					a->ingress_how ? a->ingress_how : "-",
 					a->egress_how ? a->egress_how : "-");
 			if (a->reattached)
-				fprintf(out, " (re-created, watched again %u time%s)",
-					a->reattached, a->reattached == 1 ? "" : "s");
+				fprintf(out,
+					" (re-created, watched again %u time%s)",
+					a->reattached,
+					a->reattached == 1 ? "" : "s");
 		}
 		fputc('\n', out);
 		if (p->role == FV_ROLE_NAT) {
-			leg_line(out, r, i, FV_LEG_1, "leg 1 request client->NAT");
-			leg_line(out, r, i, FV_LEG_2, "leg 2 request NAT->server");
-			leg_line(out, r, i, FV_LEG_UNTRANSLATED, "      left untranslated");
+			leg_line(out, r, i, FV_LEG_1,
+				 "leg 1 request client->NAT");
+			leg_line(out, r, i, FV_LEG_2,
+				 "leg 2 request NAT->server");
+			leg_line(out, r, i, FV_LEG_UNTRANSLATED,
+				 "      left untranslated");
 			leg_line(out, r, i, FV_LEG_3, "leg 3 reply server->NAT");
 			leg_line(out, r, i, FV_LEG_4, "leg 4 reply NAT->client");
 		} else {
@@ -111,19 +121,25 @@ void fv_report_text(FILE *out, const struct fv_report *r)
 		fprintf(out, "NAT's own NTP traffic (not judged): %llu packets\n",
 			(unsigned long long)r->own_packets);
 	fprintf(out, "exchanges: %llu answered, %llu unanswered, %llu in flight",
-		(unsigned long long)t->answered, (unsigned long long)fv_tally_lost(t),
+		(unsigned long long)t->answered,
+		(unsigned long long)fv_tally_lost(t),
 		(unsigned long long)t->in_flight);
 	if (r->retransmissions)
-		fprintf(out, ", %llu retransmitted", (unsigned long long)r->retransmissions);
+		fprintf(out, ", %llu retransmitted",
+			(unsigned long long)r->retransmissions);
 	if (t->ambiguous)
 		fprintf(out, ", %llu with an ambiguous cookie (not judged)",
 			(unsigned long long)t->ambiguous);
 	fputc('\n', out);
 	fv_report_journeys_text(out, r);
-	fprintf(out, "\n%s%s%s\n", v->status == FV_STATUS_OK ? "OK: " :
-		v->status == FV_STATUS_FAULT ? "FAULT " : "NO TRAFFIC: ",
-		v->explanation, v->from_counters ? " (from counters: no exchange "
-		"could be joined by its cookie)" : "");
+	fprintf(out, "\n%s%s%s\n",
+		v->status == FV_STATUS_OK      ? "OK: "
+		: v->status == FV_STATUS_FAULT ? "FAULT "
+					       : "NO TRAFFIC: ",
+		v->explanation,
+		v->from_counters ? " (from counters: no exchange "
+				   "could be joined by its cookie)"
+				 : "");
 	if (*r->evidence)
 		fprintf(out, "Evidence: %s\n", r->evidence);
 	for (i = 0; i < r->n_drops; i++) {
@@ -140,7 +156,8 @@ void fv_report_text(FILE *out, const struct fv_report *r)
 	}
 }
 
-void fv_format_refid(const uint8_t refid[4], uint8_t stratum, char *buf, size_t len)
+void fv_format_refid(const uint8_t refid[4], uint8_t stratum, char *buf,
+		     size_t len)
 {
 	int i;
 
@@ -166,9 +183,11 @@ const char *fv_exchange_outcome(const struct fv_exchange *x, uint64_t now_ns,
 	if (x->ambiguous)
 		return "ambiguous";
 	if (fv_exchange_is_nat_own(x))
-		return fv_exchange_answered(x) || (x->seen & FV_SEEN(FV_STAGE_N3)) ?
-		       "nat_own" : (now_ns - x->first_ns < timeout_ns ? "in_flight" :
-				    "nat_own_lost");
+		return fv_exchange_answered(x) || (x->seen & FV_SEEN(FV_STAGE_N3))
+			       ? "nat_own"
+			       : (now_ns - x->first_ns < timeout_ns
+					  ? "in_flight"
+					  : "nat_own_lost");
 	if (fv_exchange_answered(x))
 		return x->kod ? "kod" : "answered";
 	if (x->first_ns > now_ns || now_ns - x->first_ns < timeout_ns)
@@ -177,8 +196,7 @@ const char *fv_exchange_outcome(const struct fv_exchange *x, uint64_t now_ns,
 	return "lost";
 }
 
-void fv_wall_clock(uint64_t mono_ns, uint64_t now_mono_ns, char *buf,
-		   size_t len)
+void fv_wall_clock(uint64_t mono_ns, uint64_t now_mono_ns, char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -190,8 +208,8 @@ void fv_wall_clock(uint64_t mono_ns, uint64_t now_mono_ns, char *buf,
 	    ((double)now_mono_ns - (double)mono_ns) / NS_PER_SEC;
 	sec = (time_t)t;
 	localtime_r(&sec, &tm);
-	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)((t - sec) * 1000));
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)((t - sec) * 1000));
 }
 
 void fv_exchange_line(const struct fv_exchange *x, uint64_t now_ns,
@@ -207,28 +225,36 @@ void fv_exchange_line(const struct fv_exchange *x, uint64_t now_ns,
 	if (x->inside_port)
 		fv_format_endpoint(x->inside_addr, x->inside_port, c, sizeof(c));
 	if (x->outside_port)
-		fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
+		fv_format_endpoint(x->outside_addr, x->outside_port, o,
+				   sizeof(o));
 	if (x->server_port)
-		fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
+		fv_format_endpoint(x->server_addr, x->server_port, sv,
+				   sizeof(sv));
 	off = snprintf(buf, len, "%s %s%-9s %s -> %s -> %s", when,
-		       seg ? "lost at " : "", seg ? fv_segment_word(seg) : outcome,
-		       c, o, sv);
+		       seg ? "lost at " : "",
+		       seg ? fv_segment_word(seg) : outcome, c, o, sv);
 	for (k = 0; k < fv_nspans && off < len; k++) {
 		const struct fv_span *sp = &fv_spans[k];
 
-		if (!(x->seen & FV_SEEN(sp->from)) || !(x->seen & FV_SEEN(sp->to)))
+		if (!(x->seen & FV_SEEN(sp->from)) ||
+		    !(x->seen & FV_SEEN(sp->to)))
 			continue;
 		off += snprintf(buf + off, len - off, "  %s %.3f ms",
 				fv_segment_word(sp->seg),
-				(double)(x->seen_ns[sp->to] - x->seen_ns[sp->from]) / NS_PER_MS);
+				(double)(x->seen_ns[sp->to] -
+					 x->seen_ns[sp->from]) /
+					NS_PER_MS);
 	}
-	if (off < len && (x->seen & (FV_SEEN(FV_STAGE_N3) | FV_SEEN(FV_STAGE_C4)))) {
+	if (off < len &&
+	    (x->seen & (FV_SEEN(FV_STAGE_N3) | FV_SEEN(FV_STAGE_C4)))) {
 		fv_format_refid(x->refid, x->stratum, refid, sizeof(refid));
 		if (x->kod)
-			off += snprintf(buf + off, len - off, "  Kiss-o'-Death %s", refid);
+			off += snprintf(buf + off, len - off,
+					"  Kiss-o'-Death %s", refid);
 		else
-			off += snprintf(buf + off, len - off, "  stratum %u refid %s",
-					x->stratum, refid);
+			off += snprintf(buf + off, len - off,
+					"  stratum %u refid %s", x->stratum,
+					refid);
 	}
 	if (off < len && !strcmp(outcome, "lost"))
 		snprintf(buf + off, len - off, "  (no reply after %.1f s)",

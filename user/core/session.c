@@ -17,8 +17,8 @@
 #include "util.h"
 
 /* Not in Debian 12's UAPI headers; stable kernel ABI since 6.6. */
-#define FV_BPF_TCX_INGRESS	46
-#define FV_BPF_TCX_EGRESS	47
+#define FV_BPF_TCX_INGRESS 46
+#define FV_BPF_TCX_EGRESS  47
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 
@@ -93,8 +93,8 @@ static bool endpoint_has(const struct fv_endpoint_set *set,
 static enum fv_leg classify_key(const struct fv_point *p,
 				const struct fv_flow_key *k)
 {
-	return fv_leg_classify(p->host.role, fv_hook_is_egress(k->hook), k->mode,
-			       fv_host_is_local(&p->host, k->saddr),
+	return fv_leg_classify(p->host.role, fv_hook_is_egress(k->hook),
+			       k->mode, fv_host_is_local(&p->host, k->saddr),
 			       fv_host_is_local(&p->host, k->daddr));
 }
 
@@ -168,8 +168,7 @@ static void join_request(struct fv_session *s, const struct fv_event *e,
 		memcpy(x->server_addr, e->key.daddr, 16);
 		x->server_port = e->key.dport;
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -245,8 +244,8 @@ static void att_init(struct fv_iface_att *a)
  * it, never the qdisc. Ours goes first (priority 1) when that is free: a
  * filter before it that ends the chain would hide packets from us, and
  * ours passes every packet on to the next (TC_ACT_UNSPEC). */
-static int attach_clsact(int ifindex, int prog_fd, enum bpf_tc_attach_point where,
-			 struct bpf_tc_opts *opts)
+static int attach_clsact(int ifindex, int prog_fd,
+			 enum bpf_tc_attach_point where, struct bpf_tc_opts *opts)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
 	int err;
@@ -294,11 +293,11 @@ struct fv_tcx_link_attr {
 	__u32 target_ifindex;
 	__u32 attach_type;
 	__u32 flags;
-	__u32 relative_fd;	/* 0 with BPF_F_BEFORE: the very front */
+	__u32 relative_fd; /* 0 with BPF_F_BEFORE: the very front */
 	__u32 pad;
 	__u64 expected_revision;
 };
-#define FV_BPF_F_BEFORE	(1U << 3)
+#define FV_BPF_F_BEFORE (1U << 3)
 
 /* A tcx link first in the interface's chain. Programs before ours that
  * end the chain (a TCX_PASS, as most return) would hide every packet
@@ -331,8 +330,8 @@ static int attach_tc(int ifindex, int prog_fd, bool egress, int *link,
 		*how = egress ? "tcx-egress" : "tcx-ingress";
 		return 0;
 	}
-	err = attach_clsact(ifindex, prog_fd, egress ? BPF_TC_EGRESS : BPF_TC_INGRESS,
-			    opts);
+	err = attach_clsact(ifindex, prog_fd,
+			    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS, opts);
 	if (err)
 		return err;
 	*clsact = true;
@@ -354,13 +353,16 @@ static int attach_iface(struct fv_point *p, int i, char *err, size_t errlen)
 		a->foreign_xdp = true;
 		use_tc = true;
 	} else if (!use_tc) {
-		LIBBPF_OPTS(bpf_link_create_opts, drv, .flags = XDP_FLAGS_DRV_MODE);
-		LIBBPF_OPTS(bpf_link_create_opts, skb, .flags = XDP_FLAGS_SKB_MODE);
+		LIBBPF_OPTS(bpf_link_create_opts, drv,
+			    .flags = XDP_FLAGS_DRV_MODE);
+		LIBBPF_OPTS(bpf_link_create_opts, skb,
+			    .flags = XDP_FLAGS_SKB_MODE);
 
 		a->xdp_link = bpf_link_create(xdp_fd, ifindex, BPF_XDP, &drv);
 		a->ingress_how = "xdp-native";
 		if (a->xdp_link < 0) {
-			a->xdp_link = bpf_link_create(xdp_fd, ifindex, BPF_XDP, &skb);
+			a->xdp_link =
+				bpf_link_create(xdp_fd, ifindex, BPF_XDP, &skb);
 			a->ingress_how = "xdp-generic";
 		}
 		if (a->xdp_link < 0) {
@@ -368,7 +370,8 @@ static int attach_iface(struct fv_point *p, int i, char *err, size_t errlen)
 			a->xdp_link = -1;
 			/* Someone attached XDP between our query and now. */
 			if (ret != -EBUSY && ret != -EEXIST) {
-				snprintf(err, errlen, "cannot attach XDP to %s: %s",
+				snprintf(err, errlen,
+					 "cannot attach XDP to %s: %s",
 					 p->host.ifname[i], strerror(-ret));
 				return ret;
 			}
@@ -382,17 +385,19 @@ static int attach_iface(struct fv_point *p, int i, char *err, size_t errlen)
 				"left untouched, watching its ingress with tc instead",
 				p->host.netns, *p->host.netns ? ":" : "",
 				p->host.ifname[i]);
-		ret = attach_tc(ifindex, bpf_program__fd(p->skel->progs.fv_tc_ingress),
+		ret = attach_tc(ifindex,
+				bpf_program__fd(p->skel->progs.fv_tc_ingress),
 				false, &a->ingress_link, &a->ingress_clsact,
 				&a->ingress_tc, &a->ingress_how);
 		if (ret) {
-			snprintf(err, errlen, "cannot attach tc ingress to %s: %s",
+			snprintf(err, errlen,
+				 "cannot attach tc ingress to %s: %s",
 				 p->host.ifname[i], strerror(-ret));
 			return ret;
 		}
 	}
-	ret = attach_tc(ifindex, bpf_program__fd(p->skel->progs.fv_tc_egress), true,
-			&a->egress_link, &a->egress_clsact, &a->egress_tc,
+	ret = attach_tc(ifindex, bpf_program__fd(p->skel->progs.fv_tc_egress),
+			true, &a->egress_link, &a->egress_clsact, &a->egress_tc,
 			&a->egress_how);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach tc egress to %s: %s",
@@ -442,27 +447,29 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		att_init(&p->att[i]);
 	p->skel = flowverify__open();
 	if (!p->skel) {
-		ret = -errno;	/* before snprintf and strerror change it */
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+		ret = -errno; /* before snprintf and strerror change it */
+		snprintf(err, errlen, "cannot open the BPF object: %s",
+			 strerror(-ret));
 		return ret;
 	}
 	p->skel->rodata->ntp_port_be = htons(s->port);
 	if (s->before_load) {
-		ret = s->before_load(p->skel, p - s->points, s->before_load_ctx, err,
-				     errlen);
+		ret = s->before_load(p->skel, p - s->points, s->before_load_ctx,
+				     err, errlen);
 		if (ret)
 			return ret;
 	}
 	ret = flowverify__load(p->skel);
 	if (ret) {
-		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s",
+			 strerror(-ret),
 			 ret == -EPERM ? " (" FV_CAPS_NEEDED ")" : "");
 		return ret;
 	}
 	ret = fv_netns_enter(p->host.netns, &saved);
 	if (ret) {
-		snprintf(err, errlen, "cannot enter namespace '%s': %s", p->host.netns,
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot enter namespace '%s': %s",
+			 p->host.netns, strerror(-ret));
 		return ret;
 	}
 	for (i = 0; i < p->host.n_ifaces; i++) {
@@ -477,7 +484,8 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		     uint16_t port, char *err, size_t errlen)
 {
-	return fv_session_start_hooked(s, hosts, n, port, NULL, NULL, err, errlen);
+	return fv_session_start_hooked(s, hosts, n, port, NULL, NULL, err,
+				       errlen);
 }
 
 int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
@@ -491,15 +499,18 @@ int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
 	s->before_load_ctx = ctx;
 	libbpf_set_print(libbpf_print);
 	if (n < 1 || n > FV_MAX_POINTS) {
-		snprintf(err, errlen, "between 1 and %d observation points", FV_MAX_POINTS);
+		snprintf(err, errlen, "between 1 and %d observation points",
+			 FV_MAX_POINTS);
 		return -EINVAL;
 	}
 	if (!fv_have_caps()) {
-		snprintf(err, errlen, FV_CAPS_NEEDED " to load and attach BPF programs");
+		snprintf(err, errlen,
+			 FV_CAPS_NEEDED " to load and attach BPF programs");
 		return -EPERM;
 	}
 	if (access(BTF_VMLINUX, R_OK)) {
-		snprintf(err, errlen, "no BTF at " BTF_VMLINUX ": the kernel needs "
+		snprintf(err, errlen,
+			 "no BTF at " BTF_VMLINUX ": the kernel needs "
 			 "CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOENT;
 	}
@@ -511,7 +522,8 @@ int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
 			return ret;
 		ret = fv_netns_inum(hosts[i].netns, &s->points[i].netns_inum);
 		if (ret) {
-			snprintf(err, errlen, "cannot identify namespace '%s': %s",
+			snprintf(err, errlen,
+				 "cannot identify namespace '%s': %s",
 				 hosts[i].netns, strerror(-ret));
 			return ret;
 		}
@@ -528,15 +540,18 @@ int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
 		ret = start_point(s, p, err, errlen);
 		if (ret)
 			goto fail;
-		ret = s->rb ? ring_buffer__add(s->rb, bpf_map__fd(p->skel->maps.events),
-					       handle_event, p) : 0;
+		ret = s->rb ? ring_buffer__add(s->rb,
+					       bpf_map__fd(p->skel->maps.events),
+					       handle_event, p)
+			    : 0;
 		if (!s->rb) {
 			s->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events),
 						 handle_event, p, NULL);
 			ret = s->rb ? 0 : -errno;
 		}
 		if (ret) {
-			snprintf(err, errlen, "cannot open the event ring buffer: %s",
+			snprintf(err, errlen,
+				 "cannot open the event ring buffer: %s",
 				 strerror(-ret));
 			goto fail;
 		}
@@ -560,7 +575,8 @@ void fv_session_drops_update(struct fv_session *s, uint64_t timeout_ns)
 	if (s->drops || *s->drops_error || s->drops_mode == FV_DROPS_OFF)
 		return;
 	if (s->drops_mode == FV_DROPS_AUTO) {
-		fv_xtable_tally(&s->xt, 0, UINT64_MAX, fv_now_ns(), timeout_ns, &t);
+		fv_xtable_tally(&s->xt, 0, UINT64_MAX, fv_now_ns(), timeout_ns,
+				&t);
 		if (!fv_tally_lost(&t))
 			return;
 	}
@@ -569,7 +585,8 @@ void fv_session_drops_update(struct fv_session *s, uint64_t timeout_ns)
 	ret = fv_drops_start(&s->drops, inums, s->n_points, s->port,
 			     s->drops_error, sizeof(s->drops_error));
 	if (ret && !*s->drops_error)
-		snprintf(s->drops_error, sizeof(s->drops_error), "%s", strerror(-ret));
+		snprintf(s->drops_error, sizeof(s->drops_error), "%s",
+			 strerror(-ret));
 	if (ret)
 		s->drops = NULL;
 }
@@ -585,7 +602,7 @@ static bool link_detached(int link_fd)
 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
-		return false;	/* cannot tell: assume it holds */
+		return false; /* cannot tell: assume it holds */
 	return info.xdp.ifindex == 0;
 }
 
@@ -608,7 +625,7 @@ static void reattach_iface(struct fv_point *p, int i)
 	uint32_t inum;
 
 	if (fv_netns_enter(p->host.netns, &saved))
-		return;		/* the namespace itself is gone */
+		return; /* the namespace itself is gone */
 	idx = if_nametoindex(p->host.ifname[i]);
 	if (idx && idx != a->refused_ifindex) {
 		uint32_t reattached = a->reattached;
@@ -620,7 +637,7 @@ static void reattach_iface(struct fv_point *p, int i)
 			detach_iface(p, i);
 			a->gone = true;
 			a->reattached = reattached;
-			a->refused_ifindex = idx;	/* said once, not every second */
+			a->refused_ifindex = idx; /* said once, not every second */
 			fv_warn("%s%s%s is back but cannot be watched: %s",
 				p->host.netns, *p->host.netns ? ":" : "",
 				p->host.ifname[i], err);
@@ -655,7 +672,8 @@ bool fv_point_has_netns(const struct fv_point *p, uint32_t inum)
 {
 	if (inum == p->netns_inum)
 		return true;
-	for (size_t i = 0; i < sizeof(p->netns_before) / sizeof(p->netns_before[0]); i++) {
+	for (size_t i = 0;
+	     i < sizeof(p->netns_before) / sizeof(p->netns_before[0]); i++) {
 		if (p->netns_before[i] && p->netns_before[i] == inum)
 			return true;
 	}
@@ -675,11 +693,12 @@ int fv_session_check_ifaces(struct fv_session *s)
 			if (!iface_lost(a))
 				continue;
 			if (!a->gone)
-				fv_warn("%s%s%s went away; %s",
-					p->host.netns, *p->host.netns ? ":" : "",
-					p->host.ifname[i], s->no_reattach ?
-					"it is no longer watched" :
-					"watching it again when it is back");
+				fv_warn("%s%s%s went away; %s", p->host.netns,
+					*p->host.netns ? ":" : "",
+					p->host.ifname[i],
+					s->no_reattach
+						? "it is no longer watched"
+						: "watching it again when it is back");
 			a->gone = true;
 			if (!s->no_reattach)
 				reattach_iface(p, i);

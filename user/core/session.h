@@ -10,11 +10,11 @@
 #include "legs.h"
 #include "point.h"
 
-#define FV_XTABLE_CAPACITY	65536	/* exchanges remembered, oldest out */
-#define FV_ENDPOINTS_MAX	1024
+#define FV_XTABLE_CAPACITY 65536 /* exchanges remembered, oldest out */
+#define FV_ENDPOINTS_MAX   1024
 
-struct flowverify;	/* the skeleton */
-struct fv_drops;	/* the drop tracer, drop_trace.h */
+struct flowverify; /* the skeleton */
+struct fv_drops;   /* the drop tracer, drop_trace.h */
 
 /* When to attach the kfree_skb drop tracer: it runs on every freed skb of
  * the host, so by default only once an exchange has been lost. */
@@ -31,25 +31,25 @@ typedef int (*fv_before_load_fn)(struct flowverify *skel, int point, void *ctx,
 				 char *err, size_t errlen);
 
 struct fv_iface_att {
-	int xdp_link;		/* fds, -1 when unused */
+	int xdp_link; /* fds, -1 when unused */
 	int egress_link;
 	int ingress_link;
-	bool egress_clsact;	/* netlink fallback, detached by handle */
+	bool egress_clsact; /* netlink fallback, detached by handle */
 	bool ingress_clsact;
 	struct bpf_tc_opts egress_tc;
 	struct bpf_tc_opts ingress_tc;
-	const char *ingress_how;	/* "xdp-native", "xdp-generic", "tcx-ingress", ... */
+	const char *ingress_how; /* "xdp-native", "xdp-generic", "tcx-ingress", ... */
 	const char *egress_how;
-	bool foreign_xdp;	/* someone else's XDP program is there */
-	bool gone;		/* the interface went away: nothing watched */
-	uint32_t reattached;	/* times watched again on a re-created one */
-	int refused_ifindex;	/* a re-created one we could not attach to */
+	bool foreign_xdp;    /* someone else's XDP program is there */
+	bool gone;	     /* the interface went away: nothing watched */
+	uint32_t reattached; /* times watched again on a re-created one */
+	int refused_ifindex; /* a re-created one we could not attach to */
 };
 
 struct fv_point {
 	struct fv_session *sess;
 	struct fv_host host;
-	uint32_t netns_inum;	/* identifies the host in drop records */
+	uint32_t netns_inum; /* identifies the host in drop records */
 	/* Earlier ones, when the namespace was made again under its name:
 	 * their drop records are still this host's. */
 	uint32_t netns_before[4];
@@ -70,29 +70,29 @@ struct fv_endpoint_set {
 struct fv_session {
 	int n_points;
 	struct fv_point points[FV_MAX_POINTS];
-	uint16_t port;			/* host order */
+	uint16_t port; /* host order */
 	struct ring_buffer *rb;
 	struct fv_xtable xt;
 	uint64_t start_ns;
-	uint64_t accept_until_ns;	/* no new exchanges after this */
+	uint64_t accept_until_ns; /* no new exchanges after this */
 	uint64_t events;
-	uint64_t unmatched_replies;	/* origin matches no request seen */
-	uint64_t zero_cookies;		/* cannot be joined */
-	uint64_t cookie_collisions;	/* one cookie from two clients */
+	uint64_t unmatched_replies; /* origin matches no request seen */
+	uint64_t zero_cookies;	    /* cannot be joined */
+	uint64_t cookie_collisions; /* one cookie from two clients */
 	/* Outside endpoints of the NAT seen carrying forwarded requests and
 	 * the NAT's own, to show the NAT's own traffic apart. */
 	struct fv_endpoint_set forwarded;
 	struct fv_endpoint_set nat_own;
 	enum fv_drops_mode drops_mode;
-	uint64_t reply_timeout_ns;	/* for the auto mode's check */
+	uint64_t reply_timeout_ns; /* for the auto mode's check */
 	uint64_t drops_checked_ns;
-	struct fv_drops *drops;		/* NULL until attached */
-	fv_before_load_fn before_load;	/* the agent pins the maps */
+	struct fv_drops *drops;	       /* NULL until attached */
+	fv_before_load_fn before_load; /* the agent pins the maps */
 	void *before_load_ctx;
-	char drops_error[160];		/* why it could not be attached */
+	char drops_error[160]; /* why it could not be attached */
 	uint64_t ifaces_checked_ns;
-	int ifaces_gone;		/* at the last check */
-	bool no_reattach;		/* the agent: no privileges left to attach */
+	int ifaces_gone;  /* at the last check */
+	bool no_reattach; /* the agent: no privileges left to attach */
 };
 
 /* One counted flow read back from a point's map. */

@@ -7,25 +7,25 @@
 #include <stdint.h>
 
 /* Exit statuses of every command. */
-#define FV_EXIT_OK	0
-#define FV_EXIT_FAULT	1	/* a fault was found, or no traffic */
-#define FV_EXIT_USAGE	2	/* bad input or setup error */
-#define FV_EXIT_IFACE_GONE 3	/* agent: a watched interface went away */
+#define FV_EXIT_OK	   0
+#define FV_EXIT_FAULT	   1 /* a fault was found, or no traffic */
+#define FV_EXIT_USAGE	   2 /* bad input or setup error */
+#define FV_EXIT_IFACE_GONE 3 /* agent: a watched interface went away */
 
 extern bool fv_verbose;
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Time, in the units the kernel and the CLI speak. */
-#define NS_PER_SEC	1000000000ull
-#define NS_PER_MS	1000000ull
+#define NS_PER_SEC 1000000000ull
+#define NS_PER_MS  1000000ull
 /* A count of nanoseconds in seconds, for output. */
 static inline double fv_seconds(uint64_t ns)
 {
 	return (double)ns / NS_PER_SEC;
 }
 /* The longest --duration, --window or timeout any command takes. */
-#define FV_MAX_SECONDS	(7 * 24 * 3600.0)
+#define FV_MAX_SECONDS (7 * 24 * 3600.0)
 
 /* One line on stderr, prefixed with "flowverify: ", control characters
  * replaced: what went wrong (the command then fails), what the user should
@@ -51,7 +51,7 @@ int fv_opt_once(const struct option *opts, int opt, uint64_t *seen);
  * other network namespaces, and covers CAP_BPF and CAP_PERFMON) and
  * CAP_NET_ADMIN. fv_have_caps() checks exactly these; FV_CAPS_NEEDED says
  * so wherever a load is refused. */
-#define FV_CAPS_NEEDED	"needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN)"
+#define FV_CAPS_NEEDED "needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN)"
 bool fv_have_caps(void);
 
 /* CLOCK_MONOTONIC in ns, the clock bpf_ktime_get_ns() uses. */

@@ -9,33 +9,33 @@ static const struct {
 	const char *causes;
 } segments[FV_SEG_MAX] = {
 	[FV_SEG_CLIENT_TO_NAT] = { "client_to_nat",
-		"requests left the client but never reached the NAT",
-		"private subnet outbound ACL (UDP 123), public subnet inbound ACL "
-		"(UDP 123 from the VPC), the private route table not pointing at "
-		"the NAT, or the client's security group" },
+				   "requests left the client but never reached the NAT",
+				   "private subnet outbound ACL (UDP 123), public subnet inbound ACL "
+				   "(UDP 123 from the VPC), the private route table not pointing at "
+				   "the NAT, or the client's security group" },
 	[FV_SEG_INSIDE_NAT_REQUEST] = { "inside_nat_request",
-		"requests reached the NAT but no translated request left it",
-		"ip_forward off on the NAT, a host firewall dropping forwarded "
-		"requests, or no route to the server" },
+					"requests reached the NAT but no translated request left it",
+					"ip_forward off on the NAT, a host firewall dropping forwarded "
+					"requests, or no route to the server" },
 	[FV_SEG_NAT_NOT_TRANSLATING] = { "nat_not_translating",
-		"requests left the NAT with the client's own source address",
-		"masquerade/SNAT rule missing or not matching the client's subnet "
-		"or the outgoing interface" },
+					 "requests left the NAT with the client's own source address",
+					 "masquerade/SNAT rule missing or not matching the client's subnet "
+					 "or the outgoing interface" },
 	[FV_SEG_BEYOND_NAT] = { "beyond_nat",
-		"translated requests left the NAT but no reply came back",
-		"public subnet inbound ACL not admitting the NAT's port (UDP "
-		"1024-65535 from 0.0.0.0/0; a Linux NAT keeps the client's port, "
-		"e.g. 123), public outbound ACL (UDP 123), security group, "
-		"routing, or the server not answering" },
+				"translated requests left the NAT but no reply came back",
+				"public subnet inbound ACL not admitting the NAT's port (UDP "
+				"1024-65535 from 0.0.0.0/0; a Linux NAT keeps the client's port, "
+				"e.g. 123), public outbound ACL (UDP 123), security group, "
+				"routing, or the server not answering" },
 	[FV_SEG_INSIDE_NAT_REPLY] = { "inside_nat_reply",
-		"replies reached the NAT but were not forwarded to the client",
-		"a host firewall on the NAT dropping forwarded replies, conntrack "
-		"state lost, or no route back to the client" },
+				      "replies reached the NAT but were not forwarded to the client",
+				      "a host firewall on the NAT dropping forwarded replies, conntrack "
+				      "state lost, or no route back to the client" },
 	[FV_SEG_NAT_TO_CLIENT] = { "nat_to_client",
-		"replies left the NAT but never reached the client",
-		"public subnet outbound ACL (the client's port, 1123, to the VPC), "
-		"private subnet inbound ACL (the client's port), the client not "
-		"pinning its port (acquisitionport), or the client's firewall" },
+				   "replies left the NAT but never reached the client",
+				   "public subnet outbound ACL (the client's port, 1123, to the VPC), "
+				   "private subnet inbound ACL (the client's port), the client not "
+				   "pinning its port (acquisitionport), or the client's firewall" },
 };
 
 const char *fv_segment_word(enum fv_segment seg)
@@ -45,7 +45,8 @@ const char *fv_segment_word(enum fv_segment seg)
 
 const char *fv_segment_causes(enum fv_segment seg)
 {
-	return seg > FV_SEG_NONE && seg < FV_SEG_MAX ? segments[seg].causes : NULL;
+	return seg > FV_SEG_NONE && seg < FV_SEG_MAX ? segments[seg].causes
+						     : NULL;
 }
 
 const char *fv_status_word(enum fv_status status)
@@ -122,7 +123,8 @@ static void explain(struct fv_verdict *v, const struct fv_tally *t)
 		else if (v->lost)
 			snprintf(v->explanation, sizeof(v->explanation),
 				 "replies reach the clients: %llu answered, %llu lost "
-				 "(most at %s)", (unsigned long long)t->answered,
+				 "(most at %s)",
+				 (unsigned long long)t->answered,
 				 (unsigned long long)v->lost,
 				 fv_segment_word(s) ? fv_segment_word(s) : "-");
 		else
@@ -177,7 +179,8 @@ void fv_verdict_decide(const struct fv_tally *t, struct fv_verdict *v)
 			 "the server answers, but %llu of %llu replies are "
 			 "Kiss-o'-Death (the server tells the client to stop or "
 			 "slow down): check the server's access and rate limits",
-			 (unsigned long long)t->kod, (unsigned long long)t->answered);
+			 (unsigned long long)t->kod,
+			 (unsigned long long)t->answered);
 		return;
 	}
 	if (v->status == FV_STATUS_OK && !v->lost)

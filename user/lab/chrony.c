@@ -37,7 +37,8 @@ static int write_conf(enum lab_daemon d, int client_port)
 
 	path_of(conf, sizeof(conf), d, "conf");
 	path_of(pid, sizeof(pid), d, "pid");
-	snprintf(sock, sizeof(sock), "%s/%s.sock", lab_names.sock_dir, daemons[d].name);
+	snprintf(sock, sizeof(sock), "%s/%s.sock", lab_names.sock_dir,
+		 daemons[d].name);
 	switch (d) {
 	case LAB_SERVER:
 		/* Serves without being synchronised itself. */
@@ -50,7 +51,8 @@ static int write_conf(enum lab_daemon d, int client_port)
 		 * up to four requests 0.25 s apart, so a fault still gives
 		 * a steady stream. A reachable source ends the burst at
 		 * its first reply: one request per 0.25 s. */
-		head = "server " LAB_SERVER_IP " iburst burst minpoll -2 maxpoll -2\nport 0\n";
+		head = "server " LAB_SERVER_IP
+		       " iburst burst minpoll -2 maxpoll -2\nport 0\n";
 		break;
 	default:
 		head = "server " LAB_SERVER_IP " iburst maxsamples 1\nport 0\n";
@@ -60,7 +62,8 @@ static int write_conf(enum lab_daemon d, int client_port)
 	 * on a random port per request. */
 	if (d != LAB_SERVER && client_port)
 		snprintf(port, sizeof(port), "acquisitionport %d\n", client_port);
-	return lab_write_file(conf,
+	return lab_write_file(
+		conf,
 		"# flowverify lab: chronyd %s in %s (run with -x: never sets the clock)\n"
 		"%s%s"
 		"cmdport 0\n"
@@ -152,7 +155,8 @@ static int run_chronyd(enum lab_daemon d, char *const extra[])
 	if (pid == 0) {
 		char nspath[128];
 
-		snprintf(nspath, sizeof(nspath), "/run/netns/%s", lab_ns(daemons[d].ns));
+		snprintf(nspath, sizeof(nspath), "/run/netns/%s",
+			 lab_ns(daemons[d].ns));
 		fd = open(nspath, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET))
 			_exit(126);
@@ -182,7 +186,8 @@ int lab_chrony_start(enum lab_daemon d, int client_port, pid_t *pid)
 
 	*pid = 0;
 	if (mkdir(lab_names.sock_dir, 0700) && errno != EEXIST) {
-		fv_err("lab: cannot create %s: %s", lab_names.sock_dir, strerror(errno));
+		fv_err("lab: cannot create %s: %s", lab_names.sock_dir,
+		       strerror(errno));
 		return -1;
 	}
 	if (write_conf(d, client_port))
@@ -217,7 +222,8 @@ int lab_chrony_stop(enum lab_daemon d, pid_t pid)
 	if (!lab_chrony_ours(d, pid))
 		return 0;
 	if (fv_verbose)
-		fprintf(stderr, "lab: stopping chronyd %s (pid %d)\n", daemons[d].name, pid);
+		fprintf(stderr, "lab: stopping chronyd %s (pid %d)\n",
+			daemons[d].name, pid);
 	kill(pid, SIGTERM);
 	for (i = 0; i < 60 && lab_proc_alive(pid, NULL, 0); i++)
 		lab_sleep_ms(50);
@@ -227,7 +233,8 @@ int lab_chrony_stop(enum lab_daemon d, pid_t pid)
 			lab_sleep_ms(50);
 	}
 	if (lab_proc_alive(pid, NULL, 0)) {
-		fv_err("lab: chronyd %s (pid %d) does not stop", daemons[d].name, pid);
+		fv_err("lab: chronyd %s (pid %d) does not stop",
+		       daemons[d].name, pid);
 		return -1;
 	}
 	path_of(path, sizeof(path), d, "pid");

@@ -27,7 +27,8 @@ static void serve(int fd, const char *code)
 
 	for (;;) {
 		plen = sizeof(peer);
-		n = recvfrom(fd, req, sizeof(req), 0, (struct sockaddr *)&peer, &plen);
+		n = recvfrom(fd, req, sizeof(req), 0, (struct sockaddr *)&peer,
+			     &plen);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -36,11 +37,12 @@ static void serve(int fd, const char *code)
 		if (n < 48 || (req[0] & 7) != 3)
 			continue;
 		memset(rep, 0, sizeof(rep));
-		rep[0] = (3 << 6) | (req[0] & 0x38) | 4;	/* unsynchronised, mode 4 */
-		rep[1] = 0;					/* stratum 0: a kiss */
+		rep[0] = (3 << 6) | (req[0] & 0x38) |
+			 4; /* unsynchronised, mode 4 */
+		rep[1] = 0; /* stratum 0: a kiss */
 		rep[2] = req[2];
 		memcpy(rep + 12, code, 4);
-		memcpy(rep + 24, req + 40, 8);			/* origin = their transmit */
+		memcpy(rep + 24, req + 40, 8); /* origin = their transmit */
 		sendto(fd, rep, sizeof(rep), 0, (struct sockaddr *)&peer, plen);
 	}
 }
@@ -122,5 +124,6 @@ bool lab_kod_is_ours(pid_t pid)
 {
 	char comm[32];
 
-	return lab_proc_alive(pid, comm, sizeof(comm)) && !strcmp(comm, LAB_KOD_COMM);
+	return lab_proc_alive(pid, comm, sizeof(comm)) &&
+	       !strcmp(comm, LAB_KOD_COMM);
 }

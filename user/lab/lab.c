@@ -25,10 +25,10 @@
 struct lab_state {
 	enum lab_shape shape;
 	const struct lab_fault *fault;
-	bool up;			/* else still building, or broken */
-	bool ns[LAB_NS_COUNT];		/* namespaces we created */
+	bool up;	       /* else still building, or broken */
+	bool ns[LAB_NS_COUNT]; /* namespaces we created */
 	pid_t server_pid, client_pid;
-	pid_t kod_pid;			/* the Kiss-o'-Death responder */
+	pid_t kod_pid; /* the Kiss-o'-Death responder */
 };
 
 struct lab_names lab_names;
@@ -36,8 +36,10 @@ struct lab_names lab_names;
 int lab_set_instance(const char *name)
 {
 	static const char *const role[LAB_NS_COUNT] = {
-		[LAB_NS_CLIENT] = "client", [LAB_NS_ROUTER] = "router",
-		[LAB_NS_NAT] = "nat", [LAB_NS_SERVER] = "server",
+		[LAB_NS_CLIENT] = "client",
+		[LAB_NS_ROUTER] = "router",
+		[LAB_NS_NAT] = "nat",
+		[LAB_NS_SERVER] = "server",
 	};
 	struct lab_names *n = &lab_names;
 	char dir[sizeof(n->dir)];
@@ -69,110 +71,111 @@ int lab_set_instance(const char *name)
 }
 
 static const char usage_lab[] =
-"Usage: flowverify lab [--instance NAME] COMMAND [OPTIONS]\n"
-"\n"
-"An AWS VPC on this machine, in network namespaces: a client in a private\n"
-"subnet, a NAT instance in a public subnet, a VPC router enforcing stateless\n"
-"network ACLs, and an NTP server on the \"internet\", with real chronyd (-x)\n"
-"on both ends. Faults are switched on by name. Needs root.\n"
-"\n"
-"Commands:\n"
-"  up [--fault NAME] [--shape one|two]   build the lab and start NTP\n"
-"  fault NAME|none                       switch the fault in place\n"
-"  down                                  remove everything the lab made\n"
-"  status [--json]                       up or down, shape, fault, chronyd\n"
-"  faults [--json]                       fault names and expected verdicts\n"
-"\n"
-"  --instance NAME   a lab of its own beside the default one: namespaces\n"
-"                    fv-NAME-client, ..., files in " LAB_RUN_DIR "/lab-NAME\n"
-"                    (letters and digits, at most 12; any position)\n"
-"\n"
-"Examples:\n"
-"  flowverify lab up\n"
-"  flowverify lab fault no-public-in-ephemeral\n"
-"  flowverify lab status --json\n"
-"  flowverify lab down\n"
-"\n"
-"Run 'flowverify lab COMMAND --help' for a command's options.\n";
+	"Usage: flowverify lab [--instance NAME] COMMAND [OPTIONS]\n"
+	"\n"
+	"An AWS VPC on this machine, in network namespaces: a client in a private\n"
+	"subnet, a NAT instance in a public subnet, a VPC router enforcing stateless\n"
+	"network ACLs, and an NTP server on the \"internet\", with real chronyd (-x)\n"
+	"on both ends. Faults are switched on by name. Needs root.\n"
+	"\n"
+	"Commands:\n"
+	"  up [--fault NAME] [--shape one|two]   build the lab and start NTP\n"
+	"  fault NAME|none                       switch the fault in place\n"
+	"  down                                  remove everything the lab made\n"
+	"  status [--json]                       up or down, shape, fault, chronyd\n"
+	"  faults [--json]                       fault names and expected verdicts\n"
+	"\n"
+	"  --instance NAME   a lab of its own beside the default one: namespaces\n"
+	"                    fv-NAME-client, ..., files in " LAB_RUN_DIR
+	"/lab-NAME\n"
+	"                    (letters and digits, at most 12; any position)\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify lab up\n"
+	"  flowverify lab fault no-public-in-ephemeral\n"
+	"  flowverify lab status --json\n"
+	"  flowverify lab down\n"
+	"\n"
+	"Run 'flowverify lab COMMAND --help' for a command's options.\n";
 
 static const char usage_up[] =
-"Usage: flowverify lab up [--fault NAME] [--shape one|two]\n"
-"                         [--acls FILE [--public ID] [--private ID]] [-v]\n"
-"\n"
-"Build the lab (namespaces fv-client, fv-router, fv-nat, fv-server, or\n"
-"fv-NAME-client, ... with --instance NAME), start\n"
-"chronyd on the server and the client (an exchange every 0.25 s), and wait\n"
-"until the client's NTP traffic flows. Without a fault it also checks that\n"
-"NTP replies reach the client.\n"
-"\n"
-"  --fault NAME   start with this fault on (default none; see 'lab faults')\n"
-"  --shape one    the NAT has one interface, eth0, as an AWS NAT instance\n"
-"                 (default)\n"
-"  --shape two    the NAT is a Linux router: eth0 outside, eth1 inside\n"
-"  --acls FILE    the VPC router enforces these network ACLs instead of the\n"
-"                 built-in ones ('aws ec2 describe-network-acls' JSON or the\n"
-"                 text form, docs/acl.md); no healthy self-check then\n"
-"  --public ID, --private ID   which ACLs of FILE (NetworkAclId or SubnetId;\n"
-"                 default the text form's public/private tags)\n"
-"  -v, --verbose  print every command run\n"
-"\n"
-"Examples:\n"
-"  flowverify lab up\n"
-"  flowverify lab up --shape two --fault client-port-123\n"
-"  flowverify lab up --acls acls.json --public acl-0a1 --private acl-0b2\n";
+	"Usage: flowverify lab up [--fault NAME] [--shape one|two]\n"
+	"                         [--acls FILE [--public ID] [--private ID]] [-v]\n"
+	"\n"
+	"Build the lab (namespaces fv-client, fv-router, fv-nat, fv-server, or\n"
+	"fv-NAME-client, ... with --instance NAME), start\n"
+	"chronyd on the server and the client (an exchange every 0.25 s), and wait\n"
+	"until the client's NTP traffic flows. Without a fault it also checks that\n"
+	"NTP replies reach the client.\n"
+	"\n"
+	"  --fault NAME   start with this fault on (default none; see 'lab faults')\n"
+	"  --shape one    the NAT has one interface, eth0, as an AWS NAT instance\n"
+	"                 (default)\n"
+	"  --shape two    the NAT is a Linux router: eth0 outside, eth1 inside\n"
+	"  --acls FILE    the VPC router enforces these network ACLs instead of the\n"
+	"                 built-in ones ('aws ec2 describe-network-acls' JSON or the\n"
+	"                 text form, docs/acl.md); no healthy self-check then\n"
+	"  --public ID, --private ID   which ACLs of FILE (NetworkAclId or SubnetId;\n"
+	"                 default the text form's public/private tags)\n"
+	"  -v, --verbose  print every command run\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify lab up\n"
+	"  flowverify lab up --shape two --fault client-port-123\n"
+	"  flowverify lab up --acls acls.json --public acl-0a1 --private acl-0b2\n";
 
 static const char usage_fault[] =
-"Usage: flowverify lab fault NAME|none [-v]\n"
-"\n"
-"Switch the running lab to one fault (clearing the previous one) in place:\n"
-"ACLs are regenerated, NAT rules and sysctls set, chronyd restarted when the\n"
-"fault needs it. 'flowverify lab faults' lists the names.\n"
-"\n"
-"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
-"  -v, --verbose    print every command run\n"
-"\n"
-"Examples:\n"
-"  flowverify lab fault no-public-in-ephemeral\n"
-"  flowverify lab fault none\n";
+	"Usage: flowverify lab fault NAME|none [-v]\n"
+	"\n"
+	"Switch the running lab to one fault (clearing the previous one) in place:\n"
+	"ACLs are regenerated, NAT rules and sysctls set, chronyd restarted when the\n"
+	"fault needs it. 'flowverify lab faults' lists the names.\n"
+	"\n"
+	"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
+	"  -v, --verbose    print every command run\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify lab fault no-public-in-ephemeral\n"
+	"  flowverify lab fault none\n";
 
 static const char usage_down[] =
-"Usage: flowverify lab down [-v]\n"
-"\n"
-"Stop the lab's chronyd (only the PIDs it recorded) and delete the namespaces\n"
-"it recorded. Nothing up is not an error.\n"
-"\n"
-"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
-"  -v, --verbose    print every command run\n"
-"\n"
-"Example:\n"
-"  flowverify lab down\n";
+	"Usage: flowverify lab down [-v]\n"
+	"\n"
+	"Stop the lab's chronyd (only the PIDs it recorded) and delete the namespaces\n"
+	"it recorded. Nothing up is not an error.\n"
+	"\n"
+	"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
+	"  -v, --verbose    print every command run\n"
+	"\n"
+	"Example:\n"
+	"  flowverify lab down\n";
 
 static const char usage_status[] =
-"Usage: flowverify lab status [--json]\n"
-"\n"
-"Whether the lab is up, its shape and fault, its namespaces and whether each\n"
-"chronyd runs. The first line is up, partial or down. Exits 0 whether the\n"
-"lab is up or not.\n"
-"\n"
-"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
-"  --json           one JSON object\n"
-"\n"
-"Examples:\n"
-"  flowverify lab status\n"
-"  flowverify lab status --json\n";
+	"Usage: flowverify lab status [--json]\n"
+	"\n"
+	"Whether the lab is up, its shape and fault, its namespaces and whether each\n"
+	"chronyd runs. The first line is up, partial or down. Exits 0 whether the\n"
+	"lab is up or not.\n"
+	"\n"
+	"  --instance NAME  the lab instance (see 'flowverify lab --help')\n"
+	"  --json           one JSON object\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify lab status\n"
+	"  flowverify lab status --json\n";
 
 static const char usage_faults[] =
-"Usage: flowverify lab faults [--json]\n"
-"\n"
-"The faults 'lab up --fault' and 'lab fault' take, with the segment the\n"
-"verdict should name for each.\n"
-"\n"
-"  --instance NAME  accepted, as by every lab command; the list is the same\n"
-"  --json           one JSON array\n"
-"\n"
-"Examples:\n"
-"  flowverify lab faults\n"
-"  flowverify lab faults --json\n";
+	"Usage: flowverify lab faults [--json]\n"
+	"\n"
+	"The faults 'lab up --fault' and 'lab fault' take, with the segment the\n"
+	"verdict should name for each.\n"
+	"\n"
+	"  --instance NAME  accepted, as by every lab command; the list is the same\n"
+	"  --json           one JSON array\n"
+	"\n"
+	"Examples:\n"
+	"  flowverify lab faults\n"
+	"  flowverify lab faults --json\n";
 
 static const char *shape_name(enum lab_shape s)
 {
@@ -192,8 +195,13 @@ static const char *nat_ifaces(enum lab_shape s)
 /* ---- options ---- */
 
 enum {
-	OPT_INSTANCE = 256, OPT_FAULT, OPT_SHAPE, OPT_ACLS, OPT_PUBLIC,
-	OPT_PRIVATE, OPT_JSON,
+	OPT_INSTANCE = 256,
+	OPT_FAULT,
+	OPT_SHAPE,
+	OPT_ACLS,
+	OPT_PUBLIC,
+	OPT_PRIVATE,
+	OPT_JSON,
 };
 
 /* `lab [--instance NAME] COMMAND`: before the command. */
@@ -204,10 +212,15 @@ const struct option fv_lab_options[] = {
 };
 
 /* Every lab command takes these too. */
-#define LAB_COMMON_OPTS						\
-	{ "instance", required_argument, NULL, OPT_INSTANCE },	\
-	{ "help", no_argument, NULL, 'h' }
-#define LAB_VERBOSE_OPT { "verbose", no_argument, NULL, 'v' }
+#define LAB_COMMON_OPTS                                        \
+	{ "instance", required_argument, NULL, OPT_INSTANCE }, \
+	{                                                      \
+		"help", no_argument, NULL, 'h'                 \
+	}
+#define LAB_VERBOSE_OPT                           \
+	{                                         \
+		"verbose", no_argument, NULL, 'v' \
+	}
 
 static const struct option up_opts[] = {
 	LAB_COMMON_OPTS,
@@ -220,13 +233,15 @@ static const struct option up_opts[] = {
 	{},
 };
 
-static const struct option plain_opts[] = {	/* fault, down */
+static const struct option plain_opts[] = {
+	/* fault, down */
 	LAB_COMMON_OPTS,
 	LAB_VERBOSE_OPT,
 	{},
 };
 
-static const struct option json_opts[] = {	/* status, faults */
+static const struct option json_opts[] = {
+	/* status, faults */
 	LAB_COMMON_OPTS,
 	{ "json", no_argument, NULL, OPT_JSON },
 	{},
@@ -235,19 +250,19 @@ static const struct option json_opts[] = {	/* status, faults */
 /* What a lab command was given. */
 struct lab_args {
 	const char *fault, *shape, *acls, *pub, *priv;
-	const char *operand;	/* `lab fault NAME` */
+	const char *operand; /* `lab fault NAME` */
 	bool json;
 };
 
-static const char *instance_arg;	/* --instance before the command */
+static const char *instance_arg; /* --instance before the command */
 
 static const struct fv_command *lab_command(const char *name);
 
 /* getopt_long over argv (argv[0] the command's name) with the command's
  * own options, then selects the instance. 0 to go on, 1 when --help was
  * printed, -EINVAL when refused (said on stderr). */
-static int lab_parse(int argc, char **argv, const char *usage, struct lab_args *a,
-		     bool takes_operand)
+static int lab_parse(int argc, char **argv, const char *usage,
+		     struct lab_args *a, bool takes_operand)
 {
 	const struct option *opts = lab_command(argv[0])->opts;
 	const char *instance = instance_arg;
@@ -321,12 +336,14 @@ static int state_save(const struct lab_state *st)
 		len += snprintf(buf + len, sizeof(buf) - len, "client_pid %d\n",
 				st->client_pid);
 	if (st->kod_pid)
-		snprintf(buf + len, sizeof(buf) - len, "kod_pid %d\n", st->kod_pid);
+		snprintf(buf + len, sizeof(buf) - len, "kod_pid %d\n",
+			 st->kod_pid);
 	/* Written whole then renamed: a crash never leaves half a record. */
 	if (lab_write_file(lab_names.state_tmp, "%s", buf))
 		return -1;
 	if (rename(lab_names.state_tmp, lab_names.state)) {
-		fv_err("lab: cannot write %s: %s", lab_names.state, strerror(errno));
+		fv_err("lab: cannot write %s: %s", lab_names.state,
+		       strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -347,15 +364,16 @@ static int state_load(struct lab_state *st)
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		fv_err("lab: cannot read %s: %s%s", lab_names.state, strerror(errno),
-		       errno == EACCES ? " (needs root)" : "");
+		fv_err("lab: cannot read %s: %s%s", lab_names.state,
+		       strerror(errno), errno == EACCES ? " (needs root)" : "");
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%31s %127s", key, val) != 2)
 			continue;
 		if (!strcmp(key, "shape")) {
-			st->shape = !strcmp(val, "two") ? LAB_SHAPE_TWO : LAB_SHAPE_ONE;
+			st->shape = !strcmp(val, "two") ? LAB_SHAPE_TWO
+							: LAB_SHAPE_ONE;
 		} else if (!strcmp(key, "fault")) {
 			if (lab_fault_find(val))
 				st->fault = lab_fault_find(val);
@@ -477,8 +495,8 @@ static void remove_files(void)
 		if (!d)
 			continue;
 		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-			    e->d_type == DT_DIR)
+			if (!strcmp(e->d_name, ".") ||
+			    !strcmp(e->d_name, "..") || e->d_type == DT_DIR)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
 			unlink(path);
@@ -513,7 +531,8 @@ static int kod_start(struct lab_state *st)
 	int err = lab_kod_start(lab_ns(LAB_NS_SERVER), "RATE", &st->kod_pid);
 
 	if (err) {
-		fv_err("lab: cannot start the Kiss-o'-Death server: %s", strerror(-err));
+		fv_err("lab: cannot start the Kiss-o'-Death server: %s",
+		       strerror(-err));
 		st->kod_pid = 0;
 	}
 	return state_save(st) || err ? -1 : 0;
@@ -540,7 +559,8 @@ static int teardown(struct lab_state *st)
 		err = -1;
 	if ((p = lab_chrony_pidfile(LAB_SERVER)) && lab_chrony_stop(LAB_SERVER, p))
 		err = -1;
-	if ((p = lab_chrony_pidfile(LAB_SELFTEST)) && lab_chrony_stop(LAB_SELFTEST, p))
+	if ((p = lab_chrony_pidfile(LAB_SELFTEST)) &&
+	    lab_chrony_stop(LAB_SELFTEST, p))
 		err = -1;
 
 	for (i = LAB_NS_COUNT - 1; i >= 0; i--) {
@@ -569,7 +589,8 @@ static void note_strays(void)
 
 	for (i = 0; i < LAB_NS_COUNT; i++)
 		if (lab_ns_exists(lab_ns(i)))
-			fprintf(stderr, "lab: namespace %s exists but the lab did not record it; left alone\n",
+			fprintf(stderr,
+				"lab: namespace %s exists but the lab did not record it; left alone\n",
 				lab_ns(i));
 }
 
@@ -608,7 +629,8 @@ static int cmd_down(int argc, char **argv)
 		printf("lab: nothing is up\n");
 		note_strays();
 	} else {
-		printf("lab: down, %d namespace%s removed\n", n, n == 1 ? "" : "s");
+		printf("lab: down, %d namespace%s removed\n", n,
+		       n == 1 ? "" : "s");
 	}
 	release_lock(lock);
 	return FV_EXIT_OK;
@@ -621,7 +643,8 @@ static const struct lab_fault *parse_fault(const char *name)
 	const struct lab_fault *f = lab_fault_find(name);
 
 	if (!f)
-		fv_err("lab: unknown fault '%s'; 'flowverify lab faults' lists them", name);
+		fv_err("lab: unknown fault '%s'; 'flowverify lab faults' lists them",
+		       name);
 	return f;
 }
 
@@ -645,7 +668,8 @@ static int apply_daemons(struct lab_state *st, const struct lab_fault *old,
 	if (!f->server_kod && st->kod_pid) {
 		if (kod_stop(st) || state_save(st))
 			return -1;
-	} else if (f->server_kod && !(st->kod_pid && lab_kod_is_ours(st->kod_pid))) {
+	} else if (f->server_kod &&
+		   !(st->kod_pid && lab_kod_is_ours(st->kod_pid))) {
 		if (kod_start(st))
 			return -1;
 	}
@@ -665,8 +689,8 @@ static void print_summary(const struct lab_state *st)
 {
 	printf("lab: up, shape %s, fault %s (expected verdict: %s)\n",
 	       shape_name(st->shape), st->fault->name, st->fault->segment);
-	printf("  namespaces: %s %s %s %s\n", lab_ns(LAB_NS_CLIENT), lab_ns(LAB_NS_ROUTER),
-	       lab_ns(LAB_NS_NAT), lab_ns(LAB_NS_SERVER));
+	printf("  namespaces: %s %s %s %s\n", lab_ns(LAB_NS_CLIENT),
+	       lab_ns(LAB_NS_ROUTER), lab_ns(LAB_NS_NAT), lab_ns(LAB_NS_SERVER));
 	if (st->fault->client_port)
 		printf("  client 10.0.1.10:%d -> NAT 10.0.0.5 -> server %s:123\n",
 		       st->fault->client_port, LAB_SERVER_IP);
@@ -735,7 +759,8 @@ static int cmd_up(int argc, char **argv)
 
 	/* From here on every step is recorded, so a failure can undo it. */
 	if (mkdir(lab_names.dir, 0700) && errno != EEXIST) {
-		fv_err("lab: cannot create %s: %s", lab_names.dir, strerror(errno));
+		fv_err("lab: cannot create %s: %s", lab_names.dir,
+		       strerror(errno));
 		goto refuse;
 	}
 	chmod(lab_names.dir, 0700);
@@ -744,8 +769,8 @@ static int cmd_up(int argc, char **argv)
 	st.fault = f;
 	if (state_save(&st))
 		goto fail;
-	if (acl_text ? lab_write_file(lab_names.acl_file, "%s", acl_text) :
-		       (unlink(lab_names.acl_file) && errno != ENOENT))
+	if (acl_text ? lab_write_file(lab_names.acl_file, "%s", acl_text)
+		     : (unlink(lab_names.acl_file) && errno != ENOENT))
 		goto fail;
 	for (i = 0; i < LAB_NS_COUNT; i++) {
 		ret = lab_net_create_ns(lab_ns(i));
@@ -773,12 +798,14 @@ static int cmd_up(int argc, char **argv)
 	if (state_save(&st) || ret)
 		goto fail;
 	/* Requests reaching the router prove the client side is wired. */
-	if (!lab_net_wait_counter(lab_ns(LAB_NS_ROUTER), "Ip", "InReceives", 2, 3000)) {
-		fv_err("lab: no packets from the client reach %s within 3 s", lab_ns(LAB_NS_ROUTER));
+	if (!lab_net_wait_counter(lab_ns(LAB_NS_ROUTER), "Ip", "InReceives", 2,
+				  3000)) {
+		fv_err("lab: no packets from the client reach %s within 3 s",
+		       lab_ns(LAB_NS_ROUTER));
 		goto fail;
 	}
-	if (healthy &&
-	    !lab_net_wait_counter(lab_ns(LAB_NS_CLIENT), "Udp", "InDatagrams", 2, 3000)) {
+	if (healthy && !lab_net_wait_counter(lab_ns(LAB_NS_CLIENT), "Udp",
+					     "InDatagrams", 2, 3000)) {
 		fv_err("lab: the client's chronyd gets no NTP replies within 3 s");
 		goto fail;
 	}
@@ -787,13 +814,15 @@ static int cmd_up(int argc, char **argv)
 		goto fail;
 	print_summary(&st);
 	if (acls)
-		printf("lab: network ACLs from %s (kept in %s)\n", acls, lab_names.acl_file);
+		printf("lab: network ACLs from %s (kept in %s)\n", acls,
+		       lab_names.acl_file);
 	if (healthy)
 		printf("lab: healthy, NTP replies reach the client\n");
 	else if (!strcmp(f->name, "none"))
 		printf("lab: client NTP requests reach the VPC router\n");
 	else
-		printf("lab: client NTP requests reach the VPC router; fault: %s\n", f->desc);
+		printf("lab: client NTP requests reach the VPC router; fault: %s\n",
+		       f->desc);
 	free(acl_text);
 	release_lock(lock);
 	return FV_EXIT_OK;
@@ -832,7 +861,8 @@ static int cmd_fault(int argc, char **argv)
 		return FV_EXIT_USAGE;
 	lock = take_lock(false);
 	if (lock == -ENOENT) {
-		fv_err("lab: not up; run 'flowverify lab up --fault %s'", f->name);
+		fv_err("lab: not up; run 'flowverify lab up --fault %s'",
+		       f->name);
 		return FV_EXIT_USAGE;
 	}
 	if (lock < 0)
@@ -840,7 +870,8 @@ static int cmd_fault(int argc, char **argv)
 	ret = state_load(&st);
 	if (ret <= 0 || !st.up) {
 		if (ret == 0)
-			fv_err("lab: not up; run 'flowverify lab up --fault %s'", f->name);
+			fv_err("lab: not up; run 'flowverify lab up --fault %s'",
+			       f->name);
 		else if (ret > 0)
 			fv_err("lab: only partly up; run 'flowverify lab down' and 'flowverify lab up'");
 		release_lock(lock);
@@ -858,9 +889,11 @@ static int cmd_fault(int argc, char **argv)
 		release_lock(lock);
 		return FV_EXIT_USAGE;
 	}
-	printf("lab: fault %s (expected verdict: %s): %s\n", f->name, f->segment, f->desc);
+	printf("lab: fault %s (expected verdict: %s): %s\n", f->name,
+	       f->segment, f->desc);
 	if (!strcmp(f->name, "none") && access(lab_names.acl_file, F_OK)) {
-		if (!lab_net_wait_counter(lab_ns(LAB_NS_CLIENT), "Udp", "InDatagrams", 2, 3000)) {
+		if (!lab_net_wait_counter(lab_ns(LAB_NS_CLIENT), "Udp",
+					  "InDatagrams", 2, 3000)) {
 			fv_err("lab: the client's chronyd gets no NTP replies within 3 s");
 			release_lock(lock);
 			return FV_EXIT_USAGE;
@@ -887,28 +920,34 @@ static int json_print(json_t *doc)
 	return FV_EXIT_OK;
 }
 
-static json_t *status_json(const struct lab_state *st, int loaded, bool srv, bool cli)
+static json_t *status_json(const struct lab_state *st, int loaded, bool srv,
+			   bool cli)
 {
 	json_t *doc, *ns;
 	int i;
 
-	doc = json_pack("{s:s, s:b, s:s}", "instance", lab_names.instance,
-			"up", loaded && st->up,
-			"state", !loaded ? "down" : st->up ? "up" : "partial");
+	doc = json_pack("{s:s, s:b, s:s}", "instance", lab_names.instance, "up",
+			loaded && st->up, "state",
+			!loaded	 ? "down"
+			: st->up ? "up"
+				 : "partial");
 	if (!doc || !loaded)
 		return doc;
 	ns = json_array();
 	for (i = 0; ns && i < LAB_NS_COUNT; i++)
 		if (st->ns[i])
 			json_array_append_new(ns, json_string(lab_ns(i)));
-	if (json_object_update_new(doc, json_pack(
-		"{s:s, s:s, s:s, s:o, s:{s:{s:b, s:i}, s:{s:b, s:i}}, s:s, s:s+}",
-		"shape", shape_name(st->shape), "fault", st->fault->name,
-		"expected_segment", st->fault->segment, "namespaces", ns,
-		"chronyd",
-		"server", "running", srv, "pid", srv ? st->server_pid : 0,
-		"client", "running", cli, "pid", cli ? st->client_pid : 0,
-		"nat", nat_ifaces(st->shape), "client", lab_ns(LAB_NS_CLIENT), ":eth0"))) {
+	if (json_object_update_new(
+		    doc,
+		    json_pack("{s:s, s:s, s:s, s:o, s:{s:{s:b, s:i}, s:{s:b, s:i}}, s:s, s:s+}",
+			      "shape", shape_name(st->shape), "fault",
+			      st->fault->name, "expected_segment",
+			      st->fault->segment, "namespaces", ns, "chronyd",
+			      "server", "running", srv, "pid",
+			      srv ? st->server_pid : 0, "client", "running",
+			      cli, "pid", cli ? st->client_pid : 0, "nat",
+			      nat_ifaces(st->shape), "client",
+			      lab_ns(LAB_NS_CLIENT), ":eth0"))) {
 		json_decref(doc);
 		return NULL;
 	}
@@ -940,7 +979,8 @@ static int cmd_status(int argc, char **argv)
 	}
 	printf("%s\n", st.up ? "up" : "partial (run 'flowverify lab down')");
 	printf("  shape: %s\n", shape_name(st.shape));
-	printf("  fault: %s (expected verdict: %s)\n", st.fault->name, st.fault->segment);
+	printf("  fault: %s (expected verdict: %s)\n", st.fault->name,
+	       st.fault->segment);
 	printf("  namespaces:");
 	for (i = 0; i < LAB_NS_COUNT; i++)
 		if (st.ns[i])
@@ -957,7 +997,8 @@ static int cmd_status(int argc, char **argv)
 		printf("  chronyd client: not running\n");
 	if (st.kod_pid && lab_kod_is_ours(st.kod_pid))
 		printf("  Kiss-o'-Death server: running, pid %d\n", st.kod_pid);
-	printf("  watch: --nat %s --client %s:eth0\n", nat_ifaces(st.shape), lab_ns(LAB_NS_CLIENT));
+	printf("  watch: --nat %s --client %s:eth0\n", nat_ifaces(st.shape),
+	       lab_ns(LAB_NS_CLIENT));
 	return FV_EXIT_OK;
 }
 
@@ -975,9 +1016,11 @@ static int cmd_faults(int argc, char **argv)
 		json_t *list = json_array();
 
 		for (i = 0; list && (f = lab_fault_at(i)); i++)
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s}",
-					      "name", f->name, "segment", f->segment,
-					      "description", f->desc));
+			json_array_append_new(list,
+					      json_pack("{s:s, s:s, s:s}",
+							"name", f->name,
+							"segment", f->segment,
+							"description", f->desc));
 		return json_print(list);
 	}
 	printf("%-28s %-20s %s\n", "FAULT", "EXPECTED", "DESCRIPTION");
@@ -1014,12 +1057,8 @@ int cmd_lab(int argc, char **argv)
 		if (fv_opt_once(fv_lab_options, opt, &seen))
 			return FV_EXIT_USAGE;
 		switch (opt) {
-		case OPT_INSTANCE:
-			instance_arg = optarg;
-			break;
-		case 'h':
-			fputs(usage_lab, stdout);
-			return FV_EXIT_OK;
+		case OPT_INSTANCE: instance_arg = optarg; break;
+		case 'h': fputs(usage_lab, stdout); return FV_EXIT_OK;
 		default:
 			fv_unknown_option(argc, argv, "lab");
 			return FV_EXIT_USAGE;
@@ -1031,7 +1070,8 @@ int cmd_lab(int argc, char **argv)
 	}
 	c = lab_command(argv[optind]);
 	if (!c) {
-		fv_err("lab: unknown command '%s'; try 'flowverify lab --help'", argv[optind]);
+		fv_err("lab: unknown command '%s'; try 'flowverify lab --help'",
+		       argv[optind]);
 		return FV_EXIT_USAGE;
 	}
 	return c->run(argc - optind, argv + optind);

@@ -14,27 +14,27 @@
  * instance NAME makes fv-NAME-client, ... and keeps LAB_RUN_DIR/lab-NAME,
  * so labs (a user's and the tests') live side by side. Nothing outside
  * an instance's own names is ever touched. */
-#define LAB_RUN_DIR		"/run/flowverify"
-#define LAB_INSTANCE_MAX	12
+#define LAB_RUN_DIR	 "/run/flowverify"
+#define LAB_INSTANCE_MAX 12
 
 enum lab_ns {
 	LAB_NS_CLIENT,
 	LAB_NS_ROUTER,
 	LAB_NS_NAT,
 	LAB_NS_SERVER,
-	LAB_NS_COUNT,		/* in creation order; teardown goes back */
+	LAB_NS_COUNT, /* in creation order; teardown goes back */
 };
 
 /* The current instance's names and files, set by lab_set_instance(). */
 struct lab_names {
 	char instance[LAB_INSTANCE_MAX + 1];
 	char ns[LAB_NS_COUNT][32];
-	char dir[64];		/* configs, pidfiles, state (0700) */
-	char sock_dir[80];	/* chronyd command sockets (0700) */
+	char dir[64];	   /* configs, pidfiles, state (0700) */
+	char sock_dir[80]; /* chronyd command sockets (0700) */
 	char state[80], state_tmp[80];
 	char cmd_out[80];
-	char acl_file[80];	/* `lab up --acls`: the chosen pair, text form */
-	char acl_nft[80], igw_nft[80], nat_nft[80];	/* fed to nft */
+	char acl_file[80]; /* `lab up --acls`: the chosen pair, text form */
+	char acl_nft[80], igw_nft[80], nat_nft[80]; /* fed to nft */
 };
 extern struct lab_names lab_names;
 
@@ -52,8 +52,8 @@ static inline const char *lab_ns(enum lab_ns ns)
 }
 
 enum lab_shape {
-	LAB_SHAPE_ONE = 1,	/* NAT instance with one interface (AWS) */
-	LAB_SHAPE_TWO = 2,	/* Linux router NAT: outside eth0, inside eth1 */
+	LAB_SHAPE_ONE = 1, /* NAT instance with one interface (AWS) */
+	LAB_SHAPE_TWO = 2, /* Linux router NAT: outside eth0, inside eth1 */
 };
 
 /* The lab's network ACLs are the ACL model of user/acl/acl.h. Built in:
@@ -81,20 +81,20 @@ int lab_acl_load(struct acl_set *set, const struct acl **pub,
 /* A fault the lab can switch on, and where the verdict should place it. */
 struct lab_fault {
 	const char *name;
-	const char *segment;	/* verdict segment word; "ok" when healthy */
+	const char *segment; /* verdict segment word; "ok" when healthy */
 	const char *desc;
 
 	/* How the lab makes it. */
-	bool acl_skip;		/* leave one ACL row out: */
+	bool acl_skip; /* leave one ACL row out: */
 	enum acl_subnet skip_subnet;
 	enum acl_dir skip_dir;
-	uint16_t skip_port;	/* the row whose port range starts here */
-	int client_port;	/* client acquisitionport; 0 = random per request */
-	bool no_forward;	/* net.ipv4.ip_forward=0 on the NAT */
+	uint16_t skip_port; /* the row whose port range starts here */
+	int client_port;    /* client acquisitionport; 0 = random per request */
+	bool no_forward;    /* net.ipv4.ip_forward=0 on the NAT */
 	bool no_masquerade;
-	bool nat_drops_replies;	/* NAT host firewall drops forwarded replies */
+	bool nat_drops_replies; /* NAT host firewall drops forwarded replies */
 	bool server_down;
-	bool server_kod;	/* a Kiss-o'-Death server answers instead */
+	bool server_kod; /* a Kiss-o'-Death server answers instead */
 };
 
 /* NULL when there is no fault by that name. */

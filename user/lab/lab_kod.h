@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 /* The responder's process name, how the lab knows it is its own. */
-#define LAB_KOD_COMM	"fv-kod-server"
+#define LAB_KOD_COMM "fv-kod-server"
 
 /* Start a Kiss-o'-Death responder on UDP 123 in namespace netns, answering
  * every request with the 4-letter code (e.g. "RATE"). Returns 0 with its

@@ -8,9 +8,9 @@
 #include <sys/types.h>
 #include "lab.h"
 
-#define LAB_CHRONYD	"/usr/sbin/chronyd"
+#define LAB_CHRONYD "/usr/sbin/chronyd"
 
-#define LAB_SERVER_IP	"198.51.100.123"
+#define LAB_SERVER_IP "198.51.100.123"
 /* lab_sys.c: running things inside a namespace. */
 bool lab_ns_exists(const char *ns);
 /* Run argv with its network namespace set to ns (NULL: stay). Returns the

@@ -6,9 +6,9 @@
 #include "lab_priv.h"
 #include "util.h"
 
-#define ACL_NFT		lab_names.acl_nft
-#define IGW_NFT		lab_names.igw_nft
-#define NAT_NFT		lab_names.nat_nft
+#define ACL_NFT lab_names.acl_nft
+#define IGW_NFT lab_names.igw_nft
+#define NAT_NFT lab_names.nat_nft
 
 /* `ip` in ns with a space-separated argument string (no quoting needed). */
 static int ip(const char *ns, const char *args)
@@ -55,18 +55,20 @@ int lab_net_create_ns(const char *ns)
 
 /* A veth with one end in each namespace; created inside them, so no
  * interface ever appears in the root namespace, not even briefly. */
-static int veth(const char *ns1, const char *dev1, const char *ns2, const char *dev2)
+static int veth(const char *ns1, const char *dev1, const char *ns2,
+		const char *dev2)
 {
 	char args[128];
 
-	snprintf(args, sizeof(args), "link add %s type veth peer name %s netns %s",
-		 dev1, dev2, ns2);
+	snprintf(args, sizeof(args),
+		 "link add %s type veth peer name %s netns %s", dev1, dev2, ns2);
 	return ip(ns1, args);
 }
 
 static int write_igw(void)
 {
-	return lab_write_file(IGW_NFT,
+	return lab_write_file(
+		IGW_NFT,
 		"table inet fv_igw {\n}\ndelete table inet fv_igw\n"
 		"# The internet gateway: only public-subnet addresses have a public\n"
 		"# mapping, so a packet from a private address (a NAT that does not\n"
@@ -82,13 +84,15 @@ static int write_igw(void)
 
 int lab_net_wire(enum lab_shape shape)
 {
-	const char *nat_in = shape == LAB_SHAPE_TWO ? "10.0.2.5 dev rt0" : "10.0.0.5 dev rn0";
+	const char *nat_in = shape == LAB_SHAPE_TWO ? "10.0.2.5 dev rt0"
+						    : "10.0.0.5 dev rn0";
 	char args[128];
 
 	if (veth(lab_ns(LAB_NS_CLIENT), "eth0", lab_ns(LAB_NS_ROUTER), "rp0") ||
 	    veth(lab_ns(LAB_NS_NAT), "eth0", lab_ns(LAB_NS_ROUTER), "rn0") ||
 	    veth(lab_ns(LAB_NS_SERVER), "eth0", lab_ns(LAB_NS_ROUTER), "ri0") ||
-	    (shape == LAB_SHAPE_TWO && veth(lab_ns(LAB_NS_NAT), "eth1", lab_ns(LAB_NS_ROUTER), "rt0")))
+	    (shape == LAB_SHAPE_TWO &&
+	     veth(lab_ns(LAB_NS_NAT), "eth1", lab_ns(LAB_NS_ROUTER), "rt0")))
 		return -1;
 
 	if (ip(lab_ns(LAB_NS_CLIENT), "addr add 10.0.1.10/24 dev eth0") ||
@@ -108,7 +112,8 @@ int lab_net_wire(enum lab_shape shape)
 	     ip(lab_ns(LAB_NS_ROUTER), "link set rt0 up")))
 		return -1;
 	/* The private subnet's route table: everything else goes to the NAT. */
-	snprintf(args, sizeof(args), "route add default via %s table 100", nat_in);
+	snprintf(args, sizeof(args), "route add default via %s table 100",
+		 nat_in);
 	if (ip(lab_ns(LAB_NS_ROUTER), args) ||
 	    ip(lab_ns(LAB_NS_ROUTER), "rule add iif rp0 lookup 100 pref 100"))
 		return -1;
@@ -120,12 +125,14 @@ int lab_net_wire(enum lab_shape shape)
 	if (shape == LAB_SHAPE_TWO &&
 	    (ip(lab_ns(LAB_NS_NAT), "addr add 10.0.2.5/24 dev eth1") ||
 	     ip(lab_ns(LAB_NS_NAT), "link set eth1 up") ||
-	     ip(lab_ns(LAB_NS_NAT), "route add 10.0.1.0/24 via 10.0.2.1 dev eth1")))
+	     ip(lab_ns(LAB_NS_NAT),
+		"route add 10.0.1.0/24 via 10.0.2.1 dev eth1")))
 		return -1;
 
 	if (ip(lab_ns(LAB_NS_SERVER), "addr add " LAB_SERVER_IP "/24 dev eth0") ||
 	    ip(lab_ns(LAB_NS_SERVER), "link set eth0 up") ||
-	    ip(lab_ns(LAB_NS_SERVER), "route add default via 198.51.100.1 dev eth0"))
+	    ip(lab_ns(LAB_NS_SERVER),
+	       "route add default via 198.51.100.1 dev eth0"))
 		return -1;
 
 	if (write_igw() || lab_ns_nft(lab_ns(LAB_NS_ROUTER), IGW_NFT))
@@ -159,7 +166,8 @@ static int write_acl(enum lab_shape shape, const struct lab_fault *f)
 
 static int write_nat(const struct lab_fault *f)
 {
-	return lab_write_file(NAT_NFT,
+	return lab_write_file(
+		NAT_NFT,
 		"table ip fv_nat {\n}\ndelete table ip fv_nat\n"
 		"table ip fv_natfw {\n}\ndelete table ip fv_natfw\n"
 		"table ip fv_nat {\n"
@@ -169,17 +177,19 @@ static int write_nat(const struct lab_fault *f)
 		"\t}\n"
 		"}\n"
 		"%s",
-		f->no_masquerade ? "\t\t# fault no-masquerade: forwarding without SNAT\n" :
-		"\t\toifname \"eth0\" ip saddr 10.0.1.0/24 counter masquerade\n",
-		f->nat_drops_replies ?
-		"# fault nat-firewall-drops-replies: the host firewall drops\n"
-		"# replies after de-NAT, on their way to the client\n"
-		"table ip fv_natfw {\n"
-		"\tchain forward {\n"
-		"\t\ttype filter hook forward priority filter; policy accept;\n"
-		"\t\tudp sport 123 ip daddr 10.0.1.0/24 counter drop\n"
-		"\t}\n"
-		"}\n" : "");
+		f->no_masquerade
+			? "\t\t# fault no-masquerade: forwarding without SNAT\n"
+			: "\t\toifname \"eth0\" ip saddr 10.0.1.0/24 counter masquerade\n",
+		f->nat_drops_replies
+			? "# fault nat-firewall-drops-replies: the host firewall drops\n"
+			  "# replies after de-NAT, on their way to the client\n"
+			  "table ip fv_natfw {\n"
+			  "\tchain forward {\n"
+			  "\t\ttype filter hook forward priority filter; policy accept;\n"
+			  "\t\tudp sport 123 ip daddr 10.0.1.0/24 counter drop\n"
+			  "\t}\n"
+			  "}\n"
+			: "");
 }
 
 int lab_net_apply_fault(enum lab_shape shape, const struct lab_fault *f)

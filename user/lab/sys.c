@@ -89,7 +89,8 @@ int lab_ns_run(const char *ns, char *const argv[])
 				_exit(126);
 		}
 		if (!fv_verbose) {
-			fd = open(lab_names.cmd_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			fd = open(lab_names.cmd_out,
+				  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			if (fd < 0)
 				fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 			if (fd >= 0) {
@@ -113,8 +114,9 @@ int lab_ns_run(const char *ns, char *const argv[])
 			snprintf(msg, sizeof(msg), "cannot join the namespace");
 		else if (status == 127)
 			snprintf(msg, sizeof(msg), "cannot run it");
-		fv_err("lab: '%s %s' in %s failed%s%s", argv[0], argv[1] ? argv[1] : "",
-		       ns ? ns : "the root namespace", msg[0] ? ": " : "", msg);
+		fv_err("lab: '%s %s' in %s failed%s%s", argv[0],
+		       argv[1] ? argv[1] : "", ns ? ns : "the root namespace",
+		       msg[0] ? ": " : "", msg);
 	}
 	if (!fv_verbose)
 		unlink(lab_names.cmd_out);
@@ -161,7 +163,8 @@ static int write_sysctls(void *arg)
 
 		if (!eq)
 			return -EINVAL;
-		snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - *kv), *kv);
+		snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - *kv),
+			 *kv);
 		/* /proc/sys/net resolves to the netns of whoever opens it. */
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -211,7 +214,8 @@ static int read_snmp(void *arg)
 			continue;
 		h = strtok_r(head + glen + 1, " \n", &hs);
 		v = strtok_r(vals + glen + 1, " \n", &vs);
-		for (; h && v; h = strtok_r(NULL, " \n", &hs), v = strtok_r(NULL, " \n", &vs)) {
+		for (; h && v; h = strtok_r(NULL, " \n", &hs),
+			       v = strtok_r(NULL, " \n", &vs)) {
 			if (!strcmp(h, r->field)) {
 				r->val = strtoull(v, NULL, 10);
 				ret = 0;
@@ -262,7 +266,8 @@ static int ct_flush(void *arg)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (fd < 0)
 		return -errno;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -284,7 +289,8 @@ int lab_ns_ct_flush(const char *ns)
 	int err = lab_in_ns(ns, ct_flush, NULL);
 
 	if (err)
-		fv_err("lab: cannot flush conntrack in %s: %s", ns, strerror(-err));
+		fv_err("lab: cannot flush conntrack in %s: %s", ns,
+		       strerror(-err));
 	return err;
 }
 

@@ -27,50 +27,69 @@ const char lab_acl_text[] =
 	"# the client's requests leave toward the NAT\n"
 	"outbound 100 allow udp 123        0.0.0.0/0\n";
 
-#define ACL_FAULT(n, seg, s, d, p, text) \
-	{ .name = n, .segment = seg, .desc = text, .acl_skip = true, \
-	  .skip_subnet = s, .skip_dir = d, .skip_port = p, .client_port = 1123 }
+#define ACL_FAULT(n, seg, s, d, p, text)                                   \
+	{                                                                  \
+		.name = n, .segment = seg, .desc = text, .acl_skip = true, \
+		.skip_subnet = s, .skip_dir = d, .skip_port = p,           \
+		.client_port = 1123                                        \
+	}
 
 static const struct lab_fault faults[] = {
-	{ .name = "none", .segment = "ok", .client_port = 1123,
+	{ .name = "none",
+	  .segment = "ok",
+	  .client_port = 1123,
 	  .desc = "healthy: all six ACL rows, NAT forwarding and masquerading" },
-	ACL_FAULT("no-public-in-ephemeral", "beyond_nat",
-		  ACL_PUBLIC, ACL_INBOUND, 1024,
+	ACL_FAULT("no-public-in-ephemeral", "beyond_nat", ACL_PUBLIC,
+		  ACL_INBOUND, 1024,
 		  "public inbound UDP 1024-65535 from 0.0.0.0/0 missing: replies dropped before the NAT (the seed fault)"),
-	ACL_FAULT("no-public-in-ntp", "client_to_nat",
-		  ACL_PUBLIC, ACL_INBOUND, 123,
+	ACL_FAULT("no-public-in-ntp", "client_to_nat", ACL_PUBLIC, ACL_INBOUND,
+		  123,
 		  "public inbound UDP 123 from 10.0.0.0/16 missing: requests dropped before the NAT"),
-	ACL_FAULT("no-public-out-ntp", "beyond_nat",
-		  ACL_PUBLIC, ACL_OUTBOUND, 123,
+	ACL_FAULT("no-public-out-ntp", "beyond_nat", ACL_PUBLIC, ACL_OUTBOUND, 123,
 		  "public outbound UDP 123 to 0.0.0.0/0 missing: the NAT's requests dropped leaving the public subnet"),
-	ACL_FAULT("no-public-out-client", "nat_to_client",
-		  ACL_PUBLIC, ACL_OUTBOUND, 1123,
+	ACL_FAULT("no-public-out-client", "nat_to_client", ACL_PUBLIC,
+		  ACL_OUTBOUND, 1123,
 		  "public outbound UDP 1123 to 10.0.0.0/16 missing: replies dropped leaving the public subnet"),
-	ACL_FAULT("no-private-in-client", "nat_to_client",
-		  ACL_PRIVATE, ACL_INBOUND, 1123,
+	ACL_FAULT("no-private-in-client", "nat_to_client", ACL_PRIVATE,
+		  ACL_INBOUND, 1123,
 		  "private inbound UDP 1123 from 0.0.0.0/0 missing: replies dropped entering the private subnet"),
-	ACL_FAULT("no-private-out-ntp", "client_to_nat",
-		  ACL_PRIVATE, ACL_OUTBOUND, 123,
+	ACL_FAULT("no-private-out-ntp", "client_to_nat", ACL_PRIVATE,
+		  ACL_OUTBOUND, 123,
 		  "private outbound UDP 123 to 0.0.0.0/0 missing: requests dropped leaving the private subnet"),
-	{ .name = "client-port-123", .segment = "beyond_nat", .client_port = 123,
+	{ .name = "client-port-123",
+	  .segment = "beyond_nat",
+	  .client_port = 123,
 	  .desc = "client chronyd on port 123: masquerade keeps it, the reply to the NAT's port 123 is not in the ephemeral rule" },
-	{ .name = "client-port-ephemeral", .segment = "nat_to_client", .client_port = 0,
+	{ .name = "client-port-ephemeral",
+	  .segment = "nat_to_client",
+	  .client_port = 0,
 	  .desc = "client chronyd without acquisitionport: the reply to its random port is dropped leaving the public subnet" },
-	{ .name = "no-ip-forward", .segment = "inside_nat_request", .client_port = 1123,
+	{ .name = "no-ip-forward",
+	  .segment = "inside_nat_request",
+	  .client_port = 1123,
 	  .no_forward = true,
 	  .desc = "net.ipv4.ip_forward=0 on the NAT: requests die inside the NAT" },
-	{ .name = "no-masquerade", .segment = "nat_not_translating", .client_port = 1123,
+	{ .name = "no-masquerade",
+	  .segment = "nat_not_translating",
+	  .client_port = 1123,
 	  .no_masquerade = true,
 	  .desc = "NAT forwards without SNAT: the internet gateway drops the private source" },
-	{ .name = "nat-firewall-drops-replies", .segment = "inside_nat_reply", .client_port = 1123,
+	{ .name = "nat-firewall-drops-replies",
+	  .segment = "inside_nat_reply",
+	  .client_port = 1123,
 	  .nat_drops_replies = true,
 	  .desc = "an nft rule on the NAT host drops forwarded NTP replies after de-NAT" },
-	{ .name = "server-down", .segment = "beyond_nat", .client_port = 1123,
+	{ .name = "server-down",
+	  .segment = "beyond_nat",
+	  .client_port = 1123,
 	  .server_down = true,
 	  .desc = "the NTP server's chronyd is not running: requests go out, nothing comes back" },
 	/* Not a segment: the path works, the answer says go away. */
-	{ .name = "server-kod", .segment = "kod", .client_port = 1123,
-	  .server_down = true, .server_kod = true,
+	{ .name = "server-kod",
+	  .segment = "kod",
+	  .client_port = 1123,
+	  .server_down = true,
+	  .server_kod = true,
 	  .desc = "the server answers every request with a Kiss-o'-Death RATE" },
 };
 
@@ -110,8 +129,8 @@ int lab_acl_load(struct acl_set *set, const struct acl **pub,
 	if (!access(lab_names.acl_file, F_OK))
 		ret = acl_load_file(lab_names.acl_file, set, err, sizeof(err));
 	else
-		ret = acl_load_text("(built-in lab ACL)", lab_acl_text, set, err,
-				    sizeof(err));
+		ret = acl_load_text("(built-in lab ACL)", lab_acl_text, set,
+				    err, sizeof(err));
 	if (ret) {
 		fv_err("lab: %s", err);
 		return ret;
@@ -178,7 +197,8 @@ static void write_chain(FILE *out, const struct acl *a, enum acl_subnet subnet,
 		if (e->dir != dir)
 			continue;
 		if (lab_fault_removes(f, subnet, e)) {
-			fprintf(out, "\t\t# rule %u removed by fault %s\n", e->rule, f->name);
+			fprintf(out, "\t\t# rule %u removed by fault %s\n",
+				e->rule, f->name);
 			continue;
 		}
 		acl_cidr_format(&e->cidr, cidr, sizeof(cidr));
@@ -194,7 +214,8 @@ static void write_chain(FILE *out, const struct acl *a, enum acl_subnet subnet,
 			if (e->port_from == e->port_to)
 				fprintf(out, " th dport %u", e->port_from);
 			else
-				fprintf(out, " th dport %u-%u", e->port_from, e->port_to);
+				fprintf(out, " th dport %u-%u", e->port_from,
+					e->port_to);
 		}
 		/* Allow is `return`, not `accept`: an accept would end the
 		 * hook and skip the other subnet's ACL on the same packet. */
@@ -227,7 +248,8 @@ int lab_acl_nft(FILE *out, const struct acl *pub, const struct acl *priv,
 	      "# goes out), entries in rule order, first match wins.\n"
 	      "table inet fv_acl {\n"
 	      "\tchain forward {\n"
-	      "\t\ttype filter hook forward priority filter; policy accept;\n", out);
+	      "\t\ttype filter hook forward priority filter; policy accept;\n",
+	      out);
 	for (p = pubp; *p; p++)
 		fprintf(out, "\t\tiifname \"%s\" jump public_outbound\n", *p);
 	for (p = privp; *p; p++)
