@@ -46,7 +46,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test test-unit test-e2e demo bench bench-quick install uninstall clean help \
-	fuzz fuzz-build check-asan
+	fuzz fuzz-build check-asan format format-check
 
 all: flowverify
 
@@ -103,6 +103,16 @@ test:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF) fuzz-build
 	$(Q)tests/run.sh
+
+# ---- formatting: .clang-format, checked by make test (tests/e2e/format.sh) ----
+# Every C file git tracks but vmlinux/'s copies of kernel types.
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
+
+format:
+	$(Q)clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 # ---- fuzzing (fuzz/README.md) and sanitizers ----
 # libFuzzer targets over every parser of outside input, the library built
@@ -204,6 +214,8 @@ help:
 	@echo '  demo           build, then run the lab demo (as root)'
 	@echo '  test           build and run every test; ends with "N passed, N failed"'
 	@echo '  fuzz           run every libFuzzer target FUZZ_TIME s (default 60; fuzz/README.md)'
+	@echo '  format         reformat the C sources with .clang-format'
+	@echo '  format-check   fail when a C source differs from what clang-format makes of it'
 	@echo '  check-asan     the unit and end-to-end tests under ASan+UBSan'
 	@echo '  bench          measure per-packet, throughput and agent costs (bench/README.md)'
 	@echo '  bench-quick    the same, short (under 2 minutes)'

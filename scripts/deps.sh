@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
       libjansson-dev libcmocka-dev iproute2 nftables chrony tcpdump jq
       libmicrohttpd-dev libcurl4-openssl-dev libcap-dev prometheus curl
-      valgrind libcap2-bin python3)
+      valgrind libcap2-bin python3 clang-format)
 
 missing=()
 for p in "${PKGS[@]}"; do
