@@ -268,13 +268,17 @@ static int lab_parse(int argc, char **argv, const char *usage,
 	const char *instance = instance_arg;
 	char cmd[32];
 	uint64_t seen = 0;
-	int opt, ret;
+	int i, opt, ret;
 
 	snprintf(cmd, sizeof(cmd), "lab %s", argv[0]);
 	memset(a, 0, sizeof(*a));
+	/* -v only where --verbose is one of the command's options. */
+	for (i = 0; opts[i].name && opts[i].val != 'v'; i++)
+		;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, opts[i].name ? "+hv" : "+h", opts,
+				  NULL)) != -1) {
 		if (fv_opt_once(opts, opt, &seen))
 			return -EINVAL;
 		switch (opt) {
