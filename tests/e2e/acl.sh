@@ -209,6 +209,7 @@ for shape in one two; do
 		report "$out"
 	fi
 
+	check "shape $shape: nothing of ours attached after verify" lab_clean
 	check "lab down --shape $shape" lab down
 	we_made_lab=0
 
@@ -236,6 +237,7 @@ for shape in one two; do
 		not_ok "shape $shape lab up --acls: verify names ${want[4]} rule ${want[5]}"
 		report "$out"
 	fi
+	check "shape $shape --acls: nothing of ours attached after verify" lab_clean
 	check "lab down after --acls" lab down
 	we_made_lab=0
 done
@@ -244,5 +246,4 @@ lab up --acls $FX/bad-cidr-33.json --public $PUB --private $PRIV >/dev/null 2>"$
 rc=$?
 check "lab up --acls with a malformed file: exit 2, nothing made" \
 	bash -c "[ $rc = 2 ] && ! ip netns list | grep -qE '^fv-$LAB_INST-(client|router|nat|server)( |\$)'"
-check "nothing left attached" lab_clean
 done_testing
