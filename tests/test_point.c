@@ -395,13 +395,19 @@ static void test_points_finish(void **state)
 	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "ns2:eth1", err,
 				       sizeof(err)),
 			 0);
-	assert_int_equal(fv_points_finish(&p, true, err, sizeof(err)), 0);
-	assert_true(p.hosts[0].ingress_tc && p.hosts[1].ingress_tc);
+	assert_int_equal(fv_points_finish(&p, FV_INGRESS_XDP, true, err,
+					  sizeof(err)),
+			 0);
+	assert_true(p.hosts[0].ingress == FV_INGRESS_XDP &&
+		    p.hosts[1].ingress == FV_INGRESS_XDP);
+	assert_true(p.hosts[0].xdp_reset_ok && p.hosts[1].xdp_reset_ok);
 	/* Same name, same namespace: refused, naming both options. */
 	assert_int_equal(fv_points_add(&p, FV_ROLE_CLIENT, "ns1:eth1", err,
 				       sizeof(err)),
 			 0);
-	assert_int_equal(fv_points_finish(&p, false, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fv_points_finish(&p, FV_INGRESS_TC, false, err,
+					  sizeof(err)),
+			 -EINVAL);
 	assert_string_equal(
 		err, "interface ns1:eth1 given twice (in --nat and --client)");
 }

@@ -113,7 +113,9 @@ static const char usage[] =
 	"                    newest exchanges by cookie ('verify --agent' joins them)\n"
 	"  /healthz          200 while the agent's loop runs\n"
 	"\n"
-	"  --ingress xdp|tc    as for verify (default xdp)\n"
+	"  --ingress HOOK      as for verify: tc (default), xdp (native only) or\n"
+	"                      xdp-generic\n"
+	"  --xdp-reset-ok      as for verify: with --ingress xdp, accept an ena restart\n"
 	"  --nat, --client     as for verify; an agent on a client host may give only\n"
 	"                      --client\n"
 	"  --listen ADDR:PORT  default " FV_AGENT_LISTEN_DEFAULT

@@ -46,12 +46,13 @@ int fv_observe_option(struct fv_observe_args *a, const struct option *opts,
 		return ret;
 	case FV_OPT_PORT: return fv_parse_port_option("port", arg, &a->port);
 	case FV_OPT_INGRESS:
-		if (strcmp(arg, "xdp") && strcmp(arg, "tc")) {
-			fv_err("bad --ingress '%s': expected xdp or tc", arg);
+		if (fv_ingress_parse(arg, &a->ingress)) {
+			fv_err("bad --ingress '%s': expected tc, xdp (native only) or xdp-generic",
+			       arg);
 			return -EINVAL;
 		}
-		a->ingress_tc = !strcmp(arg, "tc");
 		return 0;
+	case FV_OPT_XDP_RESET_OK: a->xdp_reset_ok = true; return 0;
 	case FV_OPT_ACLS: a->acls = arg; return 0;
 	case FV_OPT_ACL_PUBLIC: a->acl_public = arg; return 0;
 	case FV_OPT_ACL_PRIVATE: a->acl_private = arg; return 0;
@@ -71,7 +72,12 @@ int fv_observe_finish(struct fv_observe_args *a, bool need_nat)
 		fv_err("no point given: use --nat [NETNS:]IFACE (or --client on a client host)");
 		return -EINVAL;
 	}
-	if (fv_points_finish(&a->points, a->ingress_tc, err, sizeof(err))) {
+	if (a->xdp_reset_ok && a->ingress != FV_INGRESS_XDP) {
+		fv_err("--xdp-reset-ok applies to --ingress xdp only: give --ingress xdp too, or leave it out");
+		return -EINVAL;
+	}
+	if (fv_points_finish(&a->points, a->ingress, a->xdp_reset_ok, err,
+			     sizeof(err))) {
 		fv_err("%s", err);
 		return -EINVAL;
 	}

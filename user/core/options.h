@@ -19,16 +19,18 @@ enum {
 	FV_OPT_ACLS,
 	FV_OPT_ACL_PUBLIC,
 	FV_OPT_ACL_PRIVATE,
+	FV_OPT_XDP_RESET_OK,
 	FV_OPT_OWN, /* a command's own options start here */
 };
 
 /* Where and how to watch. */
-#define FV_OBSERVE_POINT_OPTS                                         \
-	{ "nat", required_argument, NULL, FV_OPT_NAT },               \
-		{ "client", required_argument, NULL, FV_OPT_CLIENT }, \
-		{ "port", required_argument, NULL, FV_OPT_PORT },     \
-	{                                                             \
-		"ingress", required_argument, NULL, FV_OPT_INGRESS    \
+#define FV_OBSERVE_POINT_OPTS                                           \
+	{ "nat", required_argument, NULL, FV_OPT_NAT },                 \
+		{ "client", required_argument, NULL, FV_OPT_CLIENT },   \
+		{ "port", required_argument, NULL, FV_OPT_PORT },       \
+		{ "ingress", required_argument, NULL, FV_OPT_INGRESS }, \
+	{                                                               \
+		"xdp-reset-ok", no_argument, NULL, FV_OPT_XDP_RESET_OK  \
 	}
 /* The ACLs that explain a verdict (not trace's: it gives none). */
 #define FV_OBSERVE_ACL_OPTS                                               \
@@ -41,8 +43,9 @@ enum {
 
 struct fv_observe_args {
 	struct fv_points points;
-	uint16_t port; /* host order */
-	bool ingress_tc;
+	uint16_t port;		 /* host order */
+	enum fv_ingress ingress; /* --ingress: tc unless asked */
+	bool xdp_reset_ok;	 /* --xdp-reset-ok, with --ingress xdp only */
 	const char *acls, *acl_public, *acl_private; /* --acls FILE ... */
 	uint64_t seen; /* value options given, for fv_opt_once() */
 };

@@ -155,11 +155,13 @@ static int find_repeated_iface(const struct fv_points *p, char *err, size_t errl
 	return 0;
 }
 
-int fv_points_finish(struct fv_points *p, bool ingress_tc, char *err,
-		     size_t errlen)
+int fv_points_finish(struct fv_points *p, enum fv_ingress ingress,
+		     bool xdp_reset_ok, char *err, size_t errlen)
 {
-	for (int i = 0; i < p->n; i++)
-		p->hosts[i].ingress_tc = ingress_tc;
+	for (int i = 0; i < p->n; i++) {
+		p->hosts[i].ingress = ingress;
+		p->hosts[i].xdp_reset_ok = xdp_reset_ok;
+	}
 	return find_repeated_iface(p, err, errlen);
 }
 

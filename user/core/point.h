@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <net/if.h>
+#include "ingress.h"
 
 #define FV_MAX_IFACES 8
 #define FV_MAX_ADDRS  64
@@ -27,9 +28,12 @@ struct fv_host {
 	int ifindex[FV_MAX_IFACES];
 	int n_addrs;
 	uint8_t addrs[FV_MAX_ADDRS][16]; /* v4-mapped or v6 */
-	/* Watch ingress with tc instead of XDP: native XDP switches a veth
-	 * (and some NICs) to a slower receive path or resets queues. */
-	bool ingress_tc;
+	/* How ingress is watched: tc by default. Native XDP switches a
+	 * veth (and some NICs) to another receive path, and restarts an ena
+	 * interface unless xdp_reset_ok; generic XDP copies non-linear
+	 * packets (ingress.h). */
+	enum fv_ingress ingress;
+	bool xdp_reset_ok; /* --xdp-reset-ok: an ena restart is accepted */
 };
 
 const char *fv_role_name(enum fv_role role);
@@ -53,8 +57,8 @@ int fv_points_add(struct fv_points *p, enum fv_role role, const char *spec,
 
 /* After the last option: an interface may be in one point only; every
  * point watches ingress the same way. 0, or -EINVAL with a message. */
-int fv_points_finish(struct fv_points *p, bool ingress_tc, char *err,
-		     size_t errlen);
+int fv_points_finish(struct fv_points *p, enum fv_ingress ingress,
+		     bool xdp_reset_ok, char *err, size_t errlen);
 
 /* Resolve interface indexes and the host's own addresses inside its
  * namespace. Returns 0 or -errno with a message in err. */

@@ -55,9 +55,25 @@ const char *fv_stat_name(enum fv_stat stat)
 	return stat < FV_STAT_MAX && names[stat] ? names[stat] : "?";
 }
 
+/* While set, libbpf's last warning is kept here (the kernel's own words
+ * on a refused attach, when libbpf passes them on), newline dropped. */
+static char *libbpf_said;
+static size_t libbpf_said_len;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
+	if (libbpf_said && level == LIBBPF_WARN) {
+		va_list copy;
+		size_t n;
+
+		va_copy(copy, args);
+		vsnprintf(libbpf_said, libbpf_said_len, fmt, copy);
+		va_end(copy);
+		n = strlen(libbpf_said);
+		while (n && libbpf_said[n - 1] == '\n')
+			libbpf_said[--n] = '\0';
+	}
 	if (!fv_verbose)
 		return 0;
 	return vfprintf(stderr, fmt, args);
@@ -339,52 +355,99 @@ static int attach_tc(int ifindex, int prog_fd, bool egress, int *link,
 	return 0;
 }
 
+/* "NETNS:IFACE", or "IFACE" in our own namespace. */
+static void iface_where(const struct fv_point *p, int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", p->host.netns, *p->host.netns ? ":" : "",
+		 p->host.ifname[i]);
+}
+
+/* --ingress xdp: may native XDP go on this interface (ingress.h)? In the
+ * point's namespace. 0, or -EPERM with the one line in err. */
+static int xdp_native_check(const struct fv_point *p, int i, char *driver,
+			    size_t len, int *mtu, char *err, size_t errlen)
+{
+	char where[FV_NETNS_MAX + IF_NAMESIZE + 1];
+
+	fv_iface_driver_mtu(p->host.ifname[i], driver, len, mtu);
+	iface_where(p, i, where, sizeof(where));
+	return fv_xdp_native_allowed(where, driver, *mtu, p->host.xdp_reset_ok,
+				     err, errlen);
+}
+
+/* Ingress through XDP, as asked: native only (--ingress xdp) or generic
+ * (--ingress xdp-generic). 0 attached; 1 someone attached XDP meanwhile
+ * (tc then); -errno with one line in err. */
+static int attach_xdp(struct fv_point *p, int i, char *err, size_t errlen)
+{
+	struct fv_iface_att *a = &p->att[i];
+	bool native = p->host.ingress == FV_INGRESS_XDP;
+	LIBBPF_OPTS(bpf_link_create_opts, opts,
+		    .flags = native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+	char where[FV_NETNS_MAX + IF_NAMESIZE + 1], driver[32] = "", said[256];
+	int mtu = 0, ret;
+
+	if (native) {
+		ret = xdp_native_check(p, i, driver, sizeof(driver), &mtu, err,
+				       errlen);
+		if (ret)
+			return ret;
+	}
+	said[0] = '\0';
+	libbpf_said = said;
+	libbpf_said_len = sizeof(said);
+	ret = bpf_link_create(bpf_program__fd(p->skel->progs.fv_xdp_ingress),
+			      p->host.ifindex[i], BPF_XDP, &opts);
+	libbpf_said = NULL;
+	if (ret >= 0) {
+		a->xdp_link = ret;
+		a->ingress_how = native ? "xdp-native" : "xdp-generic";
+		return 0;
+	}
+	/* Someone attached XDP between our query and now. */
+	if (ret == -EBUSY || ret == -EEXIST)
+		return 1;
+	iface_where(p, i, where, sizeof(where));
+	if (native)
+		fv_xdp_native_refused(where, driver, mtu, ret,
+				      !strncmp(said, "libbpf: ", 8) ? said + 8
+								    : said,
+				      err, errlen);
+	else
+		snprintf(err, errlen,
+			 "%s: the kernel refused generic XDP: %s; use --ingress tc",
+			 where, strerror(-ret));
+	return ret;
+}
+
 static int attach_iface(struct fv_point *p, int i, char *err, size_t errlen)
 {
 	struct fv_iface_att *a = &p->att[i];
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	int ifindex = p->host.ifindex[i];
-	int xdp_fd = bpf_program__fd(p->skel->progs.fv_xdp_ingress);
-	bool use_tc = p->host.ingress_tc;
+	bool use_tc = p->host.ingress == FV_INGRESS_TC;
+	char where[FV_NETNS_MAX + IF_NAMESIZE + 1];
 	int ret;
 
+	iface_where(p, i, where, sizeof(where));
 	ret = bpf_xdp_query(ifindex, 0, &q);
-	if (ret == 0 && q.attach_mode != XDP_ATTACHED_NONE) {
+	if (ret == 0 && q.attach_mode != XDP_ATTACHED_NONE)
 		a->foreign_xdp = true;
-		use_tc = true;
-	} else if (!use_tc) {
-		LIBBPF_OPTS(bpf_link_create_opts, drv,
-			    .flags = XDP_FLAGS_DRV_MODE);
-		LIBBPF_OPTS(bpf_link_create_opts, skb,
-			    .flags = XDP_FLAGS_SKB_MODE);
-
-		a->xdp_link = bpf_link_create(xdp_fd, ifindex, BPF_XDP, &drv);
-		a->ingress_how = "xdp-native";
-		if (a->xdp_link < 0) {
-			a->xdp_link =
-				bpf_link_create(xdp_fd, ifindex, BPF_XDP, &skb);
-			a->ingress_how = "xdp-generic";
-		}
-		if (a->xdp_link < 0) {
-			ret = a->xdp_link;
-			a->xdp_link = -1;
-			/* Someone attached XDP between our query and now. */
-			if (ret != -EBUSY && ret != -EEXIST) {
-				snprintf(err, errlen,
-					 "cannot attach XDP to %s: %s",
-					 p->host.ifname[i], strerror(-ret));
-				return ret;
-			}
-			a->foreign_xdp = true;
-			use_tc = true;
-		}
+	if (!use_tc && !a->foreign_xdp) {
+		ret = attach_xdp(p, i, err, errlen);
+		if (ret < 0)
+			return ret;
+		a->foreign_xdp = ret == 1;
 	}
-	if (use_tc) {
-		if (a->foreign_xdp)
-			fv_warn("%s%s%s already carries another XDP program; "
-				"left untouched, watching its ingress with tc instead",
-				p->host.netns, *p->host.netns ? ":" : "",
-				p->host.ifname[i]);
+	if (a->foreign_xdp && !use_tc)
+		fv_warn("%s already carries another XDP program; "
+			"left untouched, watching its ingress with tc instead",
+			where);
+	else if (a->foreign_xdp)
+		fv_warn("%s carries another XDP program: it sees ingress before "
+			"our tc program, and what it drops we never see",
+			where);
+	if (a->xdp_link < 0) {
 		ret = attach_tc(ifindex,
 				bpf_program__fd(p->skel->progs.fv_tc_ingress),
 				false, &a->ingress_link, &a->ingress_clsact,
@@ -481,6 +544,26 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 	return ret;
 }
 
+static int xdp_native_precheck(const struct fv_point *p, char *err, size_t errlen)
+{
+	char driver[32];
+	int saved, mtu, ret = 0;
+
+	if (p->host.ingress != FV_INGRESS_XDP)
+		return 0;
+	ret = fv_netns_enter(p->host.netns, &saved);
+	if (ret) {
+		snprintf(err, errlen, "cannot enter namespace '%s': %s",
+			 p->host.netns, strerror(-ret));
+		return ret;
+	}
+	for (int i = 0; i < p->host.n_ifaces && !ret; i++)
+		ret = xdp_native_check(p, i, driver, sizeof(driver), &mtu, err,
+				       errlen);
+	fv_netns_leave(saved);
+	return ret;
+}
+
 int fv_session_start(struct fv_session *s, const struct fv_host *hosts, int n,
 		     uint16_t port, char *err, size_t errlen)
 {
@@ -527,6 +610,13 @@ int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
 				 hosts[i].netns, strerror(-ret));
 			return ret;
 		}
+	}
+	/* --ingress xdp: refuse before anything is loaded or attached, so
+	 * that no interface restarts for a run that cannot go on. */
+	for (i = 0; i < n; i++) {
+		ret = xdp_native_precheck(&s->points[i], err, errlen);
+		if (ret)
+			return ret;
 	}
 	ret = fv_xtable_init(&s->xt, FV_XTABLE_CAPACITY);
 	if (ret) {
