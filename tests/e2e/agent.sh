@@ -35,6 +35,8 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+# What it runs, copied (snapshot, lib.sh): others rebuild meanwhile.
+snapshot FV FV_ATTACHED || { done_testing; exit 1; }
 
 # start_agent NAME ARGS...: runs an agent in the background (output in
 # $TMP/NAME.out), waits (60 s) until it is ready and, over plain HTTP (not

@@ -22,6 +22,8 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+# What it runs, copied (snapshot, lib.sh): others rebuild meanwhile.
+snapshot FV FV_ATTACHED || { done_testing; exit 1; }
 
 # verify_json OUT ARGS...: verify --json on this lab; stdout in OUT, stderr
 # in OUT.err, exit status in OUT.rc.

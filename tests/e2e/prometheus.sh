@@ -29,6 +29,8 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+# What it runs, copied (snapshot, lib.sh): others rebuild meanwhile.
+snapshot FV FV_ATTACHED || { done_testing; exit 1; }
 
 if ! command -v prometheus >/dev/null; then
 	skip "prometheus missing (make deps installs it)"
