@@ -117,11 +117,11 @@ start_mode() {
 			nx $NS_NAT tc qdisc add dev $ifc clsact
 			nx $NS_NAT tc filter add dev $ifc egress bpf da obj .output/tests/bench_empty.bpf.o sec tc
 		done ;;
-	flowverify)
-		$FV watch --nat $NS_NAT:n0,n1 >"$T/watch.out" 2>"$T/watch.err" &
+	flowverify)	# --ingress xdp: native XDP + tcx egress (asked for: tc is the default)
+		$FV watch --ingress xdp --nat $NS_NAT:n0,n1 >"$T/watch.out" 2>"$T/watch.err" &
 		WATCH_PIDS+=($!)
 		wait_for "$T/watch.out" 'flowverify watch' 10 ;;
-	flowverify_tc)	# --ingress tc: tcx on both directions, no XDP
+	flowverify_tc)	# --ingress tc, the default: tcx on both directions, no XDP
 		$FV watch --ingress tc --nat $NS_NAT:n0,n1 >"$T/watch.out" 2>"$T/watch.err" &
 		WATCH_PIDS+=($!)
 		wait_for "$T/watch.out" 'flowverify watch' 10 ;;

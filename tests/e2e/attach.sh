@@ -73,9 +73,10 @@ holds_exactly() {
 	[ "$(wc -l <"$f")" -eq $# ]
 }
 
-# 1. Exact counters, and two namespaces from one process.
+# 1. Exact counters, and two namespaces from one process; through native
+# XDP, asked for (tc is the default: tests/e2e/ingress.sh, and 1a here).
 out=$TMP/v1.json
-bg_start "$out" $FV verify --nat $A:a0 --client $B:b0 --duration 6 --json \
+bg_start "$out" $FV verify --nat $A:a0 --client $B:b0 --ingress xdp --duration 6 --json \
 	--ready-file "$TMP/ready1"
 if bg_ready "$out" "$TMP/ready1" "exact counters"; then
 	# What is attached, per namespace, and what verify holds, while it runs.
@@ -89,7 +90,7 @@ if bg_ready "$out" "$TMP/ready1" "exact counters"; then
 		in_window "$out" 6 jq_ok "$out" '.legs[0].packets == 300'
 	check_run "the client point in another namespace saw the same 300 leave" 1 "$out" \
 		in_window "$out" 6 jq_ok "$out" '.clients[0].legs[0].packets == 300'
-	check_run "ingress through native XDP, egress through tcx" 1 "$out" \
+	check_run "--ingress xdp: ingress through native XDP, egress through tcx" 1 "$out" \
 		jq_ok "$out" '.points[0].interfaces[0].ingress == "xdp-native" and .points[0].interfaces[0].egress == "tcx-egress"'
 	check_run "requests nobody forwarded stop inside the NAT: a fault, exit 1" 1 "$out" \
 		jq_ok "$out" '.status == "fault" and .segment == "inside_nat_request"'
@@ -106,7 +107,8 @@ if bg_ready "$out" "$TMP/ready1" "exact counters"; then
 	check "after verify: nothing of ours in $B (XDP, tcx, clsact)" clean_in $B
 fi
 
-# 1a. --ingress tc: ingress through a tcx link instead of XDP, same counts.
+# 1a. --ingress tc (the default, said here): ingress through a tcx link,
+# no XDP, same counts.
 out=$TMP/v1a.json
 bg_start "$out" $FV verify --nat $A:a0 --ingress tc --duration 6 --json \
 	--ready-file "$TMP/ready1a"
@@ -204,11 +206,12 @@ PY
 		diag "got: $(jq -c '{ntp: .points[0].parser.ntp_packets, leg1: .legs[0].packets, events}' "$out" 2>/dev/null)"
 fi
 
-# 2. Someone else's XDP program: untouched, tc ingress used instead.
+# 2. Someone else's XDP program, --ingress xdp asked: untouched, tc
+# ingress used instead.
 if ip -n $A link set dev a0 xdpgeneric obj "$XDP_PASS" sec xdp >"$TMP/xdp2" 2>&1 &&
 	before=$(ip -n $A -d link show a0 | grep -o 'prog/xdp id [0-9]*') && [ -n "$before" ]; then
 	out=$TMP/v2.json
-	bg_start "$out" $FV verify --nat $A:a0 --duration 6 --json --ready-file "$TMP/ready2"
+	bg_start "$out" $FV verify --nat $A:a0 --ingress xdp --duration 6 --json --ready-file "$TMP/ready2"
 	if bg_ready "$out" "$TMP/ready2" "foreign XDP"; then
 		"$FV_ATTACHED" $A >"$TMP/at2" 2>&1
 		"$FV_ATTACHED" --ours $A >"$TMP/at2ours" 2>&1
@@ -243,7 +246,8 @@ if ! ip -n $A link set dev a0 xdpgeneric off >"$TMP/xdpoff" 2>&1; then
 	diag_file "$TMP/xdpoff" "ip: "
 fi
 
-# 3. kill -9 leaves nothing attached: links die with the process.
+# 3. kill -9 leaves nothing attached: links die with the process (XDP's
+# too: --ingress xdp).
 # link_of NS DEV: its `ip -d link show`, which must list it (so that "no
 # xdp in it" cannot pass on a failed look).
 link_of() { ip -n "$1" -d link show "$2" 2>&1 | grep -q "^[0-9]*: $2[@:]" && ip -n "$1" -d link show "$2"; }
@@ -252,7 +256,7 @@ if ! link_of $A a0 >"$TMP/link3" || grep -q xdp "$TMP/link3"; then
 	diag_file "$TMP/link3" "ip: "
 else
 	out=$TMP/v3
-	bg_start "$out" $FV verify --nat $A:a0 --client $B:b0 --duration 60 --ready-file "$TMP/ready3"
+	bg_start "$out" $FV verify --nat $A:a0 --client $B:b0 --ingress xdp --duration 60 --ready-file "$TMP/ready3"
 	if bg_ready "$out" "$TMP/ready3" "kill -9"; then
 		pid=$BG_PID
 		held=$(progs_held $pid)

@@ -114,6 +114,16 @@ bad "--duration twice" "--duration given twice" -- $FV verify --nat $NS:lo --dur
 bad "newline in an interface name" "bad interface name 'lo?x'" -- $FV verify --nat "$NS:lo
 x"
 bad "bad --drops" "bad --drops 'sometimes'" -- $FV verify --nat $NS:lo --drops sometimes
+# How ingress is hooked (issue 13; the rest in tests/e2e/ingress.sh).
+bad "bad --ingress" "bad --ingress 'bogus': expected tc, xdp (native only) or xdp-generic" -- $FV verify --nat $NS:lo --ingress bogus
+bad "--ingress xdp-native (not a name)" "bad --ingress 'xdp-native'" -- $FV watch --nat $NS:lo --ingress xdp-native
+bad "--ingress twice" "--ingress given twice" -- $FV verify --nat $NS:lo --ingress tc --ingress xdp
+bad "--xdp-reset-ok without --ingress" "--xdp-reset-ok applies to --ingress xdp only" -- $FV verify --nat $NS:lo --xdp-reset-ok
+bad "--xdp-reset-ok with --ingress tc" "--xdp-reset-ok applies to --ingress xdp only" -- $FV watch --nat $NS:lo --ingress tc --xdp-reset-ok
+bad "--xdp-reset-ok with --ingress xdp-generic" "--xdp-reset-ok applies to --ingress xdp only" -- $FV trace --nat $NS:lo --ingress xdp-generic --xdp-reset-ok
+bad "agent: --xdp-reset-ok without --ingress xdp" "--xdp-reset-ok applies to --ingress xdp only" -- $FV agent --nat $NS:lo --xdp-reset-ok
+bad "--xdp-reset-ok=yes" "option '--xdp-reset-ok' takes no value" -- $FV verify --nat $NS:lo --ingress xdp --xdp-reset-ok=yes
+bad "--ingress xdp on lo (no native XDP)" "$NS:lo: the kernel refused native XDP" -- $FV verify --nat $NS:lo --ingress xdp --duration 1
 bad "watch: zero window" "bad --window '0'" -- $FV watch --nat $NS:lo --window 0
 bad "watch: window not a number" "bad --window 'abc'" -- $FV watch --nat $NS:lo --window abc
 bad "trace: bad duration" "bad --duration 'x'" -- $FV trace --nat $NS:lo --json --duration x

@@ -714,14 +714,14 @@ vg_diag() {
 		head -30 | sed 's/^/# stderr: /'
 }
 
-# ---- two instances on one interface ----
+# ---- two instances on one interface (both asking for XDP: the second finds the first's) ----
 two_instances() {
 	local o1=$TMP/t1 o2=$TMP/t2 what="two instances" p1
 	need_pair "$what" || return
-	start "$o1" $FV verify --nat $A:a0 --duration 12 --json --ready-file "$o1.ready"
+	start "$o1" $FV verify --nat $A:a0 --ingress xdp --duration 12 --json --ready-file "$o1.ready"
 	p1=$BG_PID
 	bg_ready "$o1" "$o1.ready" "$what (the first)" || return
-	start "$o2" $FV verify --nat $A:a0 --duration 8 --json --ready-file "$o2.ready"
+	start "$o2" $FV verify --nat $A:a0 --ingress xdp --duration 8 --json --ready-file "$o2.ready"
 	if ! bg_ready "$o2" "$o2.ready" "$what (the second)"; then
 		kill $p1
 		bg_finish "$o1" 30
