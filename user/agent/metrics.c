@@ -112,6 +112,24 @@ static void per_role(struct buf *b, const struct fv_agent_view *v,
 	}
 }
 
+/* A counter per role and leg, for the legs that role's host sees. */
+static void per_leg(struct buf *b, const struct fv_agent_view *v,
+		    const char *name, const char *help,
+		    const uint64_t val[FV_ROLE_MAX][FV_LEG_SLOTS])
+{
+	int r, leg;
+
+	head(b, name, "counter", help);
+	for (r = 0; r < FV_ROLE_MAX; r++) {
+		for (leg = FV_LEG_1; leg <= FV_LEG_4; leg++) {
+			if (leg_shown(v, r, leg))
+				put(b, "%s{role=\"%s\",leg=\"%d\"} %llu\n",
+				    name, role_word[r], leg,
+				    (unsigned long long)val[r][leg]);
+		}
+	}
+}
+
 char *fv_agent_metrics(const struct fv_agent_view *v)
 {
 	static const char *const outcome[FV_OUT_MAX] = {
@@ -130,7 +148,7 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	struct buf b = { .cap = 16384 };
 	unsigned long long cum = 0;
 	size_t i;
-	int r, leg, k;
+	int r, k;
 
 	b.p = malloc(b.cap);
 	if (!b.p)
@@ -150,32 +168,14 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	put(&b, "flowverify_agent_starts_total %llu\n",
 	    (unsigned long long)st->starts);
 
-	head(&b, "flowverify_leg_packets_total", "counter",
-	     "NTP packets seen on each leg (1 request client->NAT, 2 request "
-	     "NAT->server, 3 reply server->NAT, 4 reply NAT->client), by the "
-	     "host that saw them.");
-	for (r = 0; r < FV_ROLE_MAX; r++) {
-		for (leg = FV_LEG_1; leg <= FV_LEG_4; leg++) {
-			if (!leg_shown(v, r, leg))
-				continue;
-			put(&b,
-			    "flowverify_leg_packets_total{role=\"%s\",leg=\"%d\"} %llu\n",
-			    role_word[r], leg,
-			    (unsigned long long)v->leg_packets[r][leg]);
-		}
-	}
-	head(&b, "flowverify_leg_bytes_total", "counter",
-	     "Bytes (from the IP header) of the NTP packets on each leg.");
-	for (r = 0; r < FV_ROLE_MAX; r++) {
-		for (leg = FV_LEG_1; leg <= FV_LEG_4; leg++) {
-			if (!leg_shown(v, r, leg))
-				continue;
-			put(&b,
-			    "flowverify_leg_bytes_total{role=\"%s\",leg=\"%d\"} %llu\n",
-			    role_word[r], leg,
-			    (unsigned long long)v->leg_bytes[r][leg]);
-		}
-	}
+	per_leg(&b, v, "flowverify_leg_packets_total",
+		"NTP packets seen on each leg (1 request client->NAT, 2 request "
+		"NAT->server, 3 reply server->NAT, 4 reply NAT->client), by the "
+		"host that saw them.",
+		v->leg_packets);
+	per_leg(&b, v, "flowverify_leg_bytes_total",
+		"Bytes (from the IP header) of the NTP packets on each leg.",
+		v->leg_bytes);
 	if (v->have_role[FV_ROLE_NAT]) {
 		head(&b, "flowverify_untranslated_packets_total", "counter",
 		     "Requests that left the NAT with the client's own source address.");
