@@ -187,6 +187,58 @@ demo:
 	$(Q)$(MAKE) --no-print-directory flowverify
 	$(Q)scripts/demo.sh
 
+# ---- dist: one portable file (docs/portable.md, issue 13) ----
+# $(DIST_BIN): flowverify (the BPF objects are in it, through the
+# skeletons) with every library linked statically but glibc, refused by
+# dist/check-binary.sh if it needs a GLIBC_ version above DIST_GLIBC or a
+# shared library that is not glibc's. libcurl is loaded at run time by
+# 'verify --agent' (dist/curl_runtime.c); p11-kit, which GnuTLS wants for
+# PKCS#11 tokens only, is stubbed (dist/p11kit_stubs.c). The archives come
+# from the -dev packages of scripts/deps.sh. Built in a tree of its own
+# (OUTPUT=$(DIST_DIR)), one make at a time (flock), where the files that
+# print VERSION are rebuilt when it changes. `make dist-path` prints the
+# file's name.
+DIST_DIR   := $(OUTPUT)/dist
+DIST_BIN   := $(DIST_DIR)/flowverify-$(VERSION)-$(shell uname -m)
+DIST_GLIBC ?= 2.34
+DIST_OBJS  := $(DIST_DIR)/glue/curl_runtime.o $(DIST_DIR)/glue/p11kit_stubs.o
+DIST_LIBS  := -lbpf -lelf -lz -ljansson -lmicrohttpd -lgnutls -lhogweed \
+	      -lnettle -lgmp -ltasn1 -lidn2 -lunistring -lcap
+.PHONY: dist dist-path dist-link dist-force
+
+dist:
+	$(Q)mkdir -p $(DIST_DIR)
+	$(Q)flock $(DIST_DIR)/.lock $(MAKE) --no-print-directory OUTPUT=$(DIST_DIR) \
+		DIST_DIR=$(DIST_DIR) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH) dist-link
+
+dist-path:
+	@echo $(DIST_BIN)
+
+ifeq ($(OUTPUT),$(DIST_DIR))
+$(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(shell grep -l FV_VERSION user/main.c $(USER_SRCS))): \
+	$(DIST_DIR)/version
+$(DIST_DIR)/version: dist-force
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" >$@
+dist-force:
+
+$(DIST_DIR)/glue/%.o: dist/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(shell pkg-config --cflags p11-kit-1) -c $< -o $@
+
+# Linked under a name of its own, checked, then renamed.
+$(DIST_BIN): $(OUTPUT)/obj/main.o $(DIST_OBJS) $(LIB) dist/check-binary.sh
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -s $(OUTPUT)/obj/main.o $(DIST_OBJS) $(LIB) \
+		-Wl,-Bstatic $(DIST_LIBS) -Wl,-Bdynamic -Wl,--as-needed -lm -o $@.tmp && \
+		dist/check-binary.sh $@.tmp $(DIST_GLIBC) $@ && mv -f $@.tmp $@ || \
+		{ rm -f $@.tmp; exit 1; }
+
+dist-link: $(DIST_BIN)
+
+-include $(wildcard $(DIST_DIR)/glue/*.d)
+endif
+
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
 install: flowverify
