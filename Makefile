@@ -46,7 +46,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test test-unit test-e2e demo bench bench-quick install uninstall clean help \
-	fuzz fuzz-build check-asan format format-check
+	fuzz fuzz-build check-asan format format-check test-kernels
 
 all: flowverify
 
@@ -103,6 +103,13 @@ test:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF) fuzz-build
 	$(Q)tests/run.sh
+
+# ---- kernel matrix (docs/kernels.md): the tests inside Debian's 5.10, 6.1
+# and 6.12 kernels under QEMU, one VM at a time; KERNELS, FVK_SET=core|full.
+test-kernels:
+	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF)
+	$(Q)scripts/kernels/matrix.sh
 
 # ---- formatting: .clang-format, checked by make test (tests/e2e/format.sh) ----
 # Every C file git tracks but vmlinux/'s copies of kernel types.
@@ -265,6 +272,7 @@ help:
 	@echo '  deps           install the Debian packages needed (as root)'
 	@echo '  demo           build, then run the lab demo (as root)'
 	@echo '  test           build and run every test; ends with "N passed, N failed"'
+	@echo '  test-kernels   the tests inside Debian kernels 5.10, 6.1, 6.12 under QEMU (docs/kernels.md)'
 	@echo '  fuzz           run every libFuzzer target FUZZ_TIME s (default 60; fuzz/README.md)'
 	@echo '  format         reformat the C sources with .clang-format'
 	@echo '  format-check   fail when a C source differs from what clang-format makes of it'
