@@ -56,6 +56,9 @@ for line in "${debs[@]}"; do
 		[ "$rcw" = rc=0 ] || ok=0
 	done < <(grep '^FVK-STEP ' "$log")
 	grep -qx 'FVK-END done' "$log" || ok=0
+	# A step begun and never ended: the VM died or was killed in it.
+	last=$(awk '/^FVK-BEGIN /{b=$2} /^FVK-STEP /{b=""} END{print b}' "$log")
+	[ -n "$last" ] && ran+="${ran:+, }$last unfinished"
 	[ $qrc -eq 124 ] && ran+="${ran:+, }killed at its ${FVK_TIMEOUT:-900} s limit"
 	[ -n "$ran" ] || ran="nothing ($(grep '^FVK-END' "$log" | head -1))"
 	if [ $ok = 1 ]; then res=pass; else res=FAIL failed=1; fi
