@@ -273,6 +273,7 @@ help:
 	@echo '  demo           build, then run the lab demo (as root)'
 	@echo '  test           build and run every test; ends with "N passed, N failed"'
 	@echo '  test-kernels   the tests inside Debian kernels 5.10, 6.1, 6.12 under QEMU (docs/kernels.md)'
+	@echo '  dist           one portable file, every library static but glibc (docs/portable.md)'
 	@echo '  fuzz           run every libFuzzer target FUZZ_TIME s (default 60; fuzz/README.md)'
 	@echo '  format         reformat the C sources with .clang-format'
 	@echo '  format-check   fail when a C source differs from what clang-format makes of it'
