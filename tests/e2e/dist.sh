@@ -115,11 +115,7 @@ check_run "chroot: rules --json, the public subnet's inbound entries" 0 "$TMP/ru
 # 6-7. verify on a veth pair: B sends through A toward a documentation
 # address, as a client through its NAT: on A, leg-1 requests.
 if ! {
-	ip netns add $A && made+=($A) && ip netns add $B && made+=($B) &&
-	ip link add veth netns $A type veth peer name veth netns $B &&
-	ip -n $A addr add 10.77.0.1/24 dev veth && ip -n $B addr add 10.77.0.2/24 dev veth &&
-	ip -n $A link set veth up && ip -n $A link set lo up &&
-	ip -n $B link set veth up && ip -n $B link set lo up &&
+	veth_pair $A $B veth veth 10.77.0 &&
 	ip -n $B route add 192.0.2.0/24 via 10.77.0.1
 } >"$TMP/setup" 2>&1; then
 	fatal "setup: namespaces $A and $B joined by a veth pair" "$TMP/setup"

@@ -30,11 +30,7 @@ echo "1..29"
 snapshot FV FV_ATTACHED || exit 1
 
 if ! {
-	ip netns add $A && made+=($A) && ip netns add $B && made+=($B) &&
-	ip link add a0 netns $A type veth peer name b0 netns $B &&
-	ip -n $A addr add 10.9.0.1/24 dev a0 && ip -n $B addr add 10.9.0.2/24 dev b0 &&
-	ip -n $A link set a0 up && ip -n $A link set lo up &&
-	ip -n $B link set b0 up && ip -n $B link set lo up &&
+	veth_pair $A $B a0 b0 10.9.0 &&
 	ip -n $A link add br0 type bridge && ip -n $A link set br0 up
 } >"$TMP/setup" 2>&1; then
 	not_ok "setup: namespaces $A and $B, a veth pair between them, a bridge br0 in $A"

@@ -368,3 +368,17 @@ snapshot() {
 		printf -v "$v" '%s' "$c"
 	done
 }
+
+# veth_pair A B DEV_A DEV_B NET: namespaces A and B, each added to the
+# caller's made array as soon as it exists (for its trap), joined by a veth
+# pair with NET.1/24 on A's end and NET.2/24 on B's, all up with lo.
+veth_pair() {
+	local a=$1 b=$2 da=$3 db=$4 net=$5
+
+	ip netns add "$a" && made+=("$a") && ip netns add "$b" && made+=("$b") &&
+		ip link add "$da" netns "$a" type veth peer name "$db" netns "$b" &&
+		ip -n "$a" addr add "$net.1/24" dev "$da" &&
+		ip -n "$b" addr add "$net.2/24" dev "$db" &&
+		ip -n "$a" link set "$da" up && ip -n "$a" link set lo up &&
+		ip -n "$b" link set "$db" up && ip -n "$b" link set lo up
+}
