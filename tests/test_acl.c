@@ -372,7 +372,7 @@ static void test_text_roundtrip(void **state)
 
 /* ---- the four legs ---- */
 
-/* Each row of DESIGN.md removed in turn: the leg it serves is denied by
+/* Each row of the required table removed in turn: the leg it serves is denied by
  * the default deny, in that subnet and direction, and no other leg. */
 struct row_case {
 	const char *name;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # The ACL model from outside: `rules` and `acl-check` against the contract
 # and the checked-in fixtures, then the lab in both NAT shapes: each row of
-# DESIGN.md's table removed in turn, the client on port 123 through
+# the required table removed in turn, the client on port 123 through
 # masquerade and an ephemeral client port, `verify --acls` must name the
 # entry that denies the lost leg; and `lab up --acls FILE` must enforce FILE.
 # Expected values are written here, not taken from the code under test.
@@ -28,7 +28,7 @@ $FV rules --vpc 10.0.0.0/16 --client-port 1123 --json >"$TMP/rules.json"
 rc=$?
 check "rules --json: exit 0, the four lists" \
 	exited $rc 0 jq_ok "$TMP/rules.json" 'keys == ["private", "public"] and (.public | keys) == ["inbound", "outbound"] and (.private | keys) == ["inbound", "outbound"]'
-check "rules --json: exactly the six rows of DESIGN.md" \
+check "rules --json: exactly the six required rows" \
 	jq_ok "$TMP/rules.json" '[.public.inbound, .public.outbound, .private.inbound, .private.outbound | map({protocol, ports, cidr, action})] == [
 		[{"protocol":"udp","ports":"123","cidr":"10.0.0.0/16","action":"allow"},
 		 {"protocol":"udp","ports":"1024-65535","cidr":"0.0.0.0/0","action":"allow"}],
@@ -180,7 +180,7 @@ for shape in one two; do
 		fi
 	done
 
-	# Without --acls: the rows of DESIGN.md that could cause it.
+	# Without --acls: the required rows that could cause it.
 	check "shape $shape: lab fault no-public-in-ephemeral" quiet lab fault no-public-in-ephemeral
 	out=$TMP/rows.$shape.json
 	verify_lab "$out" "$nat"

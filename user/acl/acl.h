@@ -127,7 +127,7 @@ void acl_eval(const struct acl *a, enum acl_dir dir, int proto,
 
 /* ---- NTP through a NAT ---- */
 
-/* What a topology looks like; defaults are the seed's (DESIGN.md). */
+/* What a topology looks like; defaults are the lab's. */
 struct acl_params {
 	struct acl_cidr vpc;		 /* 10.0.0.0/16 */
 	struct acl_cidr clients;	 /* the private subnet; default = vpc */
@@ -194,7 +194,7 @@ struct acl_live {
 int acl_live_load(struct acl_live *l, const char *path, const char *pub_id,
 		  const char *priv_id);
 
-/* One row of the required table (DESIGN.md) that could cause a segment. */
+/* One row of the required table (`flowverify rules`) that could cause a segment. */
 struct acl_suspect {
 	int leg;
 	enum acl_subnet subnet;

@@ -170,8 +170,8 @@ static uint16_t required_rule(int leg, enum acl_subnet s)
 static void explain_without(const struct observed *o, const int legs[3],
 			    struct acl_blocking *b)
 {
-	struct acl pub = { .id = "DESIGN.md public" },
-		   priv = { .id = "DESIGN.md private" };
+	struct acl pub = { .id = "required public" },
+		   priv = { .id = "required private" };
 	struct acl_params p;
 	struct acl_leg l;
 	int i, k;
@@ -327,7 +327,7 @@ void acl_blocking_text(FILE *out, const struct acl_blocking *b)
 	if (!b->n_suspects)
 		return;
 	fprintf(out,
-		"ACL rows that could cause it (DESIGN.md; pass --acls to check yours):\n");
+		"ACL rows that could cause it (see 'flowverify rules'; pass --acls to check yours):\n");
 	for (i = 0; i < b->n_suspects; i++) {
 		const struct acl_suspect *s = &b->suspects[i];
 

@@ -443,7 +443,7 @@ int acl_required(const struct acl_params *p, struct acl *pub, struct acl *priv)
 {
 	int err;
 
-	/* The six rows of DESIGN.md, with this topology's values. */
+	/* The six required rows, with this topology's values. */
 	if ((err = add_row(pub, ACL_INBOUND, 100, p->server_port,
 			   p->server_port, &p->clients)) ||
 	    (err = add_row(pub, ACL_INBOUND, 110, p->nat_from, p->nat_to,

@@ -17,7 +17,7 @@ static const char rules_usage[] =
 	"\n"
 	"Print the network ACL entries NTP through a NAT needs, per subnet and\n"
 	"direction (stateless: every direction of every hop). For the defaults these\n"
-	"are the six rows of DESIGN.md.\n"
+	"are six rows.\n"
 	"\n"
 	"  --vpc CIDR            the VPC (default 10.0.0.0/16)\n"
 	"  --private-subnet CIDR where the clients are (default: the whole VPC)\n"
@@ -231,7 +231,7 @@ static int parse_opts(int argc, char **argv, struct acl_opts *o,
 	return 0;
 }
 
-/* Why the required entry is there (DESIGN.md's last column). */
+/* Why the required entry is there. */
 static const char *why(enum acl_subnet s, const struct acl_entry *e)
 {
 	if (s == ACL_PUBLIC && e->dir == ACL_INBOUND)

@@ -57,7 +57,7 @@ enum lab_shape {
 };
 
 /* The lab's network ACLs are the ACL model of user/acl/acl.h. Built in:
- * the table of DESIGN.md in the text form (docs/acl.md). */
+ * the required table (`flowverify rules`) in the text form (docs/acl.md). */
 extern const char lab_acl_text[];
 
 /* Read FILE and pick the public and private ACLs (ids, subnet ids, or NULL

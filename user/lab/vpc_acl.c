@@ -8,9 +8,9 @@
 #include "lab.h"
 #include "util.h"
 
-/* The table of DESIGN.md, in the text form (docs/acl.md). */
+/* The required table (`flowverify rules`), in the text form (docs/acl.md). */
 const char lab_acl_text[] =
-	"# NTP through a NAT (DESIGN.md): what the lab's VPC router enforces.\n"
+	"# NTP through a NAT (flowverify rules): what the lab's VPC router enforces.\n"
 	"acl acl-lab-public public\n"
 	"# requests from the private subnet reach the NAT\n"
 	"inbound  100 allow udp 123        10.0.0.0/16\n"
