@@ -22,15 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- What this kernel has ---
-bpftool btf dump file /sys/kernel/btf/vmlinux format raw >"$TMP/btf" 2>&1
+# --- What this kernel has (lib.sh: tc_mode, has_drop_reasons, has_timens) ---
 has_tcx=0 has_reasons=0 has_timens=0
-grep -q "'BPF_TCX_INGRESS' val=" "$TMP/btf" && has_tcx=1
-grep -q "'SKB_DROP_REASON_NETFILTER_DROP' val=" "$TMP/btf" && has_reasons=1
-[ -e /proc/self/ns/time ] && has_timens=1
-check "this kernel's BTF could be read" grep -q "ENUM 'bpf_attach_type'" "$TMP/btf"
-diag "kernel $(uname -r): tcx=$has_tcx drop_reasons=$has_reasons time_ns=$has_timens"
-if [ $has_tcx = 1 ]; then tc=tcx; else tc=clsact; fi
+btf_has BPF_TCX_INGRESS && has_tcx=1
+has_drop_reasons && has_reasons=1
+has_timens && has_timens=1
+check "this kernel's BTF could be read" btf_has BPF_CGROUP_INET_INGRESS
+tc=$(tc_mode)
+diag "kernel $(uname -r): tcx=$has_tcx drop_reasons=$has_reasons time_ns=$has_timens; flowverify attaches tc through $tc${FV_TC:+ (FV_TC=$FV_TC)}"
 
 # run_verify OUT [ARGS]: verify --json on the lab's NAT and client.
 run_verify() {
@@ -50,7 +49,7 @@ check_run "healthy lab: status ok, exit 0" 0 "$out" \
 check_run "healthy lab: all four legs have packets" 0 "$out" \
 	jq_ok "$out" '[.legs[] | .packets > 0] == [true, true, true, true]'
 # The attach mode against the kernel: tcx links from 6.6, clsact below.
-check "attach mode: every egress is $tc-egress (tcx=$has_tcx)" \
+check "attach mode: every egress is $tc-egress (tcx=$has_tcx, FV_TC=${FV_TC:-})" \
 	jq_ok "$out" "[.points[].interfaces[].egress] | length > 0 and all(. == \"$tc-egress\")" ||
 	got "$out"
 check "attach mode: every tc ingress is $tc-ingress (XDP, asked for, aside)" \

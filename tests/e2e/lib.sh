@@ -69,11 +69,44 @@ ours_in() {
 		echo "$FV_ATTACHED not built (make test builds it)"
 	fi
 	for dev in $(ip -n "$1" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
-		# "... id N name fv_tc_egress tag ...": the program's name, once.
-		tc -n "$1" filter show dev "$dev" ingress 2>/dev/null | grep -o ' name fv_[a-z_]*' | sed "s/^ name /$dev clsact-ingress /"
-		tc -n "$1" filter show dev "$dev" egress 2>/dev/null | grep -o ' name fv_[a-z_]*' | sed "s/^ name /$dev clsact-egress /"
+		# "... id N name fv_tc_egress tag ...": as fv_attached's lines,
+		# "IFACE clsact-egress ID NAME".
+		tc -n "$1" filter show dev "$dev" ingress 2>/dev/null | grep -o ' id [0-9]* name fv_[a-z_]*' |
+			sed "s/^ id \([0-9]*\) name /$dev clsact-ingress \1 /"
+		tc -n "$1" filter show dev "$dev" egress 2>/dev/null | grep -o ' id [0-9]* name fv_[a-z_]*' |
+			sed "s/^ id \([0-9]*\) name /$dev clsact-egress \1 /"
 	done
 }
+
+# --- What this kernel has (issue 13: read from the kernel, never from its
+# version; docs/kernels.md). ---
+
+# btf_has NAME: the kernel's BTF names the enum value NAME (dumped once
+# per suite: slow under emulation).
+btf_has() {
+	local f=$TMP/vmlinux.btf
+	[ -s "$f" ] || bpftool btf dump file /sys/kernel/btf/vmlinux format raw >"$f" 2>/dev/null
+	grep -q "'$1' val=" "$f"
+}
+
+# tc_mode: how flowverify attaches its tc programs here: "tcx" (6.6 on),
+# or "clsact" (netlink filters) where the kernel has no tcx or FV_TC=clsact
+# takes that path on one that has (user/core/session.c, force_clsact).
+tc_mode() {
+	if [ "${FV_TC:-}" != clsact ] && btf_has BPF_TCX_INGRESS; then
+		echo tcx
+	else
+		echo clsact
+	fi
+}
+
+# has_drop_reasons: the kernel gives drop reasons flowverify names
+# (SKB_DROP_REASON_NETFILTER_DROP, 5.17 on).
+has_drop_reasons() { btf_has SKB_DROP_REASON_NETFILTER_DROP; }
+
+# has_timens: the kernel has time namespaces (CONFIG_TIME_NS, 5.6 on).
+# Whether one can then be made, with an offset, is for the suite to try.
+has_timens() { [ -e /proc/self/ns/time ]; }
 
 # clean_in NS: fails if a program of ours is still attached in NS.
 clean_in() {
