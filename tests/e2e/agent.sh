@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 NAT=$NS_NAT:eth0 CLIENT=$NS_CLIENT:eth0
 BASE=$(free_base 4 $((20000 + $$ % 20000)))
 P1=$BASE P2=$((BASE + 1)) P3=$((BASE + 2)) PBAD=$((BASE + 3))
-I1=e2e-agent-$$ I2=e2e-nat-$$ I3=e2e-client-$$ IF=e2e-foreign-$$
+I1=e2e-agent-$$ I2=e2e-nat-$$ I3=e2e-client-$$ I4=e2e-clsact-$$ IF=e2e-foreign-$$
 PINS=/sys/fs/bpf/flowverify
 TNS=fv-e2e-tls-$$
 we_made_lab=0
@@ -27,7 +27,7 @@ cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	for i in $I1 $I2 $I3 e2e-tls-$$; do $FV cleanup --instance $i >/dev/null 2>&1; done
+	for i in $I1 $I2 $I3 $I4 e2e-tls-$$; do $FV cleanup --instance $i >/dev/null 2>&1; done
 	ip netns del $TNS 2>/dev/null
 	rm -f $PINS/$IF/notours 2>/dev/null
 	rmdir $PINS/$IF $PINS 2>/dev/null
@@ -417,6 +417,43 @@ check "another set of points on the same pins is refused (exit 2, one line)" \
 capture "$TMP/cleanup" $FV cleanup --instance $I1
 check_run "cleanup removes the agent's pins (exit 0)" 0 "$TMP/cleanup" \
 	eval "[ ! -e $PINS/$I1 ] && grep -q 'removed $PINS/$I1/p1_flows' '$TMP/cleanup'"
+
+# 7b. Kernels without tcx (before 6.6) attach through clsact filters,
+# which outlive their process. The agent has dropped every privilege by
+# the time it stops, so a child that keeps only CAP_NET_ADMIN and
+# CAP_SYS_ADMIN removes them: at SIGTERM, and when the agent is killed.
+clsact_held() {
+	ours_in "$1" >"$TMP/cl.ours"
+	grep -qx "eth0 clsact-ingress fv_tc_ingress" "$TMP/cl.ours" &&
+		grep -qx "eth0 clsact-egress fv_tc_egress" "$TMP/cl.ours"
+}
+# detacher_caps PID: its child's effective and bounding sets hold exactly
+# CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21): 0x201000.
+detacher_caps() {
+	local c
+	c=$(pgrep -P "$1" -x fv-detacher) || return 1
+	grep -q '^CapEff:[[:space:]]*0000000000201000$' /proc/$c/status &&
+		grep -q '^CapBnd:[[:space:]]*0000000000201000$' /proc/$c/status
+}
+for how in TERM KILL; do
+	if ! FV_TC=clsact start_agent cl$how --nat $NAT --client $CLIENT --listen 127.0.0.1:$P1 --instance $I4; then
+		agent_failed cl$how "FV_TC=clsact: the agent starts and serves ($how)"
+		continue
+	fi
+	A4=$agent_pid
+	check "FV_TC=clsact: our clsact filters on the NAT's and the client's eth0 ($how)" \
+		eval 'clsact_held "$NS_NAT" && clsact_held "$NS_CLIENT"' || diag_file "$TMP/cl.ours"
+	check "FV_TC=clsact: its detacher keeps only CAP_NET_ADMIN and CAP_SYS_ADMIN ($how)" detacher_caps $A4
+	if [ $how = TERM ]; then
+		check_stop "FV_TC=clsact: SIGTERM, exit 0" $A4 cl$how
+	else
+		kill -KILL $A4
+		wait $A4 2>/dev/null
+	fi
+	check "FV_TC=clsact: after SIG$how no filter of ours is left on the lab" lab_clean
+done
+capture "$TMP/clean4" $FV cleanup --instance $I4
+check_run "cleanup of the FV_TC=clsact agent's pins, exit 0" 0 "$TMP/clean4"
 
 # 8. Across hosts: one agent on the NAT, one on the client.
 verify_agents() {

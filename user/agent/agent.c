@@ -937,6 +937,10 @@ int cmd_agent(int argc, char **argv)
 		adopted ? "continues the" : "keeps its", a->pin_dir,
 		hc.tls_cert ? "s" : "", a->o.listen);
 	a->s->no_reattach = true; /* no privilege left for it */
+	if (fv_session_detach_later(a->s, err, sizeof(err))) {
+		fv_err("%s", err);
+		goto stop;
+	}
 	if (drop_privileges(a->o.user))
 		goto stop;
 	pthread_mutex_init(&a->lock, NULL);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/if_link.h>
@@ -6,7 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <arpa/inet.h>
@@ -500,6 +506,139 @@ static void detach_point(struct fv_point *p)
 	fv_netns_leave(saved);
 }
 
+static bool holds_clsact(const struct fv_session *s)
+{
+	for (int i = 0; i < s->n_points; i++)
+		for (int j = 0; j < s->points[i].host.n_ifaces; j++)
+			if (s->points[i].att[j].egress_clsact ||
+			    s->points[i].att[j].ingress_clsact)
+				return true;
+	return false;
+}
+
+/* The detacher keeps only what removing a filter needs: CAP_NET_ADMIN,
+ * and CAP_SYS_ADMIN for setns into the interface's namespace. */
+static int detacher_keep_caps(void)
+{
+	const cap_value_t keep[] = { CAP_NET_ADMIN, CAP_SYS_ADMIN };
+	cap_t caps = cap_init();
+	int ret = 0;
+
+	if (!caps)
+		return -ENOMEM;
+	/* Needs CAP_SETPCAP, so before the rest; where it is withheld the
+	 * bounding set is already narrow. */
+	for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++)
+		if (c != CAP_NET_ADMIN && c != CAP_SYS_ADMIN)
+			cap_drop_bound(c);
+	if (cap_set_flag(caps, CAP_EFFECTIVE, ARRAY_SIZE(keep), keep, CAP_SET) ||
+	    cap_set_flag(caps, CAP_PERMITTED, ARRAY_SIZE(keep), keep, CAP_SET) ||
+	    cap_set_proc(caps))
+		ret = -errno;
+	cap_free(caps);
+	if (!ret && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		ret = -errno;
+	return ret;
+}
+
+/* In the child: wait for the session's owner to close its end of the
+ * pipe, by fv_session_stop or by dying (even by SIGKILL), then remove
+ * the clsact filters. Signals meant for the owner (Ctrl-C to the group,
+ * systemd's SIGTERM to the unit) must not end it first. */
+static void __attribute__((noreturn))
+detacher_run(struct fv_session *s, int wait_fd)
+{
+	char byte;
+	ssize_t n;
+	int ret;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_NAME, "fv-detacher", 0, 0, 0);
+	/* Nothing of the owner's: not its links (a tcx or XDP link we held
+	 * would outlive the owner), sockets or keys. */
+	if (dup2(wait_fd, 3) < 0)
+		_exit(1);
+	if (syscall(SYS_close_range, 4, ~0U, 0))
+		for (int fd = 4; fd < 4096; fd++)
+			close(fd);
+	ret = detacher_keep_caps();
+	if (ret)
+		fv_warn("detacher: cannot drop capabilities: %s", strerror(-ret));
+	do
+		n = read(3, &byte, 1);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	for (int i = 0; i < s->n_points; i++) {
+		struct fv_point *p = &s->points[i];
+		int saved;
+
+		if (fv_netns_enter(p->host.netns, &saved))
+			continue;
+		for (int j = 0; j < p->host.n_ifaces; j++) {
+			struct fv_iface_att *a = &p->att[j];
+
+			if (a->egress_clsact)
+				detach_clsact(p->host.ifindex[j], BPF_TC_EGRESS,
+					      &a->egress_tc);
+			if (a->ingress_clsact)
+				detach_clsact(p->host.ifindex[j],
+					      BPF_TC_INGRESS, &a->ingress_tc);
+		}
+		fv_netns_leave(saved);
+	}
+	_exit(0);
+}
+
+int fv_session_detach_later(struct fv_session *s, char *err, size_t errlen)
+{
+	int pipefd[2], ret;
+	pid_t pid;
+
+	if (!holds_clsact(s))
+		return 0;
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot start the detacher: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	fflush(NULL); /* the child must not write the owner's buffers again */
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		snprintf(err, errlen, "cannot start the detacher: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	if (pid == 0) {
+		close(pipefd[1]);
+		detacher_run(s, pipefd[0]);
+	}
+	close(pipefd[0]);
+	s->detacher_pid = pid;
+	s->detacher_fd = pipefd[1];
+	return 0;
+}
+
+/* The detacher removes the clsact filters: the owner has no privilege
+ * left to. Waiting for it means they are gone when we return. */
+static void detacher_finish(struct fv_session *s)
+{
+	for (int i = 0; i < s->n_points; i++)
+		for (int j = 0; j < FV_MAX_IFACES; j++)
+			s->points[i].att[j].egress_clsact =
+				s->points[i].att[j].ingress_clsact = false;
+	close(s->detacher_fd);
+	s->detacher_fd = -1;
+	while (waitpid(s->detacher_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	s->detacher_pid = 0;
+}
+
 static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		       size_t errlen)
 {
@@ -820,6 +959,8 @@ void fv_session_stop(struct fv_session *s)
 {
 	int i;
 
+	if (s->detacher_pid > 0)
+		detacher_finish(s);
 	fv_drops_stop(s->drops);
 	s->drops = NULL;
 	ring_buffer__free(s->rb);

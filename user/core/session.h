@@ -4,6 +4,7 @@
 #ifndef FV_SESSION_H
 #define FV_SESSION_H
 
+#include <sys/types.h>
 #include <bpf/libbpf.h>
 #include "exchange.h"
 #include "flowverify.h"
@@ -91,8 +92,10 @@ struct fv_session {
 	void *before_load_ctx;
 	char drops_error[160]; /* why it could not be attached */
 	uint64_t ifaces_checked_ns;
-	int ifaces_gone;  /* at the last check */
-	bool no_reattach; /* the agent: no privileges left to attach */
+	int ifaces_gone;    /* at the last check */
+	bool no_reattach;   /* the agent: no privileges left to attach */
+	pid_t detacher_pid; /* 0: none (fv_session_detach_later) */
+	int detacher_fd;    /* its pipe: closing it lets it detach */
 };
 
 /* One counted flow read back from a point's map. */
@@ -118,6 +121,13 @@ int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
  * the same name is back (deleted and re-created, as a container restart or
  * a driver reset does). Returns how many are not watched now. fv_session_
  * poll() runs it once a second. */
+/* Before the caller drops its privileges: clsact filters (kernels
+ * without tcx) need CAP_NET_ADMIN to be removed, so a child process that
+ * keeps only that (and setns) removes them when the session stops or its
+ * owner dies. A no-op when nothing is attached through clsact. Returns
+ * 0 or -errno with a one-line message in err. */
+int fv_session_detach_later(struct fv_session *s, char *err, size_t errlen);
+
 int fv_session_check_ifaces(struct fv_session *s);
 
 /* Whether drop records of namespace inum belong to point p (now or
