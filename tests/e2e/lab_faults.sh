@@ -20,12 +20,13 @@ declare -A EXPECT=(
 	[no-ip-forward]=inside_nat_request
 	[no-masquerade]=nat_not_translating
 	[nat-firewall-drops-replies]=inside_nat_reply
+	[nat-port-exhausted]=inside_nat_request
 	[server-down]=beyond_nat
 )
 FAULTS=(no-public-in-ephemeral no-public-in-ntp no-public-out-ntp
 	no-public-out-client no-private-in-client no-private-out-ntp
 	client-port-123 client-port-ephemeral no-ip-forward no-masquerade
-	nat-firewall-drops-replies server-down)
+	nat-firewall-drops-replies nat-port-exhausted server-down)
 
 we_made_lab=0
 cleanup() {

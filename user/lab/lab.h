@@ -93,6 +93,7 @@ struct lab_fault {
 	bool no_forward;    /* net.ipv4.ip_forward=0 on the NAT */
 	bool no_masquerade;
 	bool nat_drops_replies; /* NAT host firewall drops forwarded replies */
+	bool nat_one_port;	/* masquerade to one port: conntrack drops */
 	bool server_down;
 	bool server_kod; /* a Kiss-o'-Death server answers instead */
 };

@@ -179,6 +179,9 @@ static int write_nat(const struct lab_fault *f)
 		"%s",
 		f->no_masquerade
 			? "\t\t# fault no-masquerade: forwarding without SNAT\n"
+		: f->nat_one_port
+			? "\t\t# fault nat-port-exhausted: one outside port for every flow\n"
+			  "\t\toifname \"eth0\" ip saddr 10.0.1.0/24 ip protocol udp counter masquerade to :40000\n"
 			: "\t\toifname \"eth0\" ip saddr 10.0.1.0/24 counter masquerade\n",
 		f->nat_drops_replies
 			? "# fault nat-firewall-drops-replies: the host firewall drops\n"

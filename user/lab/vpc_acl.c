@@ -79,6 +79,14 @@ static const struct lab_fault faults[] = {
 	  .client_port = 1123,
 	  .nat_drops_replies = true,
 	  .desc = "an nft rule on the NAT host drops forwarded NTP replies after de-NAT" },
+	/* Every request from a new client port is mapped to the same NAT
+	 * port and server: conntrack refuses the clashing reply tuple and
+	 * counts it (drop, insert_failed in /proc/net/stat/nf_conntrack). */
+	{ .name = "nat-port-exhausted",
+	  .segment = "inside_nat_request",
+	  .client_port = 0,
+	  .nat_one_port = true,
+	  .desc = "masquerade to one NAT port, client on random ports: conntrack drops each new flow that clashes (insert_failed)" },
 	{ .name = "server-down",
 	  .segment = "beyond_nat",
 	  .client_port = 1123,
