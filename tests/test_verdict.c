@@ -25,6 +25,7 @@ static const char *const words[FV_SEG_MAX] = {
 	[FV_SEG_BEYOND_NAT] = "beyond_nat",
 	[FV_SEG_INSIDE_NAT_REPLY] = "inside_nat_reply",
 	[FV_SEG_NAT_TO_CLIENT] = "nat_to_client",
+	[FV_SEG_BEYOND_CLIENT] = "beyond_client",
 };
 
 static const char *word_or_none(enum fv_segment s)
@@ -84,6 +85,8 @@ static void test_status_words(void **state)
 	assert_string_equal(fv_status_word(FV_STATUS_FAULT), "fault");
 	assert_string_equal(fv_status_word(FV_STATUS_NO_TRAFFIC), "no_traffic");
 	assert_string_equal(fv_status_word(FV_STATUS_PENDING), "pending");
+	assert_string_equal(fv_status_word(FV_STATUS_INCONCLUSIVE),
+			    "inconclusive");
 }
 
 static void test_tally_lost_sum(void **state)
@@ -95,7 +98,7 @@ static void test_tally_lost_sum(void **state)
 	assert_int_equal(fv_tally_lost(&t), 0);
 	for (s = FV_SEG_NONE + 1; s < FV_SEG_MAX; s++)
 		t.lost[s] = s;
-	assert_int_equal(fv_tally_lost(&t), 1 + 2 + 3 + 4 + 5 + 6);
+	assert_int_equal(fv_tally_lost(&t), 1 + 2 + 3 + 4 + 5 + 6 + 7);
 }
 
 /* ---- from exchanges ---- */
@@ -238,6 +241,162 @@ static void test_pending(void **state)
 	assert_false(v.from_counters);
 	assert_explained(&v);
 	assert_non_null(strstr(v.explanation, "3"));
+}
+
+/* ---- saying only what was seen (issue 14) ---- */
+
+/* No lab value in any cause: the client's port is whatever was observed. */
+static void test_causes_name_no_lab_port(void **state)
+{
+	int s;
+
+	(void)state;
+	for (s = FV_SEG_NONE + 1; s < FV_SEG_MAX; s++)
+		assert_null(strstr(fv_segment_causes(s), "1123"));
+}
+
+/* NAT only: replies left the NAT; arrival is not claimed. */
+static void test_ok_nat_only_claims_no_arrival(void **state)
+{
+	struct fv_tally t = { .answered = 12 };
+	struct fv_verdict v;
+
+	(void)state;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_OK);
+	assert_string_equal(v.explanation,
+			    "replies left the NAT toward the clients: 12 "
+			    "exchanges answered at the NAT, none lost; add "
+			    "--client on a client to see whether they arrive");
+	assert_null(strstr(v.explanation, "reach"));
+}
+
+/* A client point that sent none of them proves nothing of arrival. */
+static void test_ok_client_point_saw_none(void **state)
+{
+	struct fv_tally t = { .answered = 12, .have_client = true };
+	struct fv_verdict v;
+
+	(void)state;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_OK);
+	assert_string_equal(v.explanation,
+			    "replies left the NAT toward the clients: 12 "
+			    "exchanges answered at the NAT, none lost; no "
+			    "watched client sent them, so whether they arrive "
+			    "is not seen");
+}
+
+static void test_ok_at_clients(void **state)
+{
+	struct fv_tally t = { .answered = 12,
+			      .answered_at_client = 12,
+			      .have_client = true };
+	struct fv_verdict v;
+
+	(void)state;
+	fv_verdict_decide(&t, &v);
+	assert_string_equal(v.explanation,
+			    "replies reach the watched clients: 12 exchanges "
+			    "answered, none lost");
+	t.answered_at_client = 8;
+	fv_verdict_decide(&t, &v);
+	assert_string_equal(v.explanation,
+			    "replies reach the watched clients (8 exchanges) "
+			    "and left the NAT toward clients not watched (4 "
+			    "more), none lost");
+}
+
+/* By the counters alone, without a client: leg 4 left the NAT. */
+static void test_ok_counters_nat_only(void **state)
+{
+	struct fv_tally t = { 0 };
+	struct fv_verdict v;
+
+	(void)state;
+	t.leg_packets[1] = t.leg_packets[2] = t.leg_packets[3] = 5;
+	t.leg_packets[4] = 5;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_OK);
+	assert_true(v.from_counters);
+	assert_null(strstr(v.explanation, "reach"));
+	assert_non_null(strstr(v.explanation, "left the NAT toward the clients"));
+}
+
+/* Interrupted with nothing settled: inconclusive, whatever the counters
+ * (they count requests cut off mid-flight) or the silence suggest. */
+static void test_interrupted_nothing_judged(void **state)
+{
+	struct fv_tally t = { .in_flight = 2,
+			      .interrupted = true,
+			      .have_client = true };
+	struct fv_verdict v;
+
+	(void)state;
+	t.leg_packets[1] = 3;
+	t.client_leg1_packets = 3;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_INCONCLUSIVE);
+	assert_int_equal(v.segment, FV_SEG_NONE);
+	assert_false(v.from_counters);
+	assert_string_equal(v.explanation,
+			    "interrupted before any exchange could be judged: 2 "
+			    "in flight (not counted as lost); let it run past "
+			    "the reply timeout");
+	/* Nothing seen at all before the signal is not "no traffic". */
+	memset(&t, 0, sizeof(t));
+	t.interrupted = true;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_INCONCLUSIVE);
+}
+
+/* Interrupted after some exchanges settled: those are judged, the ones in
+ * flight are not lost, and the counters never decide. */
+static void test_interrupted_judges_what_completed(void **state)
+{
+	struct fv_tally t = { .answered = 2,
+			      .answered_at_client = 2,
+			      .in_flight = 3,
+			      .interrupted = true,
+			      .have_client = true };
+	struct fv_verdict v;
+
+	(void)state;
+	t.leg_packets[1] = 5;
+	t.leg_packets[2] = 5;
+	t.leg_packets[3] = 2;
+	t.leg_packets[4] = 2;
+	t.client_leg1_packets = 5;
+	t.client_leg4_packets = 2;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_OK);
+	assert_int_equal(v.lost, 0);
+	/* A real loss among what completed is still judged. */
+	t.answered = 1;
+	t.lost[FV_SEG_BEYOND_NAT] = 2;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.segment, FV_SEG_BEYOND_NAT);
+	assert_fault_explained(&v);
+}
+
+/* A client point alone never names a segment it cannot see. */
+static void test_client_only_beyond_client(void **state)
+{
+	struct fv_tally t = { .have_client = true,
+			      .client_only = true,
+			      .client_leg1_packets = 6 };
+	struct fv_verdict v;
+
+	(void)state;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.segment, FV_SEG_BEYOND_CLIENT);
+	assert_true(v.from_counters);
+	assert_fault_explained(&v);
+	assert_null(strstr(v.explanation, "client_to_nat"));
+	t.client_leg4_packets = 6;
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_OK);
+	assert_non_null(strstr(v.explanation, "reach the watched clients"));
 }
 
 /* ---- from counters, when nothing could be joined ---- */
@@ -433,6 +592,14 @@ int main(void)
 		cmocka_unit_test(test_kod_majority_is_fault),
 		cmocka_unit_test(test_kod_few_is_ok),
 		cmocka_unit_test(test_loss_beats_kod),
+		cmocka_unit_test(test_causes_name_no_lab_port),
+		cmocka_unit_test(test_ok_nat_only_claims_no_arrival),
+		cmocka_unit_test(test_ok_client_point_saw_none),
+		cmocka_unit_test(test_ok_at_clients),
+		cmocka_unit_test(test_ok_counters_nat_only),
+		cmocka_unit_test(test_interrupted_nothing_judged),
+		cmocka_unit_test(test_interrupted_judges_what_completed),
+		cmocka_unit_test(test_client_only_beyond_client),
 	};
 	size_t n = ARRAY_SIZE(fixed) + ARRAY_SIZE(tie_cases) +
 		   ARRAY_SIZE(counter_cases);

@@ -244,6 +244,7 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 	const uint32_t from_client = FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1);
 	struct jtable t = { 0 };
 	struct fv_tally tally = { 0 };
+	bool any_nat = false;
 	struct fv_verdict v;
 	json_t *legs = NULL, *clients = json_array(), *agents = json_array();
 	json_t *root, *lost, *x, *item;
@@ -328,7 +329,9 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 				  "nat", has_role(st, "nat"), "client",
 				  has_role(st, "client")));
 		tally.have_client |= has_role(st, "client");
+		any_nat |= has_role(st, "nat");
 	}
+	tally.client_only = tally.have_client && !any_nat;
 	/* Counters, for when no exchange joins: the NAT's legs and what the
 	 * clients sent and got. */
 	json_array_foreach(legs, i, item)
@@ -394,11 +397,16 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 			tally.ambiguous++;
 		} else if (fv_exchange_answered(&fx)) {
 			tally.answered++;
+			tally.answered_at_client +=
+				!!(fx.seen & FV_SEEN(FV_STAGE_C4));
 			tally.kod += fx.kod;
 		} else if (j->age < timeout_s) {
 			tally.in_flight++;
 		} else {
 			seg = fv_exchange_stopped_at(&fx);
+			/* Client agents alone see nothing past the client. */
+			if (tally.client_only && seg == FV_SEG_CLIENT_TO_NAT)
+				seg = FV_SEG_BEYOND_CLIENT;
 			if (seg != FV_SEG_NONE)
 				tally.lost[seg]++;
 		}
@@ -424,6 +432,10 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 				      "lost_by_segment", lost, "kod",
 				      (json_int_t)tally.kod, "ambiguous_cookies",
 				      (json_int_t)tally.ambiguous));
+	json_object_set_new(root, "coverage",
+			    json_string(any_nat && tally.have_client ? "nat+clients"
+					: any_nat		     ? "nat"
+						  : "clients"));
 	json_object_set_new(root, "legs",
 			    legs ? json_incref(legs) : json_array());
 	json_object_set_new(root, "clients", clients);

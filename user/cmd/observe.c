@@ -121,7 +121,10 @@ static const char verify_usage[] =
 	"  --agent URL         join running agents' views instead (repeatable; see\n"
 	"                      'flowverify verify --agent URL --help')\n"
 	"\n"
-	"Exit status: 0 replies get through, 1 fault or no traffic, 2 bad input or setup.\n"
+	"Exit status: 0 replies get through (with only --nat: they left the NAT toward\n"
+	"the clients), 1 fault or no traffic, 2 bad input or setup, 3 inconclusive:\n"
+	"interrupted (SIGINT, SIGTERM) before any exchange completed or timed out.\n"
+	"Interrupted later, it judges what completed and says the window was cut short.\n"
 	"\n"
 	"Examples:\n"
 	"  flowverify verify --nat eth0 --duration 10\n"
@@ -147,6 +150,10 @@ static const char trace_usage[] =
 	"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
 	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 	"\n"
+	"Exit status: 0 when stopped (Ctrl-C, SIGTERM or --duration), 2 bad input or\n"
+	"setup. Never 3 (verify's inconclusive): exchanges still within their reply\n"
+	"timeout when it stops are printed as in flight, marked interrupted, never lost.\n"
+	"\n"
 	"Examples:\n"
 	"  flowverify trace --nat eth0\n"
 	"  flowverify trace --nat fv-nat:eth0 --client fv-client:eth0 --json\n";
@@ -169,6 +176,10 @@ static const char watch_usage[] =
 	"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
 	"  --acls FILE, --public ID, --private ID   as for verify\n"
 	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
+	"\n"
+	"Exit status: 0 when stopped (Ctrl-C, SIGTERM or --duration), 2 bad input or\n"
+	"setup. Never 3 (verify's inconclusive): on Ctrl-C it says how many exchanges\n"
+	"were still within their reply timeout, not judged.\n"
 	"\n"
 	"Examples:\n"
 	"  flowverify watch --nat eth0\n"
@@ -362,10 +373,18 @@ int cmd_verify(int argc, char **argv)
 	s->accept_until_ns = end_ns;
 	if (!ret && !stop_requested)
 		ret = poll_until(s, end_ns + timeout_ns);
-	if (stop_requested)
+	if (stop_requested) {
+		/* What the kernel saw up to the signal is in the ring: read
+		 * it, or counters run ahead of the exchanges. */
+		if (!ret && fv_session_poll(s, 0) < 0)
+			ret = -EIO;
 		end_ns = fv_now_ns();
-	if (!ret)
+		if (!ret)
+			ret = fv_report_build_interrupted(s, s->start_ns, end_ns,
+							  timeout_ns, &r);
+	} else if (!ret) {
 		ret = fv_report_build(s, s->start_ns, end_ns, timeout_ns, &r);
+	}
 	if (ret) {
 		fv_session_stop(s);
 		free(s);
@@ -375,8 +394,6 @@ int cmd_verify(int argc, char **argv)
 	if (o.json) {
 		json_t *j = fv_report_json(&r);
 
-		if (stop_requested)
-			json_object_set_new(j, "interrupted", json_true());
 		acl_explain(&r, o.args.acls ? &o.live : NULL, &blocking);
 		acl_blocking_json_add(j, &blocking);
 		json_dumpf(j, stdout, JSON_INDENT(2));
@@ -387,7 +404,10 @@ int cmd_verify(int argc, char **argv)
 		acl_explain(&r, o.args.acls ? &o.live : NULL, &blocking);
 		acl_blocking_text(stdout, &blocking);
 	}
-	status = r.verdict.status == FV_STATUS_OK ? FV_EXIT_OK : FV_EXIT_FAULT;
+	status = r.verdict.status == FV_STATUS_OK ? FV_EXIT_OK
+		 : r.verdict.status == FV_STATUS_INCONCLUSIVE
+			 ? FV_EXIT_INCONCLUSIVE
+			 : FV_EXIT_FAULT;
 	fv_report_free(&r);
 	fv_session_stop(s);
 	free(s);
@@ -450,6 +470,25 @@ static void draw_watch(struct fv_session *s, const struct fv_report *r,
 	fflush(stdout);
 }
 
+/* The last frame stays on screen; say what it could not judge. */
+static void watch_interrupted(struct fv_session *s, uint64_t timeout_ns,
+			      uint64_t window_ns)
+{
+	uint64_t now = fv_now_ns(), since;
+	struct fv_report r;
+
+	fv_session_poll(s, 0);
+	since = now > s->start_ns + window_ns ? now - window_ns : s->start_ns;
+	if (fv_report_build_interrupted(s, since, now, timeout_ns, &r))
+		return;
+	printf("\ninterrupted: %llu exchanges still within their reply "
+	       "timeout were not judged; last verdict over the window: %s\n",
+	       (unsigned long long)r.tally.in_flight,
+	       fv_status_word(r.verdict.status));
+	fflush(stdout);
+	fv_report_free(&r);
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	struct observe_opts o;
@@ -484,6 +523,8 @@ int cmd_watch(int argc, char **argv)
 		if (stop_at && now >= stop_at)
 			break;
 	}
+	if (!ret && stop_requested)
+		watch_interrupted(s, timeout_ns, window_ns);
 	fv_session_stop(s);
 	free(s);
 	acl_set_free(&o.live.set);
@@ -502,7 +543,7 @@ static void trace_settled(struct fv_session *s, uint64_t timeout_ns, bool json,
 
 	for (i = 0; i < s->xt.count; i++) {
 		struct fv_exchange *x = fv_xtable_at(&s->xt, i);
-		bool settled;
+		bool settled, cut;
 
 		if (x->reported)
 			continue;
@@ -514,15 +555,24 @@ static void trace_settled(struct fv_session *s, uint64_t timeout_ns, bool json,
 		if (!settled)
 			continue;
 		x->reported = true;
+		/* Cut off by the end of the run, not lost: said as such. */
+		cut = flush_all && !fv_exchange_answered(x) &&
+		      (x->first_ns > now || now - x->first_ns < timeout_ns);
 		if (json) {
 			json_t *j = fv_exchange_json(x, now, timeout_ns);
 
+			if (cut)
+				json_object_set_new(j, "interrupted",
+						    json_true());
 			json_dumpf(j, stdout, JSON_COMPACT);
 			fputc('\n', stdout);
 			json_decref(j);
 		} else {
 			fv_exchange_line(x, now, timeout_ns, line, sizeof(line));
-			puts(line);
+			printf("%s%s\n", line,
+			       cut ? "  (stopped before its reply timeout: not "
+				     "judged)"
+				   : "");
 		}
 	}
 	fflush(stdout);

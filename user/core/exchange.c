@@ -180,6 +180,8 @@ void fv_xtable_tally(struct fv_xtable *xt, uint64_t since_ns, uint64_t until_ns,
 			continue;
 		if (fv_exchange_answered(x)) {
 			t->answered++;
+			t->answered_at_client +=
+				!!(x->seen & FV_SEEN(FV_STAGE_C4));
 			t->kod += x->kod;
 			continue;
 		}
@@ -188,6 +190,9 @@ void fv_xtable_tally(struct fv_xtable *xt, uint64_t since_ns, uint64_t until_ns,
 			continue;
 		}
 		seg = fv_exchange_stopped_at(x);
+		/* A client point alone sees no segment past itself. */
+		if (t->client_only && seg == FV_SEG_CLIENT_TO_NAT)
+			seg = FV_SEG_BEYOND_CLIENT;
 		if (seg != FV_SEG_NONE)
 			t->lost[seg]++;
 	}

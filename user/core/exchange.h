@@ -86,7 +86,8 @@ bool fv_exchange_answered(const struct fv_exchange *x);
 enum fv_segment fv_exchange_stopped_at(const struct fv_exchange *x);
 
 /* Count answered, lost (older than timeout_ns at now_ns) and in-flight
- * exchanges first seen at or after since_ns into the tally. */
+ * exchanges first seen at or after since_ns into the tally. Set the
+ * tally's client_only first: then a lost request is beyond_client. */
 void fv_xtable_tally(struct fv_xtable *xt, uint64_t since_ns, uint64_t until_ns,
 		     uint64_t now_ns, uint64_t timeout_ns, struct fv_tally *t);
 

@@ -3,6 +3,7 @@
  * session once. */
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -185,6 +186,46 @@ static void add_mapping(struct fv_report *r, const struct fv_exchange *x)
 	m->exchanges = 1;
 }
 
+static void add_unwatched(struct fv_report *r, const struct fv_exchange *x)
+{
+	int i;
+
+	r->unwatched_requests++;
+	for (i = 0; i < r->n_unwatched; i++) {
+		if (!memcmp(r->unwatched[i].addr, x->inside_addr, 16)) {
+			r->unwatched[i].requests++;
+			return;
+		}
+	}
+	if (r->n_unwatched == FV_REPORT_NOTES_MAX)
+		return;
+	memcpy(r->unwatched[r->n_unwatched].addr, x->inside_addr, 16);
+	r->unwatched[r->n_unwatched++].requests = 1;
+}
+
+/* Distinct inside clients per outside address, for this server. */
+static void add_share(struct fv_server_row *sv, const struct fv_exchange *x)
+{
+	static const uint8_t zero[16];
+	int i, n = 0;
+
+	if (!memcmp(x->outside_addr, zero, 16))
+		return;
+	for (i = 0; i < sv->n_share; i++) {
+		if (memcmp(sv->share[i].outside, x->outside_addr, 16))
+			continue;
+		if (!memcmp(sv->share[i].inside, x->inside_addr, 16))
+			return;
+		n++;
+	}
+	if (sv->n_share == FV_REPORT_SHARE_MAX)
+		return;
+	memcpy(sv->share[sv->n_share].outside, x->outside_addr, 16);
+	memcpy(sv->share[sv->n_share++].inside, x->inside_addr, 16);
+	if (n + 1 > sv->max_sharing)
+		sv->max_sharing = n + 1;
+}
+
 static void add_server_reply(struct fv_report *r, const struct fv_exchange *x)
 {
 	struct fv_server_row *sv = NULL;
@@ -205,6 +246,8 @@ static void add_server_reply(struct fv_report *r, const struct fv_exchange *x)
 		sv->addr.port = x->server_port;
 	}
 	sv->replies++;
+	if (x->seen & FV_SEEN(FV_STAGE_N1))
+		add_share(sv, x);
 	if (x->kod) {
 		sv->kod++;
 		memcpy(sv->kod_code, x->refid, 4);
@@ -228,6 +271,8 @@ static void build_journeys(struct fv_session *s, struct fv_report *r)
 		if (!in_window(r, x) || fv_exchange_is_nat_own(x))
 			continue;
 		r->retransmissions += x->dups;
+		if ((x->seen & FV_SEEN(FV_STAGE_N1)) && !x->client_watched)
+			add_unwatched(r, x);
 		if ((x->seen & FV_SEEN(FV_STAGE_N1)) &&
 		    (x->seen & FV_SEEN(FV_STAGE_N2)))
 			add_mapping(r, x);
@@ -384,10 +429,13 @@ void fv_report_sum_rows(struct fv_report *r)
 	t->untranslated_packets = t->client_leg1_packets = 0;
 	t->client_leg4_packets = 0;
 	t->have_client = false;
+	t->client_only = r->n_points > 0;
 	r->own_packets = 0;
 	for (p = 0; p < r->n_points; p++) {
 		if (r->points[p].role == FV_ROLE_CLIENT)
 			t->have_client = true;
+		else
+			t->client_only = false;
 	}
 	for (i = 0; i < r->n_rows; i++) {
 		const struct fv_flow_row *row = &r->rows[i];
@@ -422,13 +470,119 @@ void fv_report_sum_rows(struct fv_report *r)
 	}
 }
 
-int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
-		    uint64_t timeout_ns, struct fv_report *r)
+void fv_report_note(struct fv_report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->n_notes == FV_REPORT_NOTES_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->notes[r->n_notes++], sizeof(r->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+const char *fv_report_coverage(const struct fv_report *r)
+{
+	bool nat = false, client = false;
+	int i;
+
+	for (i = 0; i < r->n_points; i++) {
+		if (r->points[i].role == FV_ROLE_NAT)
+			nat = true;
+		else
+			client = true;
+	}
+	return nat && client ? "nat+clients" : nat ? "nat" : "clients";
+}
+
+/* "fv-x:eth0,eth1" or "eth0" for a point. */
+static void point_name(const struct fv_report_point *p, char *buf, size_t len)
+{
+	size_t off = snprintf(buf, len, "%s%s", p->netns, *p->netns ? ":" : "");
+	int j;
+
+	for (j = 0; j < p->n_ifaces && off < len; j++)
+		off += snprintf(buf + off, len - off, "%s%s", j ? "," : "",
+				p->ifaces[j].name);
+}
+
+void fv_report_notes(struct fv_report *r)
+{
+	char name[96], a[64], o[64];
+	int i, k;
+
+	/* A client point that sent nothing the NAT saw: the wrong host, or
+	 * a quiet one; its silence proves nothing about arrival. */
+	for (i = 0; i < r->n_points && r->n_unwatched; i++) {
+		if (r->points[i].role != FV_ROLE_CLIENT ||
+		    r->legs[i][FV_LEG_1].packets)
+			continue;
+		point_name(&r->points[i], name, sizeof(name));
+		fv_format_addr(r->unwatched[0].addr, a, sizeof(a));
+		if (r->n_unwatched > 1)
+			snprintf(a + strlen(a), sizeof(a) - strlen(a),
+				 " and %d other%s", r->n_unwatched - 1,
+				 r->n_unwatched > 2 ? "s" : "");
+		fv_report_note(r,
+			       "%s sent none of the %llu requests the NAT saw "
+			       "from %s: it is not one of those clients, so it "
+			       "shows nothing of whether their replies arrive",
+			       name, (unsigned long long)r->unwatched_requests,
+			       a);
+	}
+	for (i = 0; i < r->n_servers; i++) {
+		const struct fv_server_row *sv = &r->servers[i];
+
+		if (sv->max_sharing < 2)
+			continue;
+		fv_format_endpoint(sv->addr.addr, sv->addr.port, a, sizeof(a));
+		for (k = 0; k < sv->n_share; k++) {
+			int n = 0, m;
+
+			for (m = 0; m < sv->n_share; m++)
+				n += !memcmp(sv->share[m].outside,
+					     sv->share[k].outside, 16);
+			if (n == sv->max_sharing)
+				break;
+		}
+		fv_format_addr(sv->share[k].outside, o, sizeof(o));
+		if (sv->kod && !memcmp(sv->kod_code, "RATE", 4))
+			fv_report_note(r,
+				       "warning: server %s sent %llu Kiss-o'-Death "
+				       "RATE replies while %d inside clients share "
+				       "the outside address %s: servers (pool "
+				       "servers among them) limit by address, so "
+				       "they share one budget",
+				       a, (unsigned long long)sv->kod,
+				       sv->max_sharing, o);
+	}
+	/* The reply comes back to the kept port, outside the usual rule. */
+	for (i = 0; i < r->n_mappings; i++) {
+		const struct fv_mapping *m = &r->mappings[i];
+
+		if (ntohs(m->outside.port) >= 1024)
+			continue;
+		fv_format_endpoint(m->inside.addr, m->inside.port, a, sizeof(a));
+		fv_format_endpoint(m->outside.addr, m->outside.port, o,
+				   sizeof(o));
+		fv_report_note(r,
+			       "the NAT kept source port %u (%s as %s): replies "
+			       "come back to port %u, which the usual inbound "
+			       "rule for UDP 1024-65535 does not admit",
+			       ntohs(m->outside.port), a, o,
+			       ntohs(m->outside.port));
+		break;
+	}
+}
+
+static int build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
+		 uint64_t timeout_ns, bool interrupted, struct fv_report *r)
 {
 	struct fv_tally *t = &r->tally;
 	int ret, i;
 
 	memset(r, 0, sizeof(*r));
+	r->interrupted = interrupted;
 	r->since_ns = since_ns;
 	r->until_ns = until_ns;
 	r->now_ns = fv_now_ns();
@@ -440,6 +594,7 @@ int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 	for (i = 0; i < s->n_points; i++)
 		fv_session_stats(s, i, r->stats[i]);
 	fv_report_sum_rows(r);
+	t->interrupted = interrupted;
 	fv_xtable_tally(&s->xt, since_ns, until_ns, r->now_ns, timeout_ns, t);
 	build_latency(s, r);
 	build_journeys(s, r);
@@ -449,7 +604,21 @@ int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 		describe_evidence(s, r);
 		describe_drops(r);
 	}
+	fv_report_notes(r);
 	return 0;
+}
+
+int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
+		    uint64_t timeout_ns, struct fv_report *r)
+{
+	return build(s, since_ns, until_ns, timeout_ns, false, r);
+}
+
+int fv_report_build_interrupted(struct fv_session *s, uint64_t since_ns,
+				uint64_t until_ns, uint64_t timeout_ns,
+				struct fv_report *r)
+{
+	return build(s, since_ns, until_ns, timeout_ns, true, r);
 }
 
 void fv_report_free(struct fv_report *r)

@@ -14,6 +14,8 @@
 
 #define FV_REPORT_MAPPINGS_MAX 256
 #define FV_REPORT_SERVERS_MAX  64
+#define FV_REPORT_NOTES_MAX    8
+#define FV_REPORT_SHARE_MAX    16 /* (outside, inside) pairs per server */
 
 struct fv_latency {
 	uint64_t count;
@@ -32,6 +34,14 @@ struct fv_server_row {
 	uint8_t stratum, leap;
 	uint8_t refid[4];
 	uint8_t kod_code[4]; /* the last Kiss-o'-Death code */
+	/* Which inside clients reached it through which outside address:
+	 * servers rate-limit by address, so clients behind one address
+	 * share one budget. */
+	struct {
+		uint8_t outside[16], inside[16];
+	} share[FV_REPORT_SHARE_MAX];
+	int n_share;
+	int max_sharing; /* most inside clients behind one outside address */
 };
 
 /* An interface of a point and how it is watched. */
@@ -82,6 +92,14 @@ struct fv_report {
 	struct fv_server_row servers[FV_REPORT_SERVERS_MAX];
 	int n_servers;
 	uint64_t retransmissions; /* the same request seen again */
+	/* Requests the NAT saw from clients no client point watched, by
+	 * address (the first FV_REPORT_NOTES_MAX), and in all. */
+	struct {
+		uint8_t addr[16];
+		uint64_t requests;
+	} unwatched[FV_REPORT_NOTES_MAX];
+	int n_unwatched;
+	uint64_t unwatched_requests;
 	/* The session's event counters when the model was built. */
 	uint64_t events, unmatched_replies, zero_cookies, cookie_collisions;
 	struct fv_drop_row *drops; /* packets of ours the kernel freed */
@@ -91,6 +109,14 @@ struct fv_report {
 	/* "tp_btf", "raw_tp", "failed", "off" or "not needed". */
 	const char *drop_tracer;
 	char drops_error[160]; /* why it could not be attached */
+	/* Ended by a signal before its window: what was in flight then is
+	 * not judged (tally.interrupted). */
+	bool interrupted;
+	/* What the verdict cannot see or should be read with: a client
+	 * point that saw none of the NAT's requests, an unwatched NAT
+	 * interface, clients sharing an address, a kept port 123. */
+	char notes[FV_REPORT_NOTES_MAX][320];
+	int n_notes;
 };
 
 /* ---- the model (report.c) ---- */
@@ -99,6 +125,20 @@ struct fv_report {
  * request may wait for its reply before it counts as lost. */
 int fv_report_build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 		    uint64_t timeout_ns, struct fv_report *r);
+/* The same for a window a signal cut short: exchanges still within their
+ * reply timeout are not lost, and counters alone never judge. */
+int fv_report_build_interrupted(struct fv_session *s, uint64_t since_ns,
+				uint64_t until_ns, uint64_t timeout_ns,
+				struct fv_report *r);
+/* Add one note (printf); dropped when full. */
+void fv_report_note(struct fv_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "nat", "nat+clients" or "clients": which points the verdict rests on. */
+const char *fv_report_coverage(const struct fv_report *r);
+/* Notes from the model alone: client points that saw none of the NAT's
+ * requests, clients sharing an outside address, a kept port below 1024.
+ * Part of fv_report_build; a model made by hand needs it once filled. */
+void fv_report_notes(struct fv_report *r);
 /* Sum rows into the tally's leg counters, legs and own_packets, by the
  * points' roles. Part of fv_report_build; a model made by hand (a test)
  * needs it once points and rows are filled. */

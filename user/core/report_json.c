@@ -3,6 +3,7 @@
  * exchange as JSON (trace --json); from the model only. */
 #include <arpa/inet.h>
 #include <endian.h>
+#include <string.h>
 #include "report.h"
 #include "util.h"
 
@@ -168,6 +169,31 @@ static json_t *mappings_json(const struct fv_report *r)
 	return a;
 }
 
+/* [{"address", "inside_clients"}]: who shares which outside address. */
+static json_t *sharing_json(const struct fv_server_row *sv)
+{
+	json_t *a = json_array();
+	char addr[64];
+	int i, k, n;
+
+	for (i = 0; i < sv->n_share; i++) {
+		for (k = 0; k < i; k++) {
+			if (!memcmp(sv->share[k].outside, sv->share[i].outside,
+				    16))
+				break;
+		}
+		if (k < i)
+			continue;
+		for (n = 0, k = i; k < sv->n_share; k++)
+			n += !memcmp(sv->share[k].outside, sv->share[i].outside,
+				     16);
+		fv_format_addr(sv->share[i].outside, addr, sizeof(addr));
+		json_array_append_new(a, json_pack("{s:s, s:i}", "address",
+						   addr, "inside_clients", n));
+	}
+	return a;
+}
+
 static json_t *servers_json(const struct fv_report *r)
 {
 	json_t *a = json_array();
@@ -182,12 +208,15 @@ static json_t *servers_json(const struct fv_report *r)
 		fv_format_refid(sv->refid, sv->stratum, refid, sizeof(refid));
 		fv_format_refid(sv->kod_code, 0, code, sizeof(code));
 		json_array_append_new(
-			a, json_pack("{s:s, s:I, s:I, s:i, s:s, s:i, s:s?}",
-				     "address", addr, "replies",
-				     (json_int_t)sv->replies, "kod_replies",
-				     (json_int_t)sv->kod, "stratum", sv->stratum,
-				     "refid", refid, "leap", sv->leap,
-				     "kod_code", sv->kod ? code : NULL));
+			a,
+			json_pack("{s:s, s:I, s:I, s:i, s:s, s:i, s:s?, s:i, s:o}",
+				  "address", addr, "replies",
+				  (json_int_t)sv->replies, "kod_replies",
+				  (json_int_t)sv->kod, "stratum", sv->stratum,
+				  "refid", refid, "leap", sv->leap, "kod_code",
+				  sv->kod ? code : NULL,
+				  "clients_per_outside_address", sv->max_sharing,
+				  "outside_addresses", sharing_json(sv)));
 	}
 	return a;
 }
@@ -256,6 +285,15 @@ json_t *fv_report_json(const struct fv_report *r)
 			 *r->evidence ? r->evidence : NULL, "causes",
 			 fv_segment_causes(v->segment), "basis",
 			 v->from_counters ? "counters" : "exchanges");
+	json_object_set_new(root, "coverage", json_string(fv_report_coverage(r)));
+	json_object_set_new(root, "interrupted", json_boolean(r->interrupted));
+	{
+		json_t *notes = json_array();
+
+		for (i = 0; i < r->n_notes; i++)
+			json_array_append_new(notes, json_string(r->notes[i]));
+		json_object_set_new(root, "notes", notes);
+	}
 	json_object_set_new(root, "duration_seconds",
 			    json_real(fv_seconds(r->until_ns - r->since_ns)));
 	json_object_set_new(root, "port", json_integer(r->port));

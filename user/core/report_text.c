@@ -72,6 +72,10 @@ void fv_report_journeys_text(FILE *out, const struct fv_report *r)
 			fprintf(out, ", %llu Kiss-o'-Death (%s)",
 				(unsigned long long)sv->kod, refid);
 		}
+		if (sv->max_sharing)
+			fprintf(out,
+				", %d inside client%s behind one outside address",
+				sv->max_sharing, sv->max_sharing == 1 ? "" : "s");
 		fputc('\n', out);
 	}
 }
@@ -132,16 +136,27 @@ void fv_report_text(FILE *out, const struct fv_report *r)
 			(unsigned long long)t->ambiguous);
 	fputc('\n', out);
 	fv_report_journeys_text(out, r);
+	fprintf(out, "coverage: %s\n", fv_report_coverage(r));
+	if (r->interrupted)
+		fprintf(out,
+			"interrupted: the window was cut short after %.1f s; "
+			"%llu exchanges still within their reply timeout were "
+			"not judged\n",
+			fv_seconds(r->until_ns - r->since_ns),
+			(unsigned long long)t->in_flight);
 	fprintf(out, "\n%s%s%s\n",
-		v->status == FV_STATUS_OK      ? "OK: "
-		: v->status == FV_STATUS_FAULT ? "FAULT "
-					       : "NO TRAFFIC: ",
+		v->status == FV_STATUS_OK	      ? "OK: "
+		: v->status == FV_STATUS_FAULT	      ? "FAULT "
+		: v->status == FV_STATUS_INCONCLUSIVE ? "INCONCLUSIVE: "
+						      : "NO TRAFFIC: ",
 		v->explanation,
 		v->from_counters ? " (from counters: no exchange "
 				   "could be joined by its cookie)"
 				 : "");
 	if (*r->evidence)
 		fprintf(out, "Evidence: %s\n", r->evidence);
+	for (i = 0; i < r->n_notes; i++)
+		fprintf(out, "Note: %s\n", r->notes[i]);
 	for (i = 0; i < r->n_drops; i++) {
 		const struct fv_drop_row *d = &r->drops[i];
 		int p = r->drop_point[i];

@@ -11,6 +11,8 @@
 #define FV_EXIT_FAULT	   1 /* a fault was found, or no traffic */
 #define FV_EXIT_USAGE	   2 /* bad input or setup error */
 #define FV_EXIT_IFACE_GONE 3 /* agent: a watched interface went away */
+/* verify: interrupted before anything could be judged */
+#define FV_EXIT_INCONCLUSIVE 3
 
 extern bool fv_verbose;
 

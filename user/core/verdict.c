@@ -33,9 +33,13 @@ static const struct {
 				      "state lost, or no route back to the client" },
 	[FV_SEG_NAT_TO_CLIENT] = { "nat_to_client",
 				   "replies left the NAT but never reached the client",
-				   "public subnet outbound ACL (the client's port, 1123, to the VPC), "
+				   "public subnet outbound ACL (the client's port, to the VPC), "
 				   "private subnet inbound ACL (the client's port), the client not "
 				   "pinning its port (acquisitionport), or the client's firewall" },
+	[FV_SEG_BEYOND_CLIENT] = { "beyond_client",
+				   "requests left the client and no reply came back to it",
+				   "anything between the client and the server: watch the NAT "
+				   "too (--nat, or an agent on it) to see which segment" },
 };
 
 const char *fv_segment_word(enum fv_segment seg)
@@ -55,6 +59,7 @@ const char *fv_status_word(enum fv_status status)
 	case FV_STATUS_OK: return "ok";
 	case FV_STATUS_FAULT: return "fault";
 	case FV_STATUS_PENDING: return "pending";
+	case FV_STATUS_INCONCLUSIVE: return "inconclusive";
 	default: return "no_traffic";
 	}
 }
@@ -75,6 +80,11 @@ static enum fv_segment segment_from_counters(const struct fv_tally *t)
 {
 	const uint64_t *legs = t->leg_packets;
 
+	/* A client alone cannot tell where beyond it a request died. */
+	if (t->client_only)
+		return t->client_leg1_packets && !t->client_leg4_packets
+			       ? FV_SEG_BEYOND_CLIENT
+			       : FV_SEG_NONE;
 	if (t->have_client && t->client_leg1_packets && !legs[1])
 		return FV_SEG_CLIENT_TO_NAT;
 	if (legs[1] && !legs[2] && !t->untranslated_packets)
@@ -93,9 +103,62 @@ static enum fv_segment segment_from_counters(const struct fv_tally *t)
 /* Replies flowing on every leg we watch, by the counters alone. */
 static bool counters_show_replies(const struct fv_tally *t)
 {
+	if (t->client_only)
+		return t->client_leg1_packets && t->client_leg4_packets;
 	if (!t->leg_packets[1] || !t->leg_packets[4])
 		return false;
 	return !t->have_client || t->client_leg4_packets;
+}
+
+/* Say only what was seen: a reply is known to reach a client only when
+ * a watched client received it; else it left the NAT toward it. */
+static void explain_ok(struct fv_verdict *v, const struct fv_tally *t,
+		       enum fv_segment s)
+{
+	char lost[96] = "none lost";
+	uint64_t at_nat = t->answered - t->answered_at_client;
+
+	if (v->from_counters) {
+		if (t->client_only || (t->have_client && t->client_leg4_packets))
+			snprintf(v->explanation, sizeof(v->explanation),
+				 "replies reach the watched clients by the "
+				 "counters (%llu received); no exchange could "
+				 "be joined by its cookie",
+				 (unsigned long long)t->client_leg4_packets);
+		else
+			snprintf(v->explanation, sizeof(v->explanation),
+				 "replies left the NAT toward the clients by "
+				 "the counters (%llu on leg 4); no exchange could "
+				 "be joined by its cookie; add --client on a "
+				 "client to see whether they arrive",
+				 (unsigned long long)t->leg_packets[4]);
+		return;
+	}
+	if (v->lost)
+		snprintf(lost, sizeof(lost), "%llu lost (most at %s)",
+			 (unsigned long long)v->lost,
+			 fv_segment_word(s) ? fv_segment_word(s) : "-");
+	if (!at_nat)
+		snprintf(v->explanation, sizeof(v->explanation),
+			 "replies reach the watched clients: %llu exchanges "
+			 "answered, %s",
+			 (unsigned long long)t->answered, lost);
+	else if (t->answered_at_client)
+		snprintf(v->explanation, sizeof(v->explanation),
+			 "replies reach the watched clients (%llu exchanges) "
+			 "and left the NAT toward clients not watched (%llu "
+			 "more), %s",
+			 (unsigned long long)t->answered_at_client,
+			 (unsigned long long)at_nat, lost);
+	else
+		snprintf(v->explanation, sizeof(v->explanation),
+			 "replies left the NAT toward the clients: %llu "
+			 "exchanges answered at the NAT, %s; %s",
+			 (unsigned long long)t->answered, lost,
+			 t->have_client ? "no watched client sent them, so "
+					  "whether they arrive is not seen"
+					: "add --client on a client to see "
+					  "whether they arrive");
 }
 
 static void explain(struct fv_verdict *v, const struct fv_tally *t)
@@ -114,23 +177,16 @@ static void explain(struct fv_verdict *v, const struct fv_tally *t)
 			 "interfaces and the NTP port, and that clients are polling");
 		return;
 	}
+	if (v->status == FV_STATUS_INCONCLUSIVE) {
+		snprintf(v->explanation, sizeof(v->explanation),
+			 "interrupted before any exchange could be judged: %llu "
+			 "in flight (not counted as lost); let it run past the "
+			 "reply timeout",
+			 (unsigned long long)t->in_flight);
+		return;
+	}
 	if (v->status == FV_STATUS_OK) {
-		if (v->from_counters)
-			snprintf(v->explanation, sizeof(v->explanation),
-				 "replies reach the clients by the counters (%llu on "
-				 "leg 4); no exchange could be joined by its cookie",
-				 (unsigned long long)t->leg_packets[4]);
-		else if (v->lost)
-			snprintf(v->explanation, sizeof(v->explanation),
-				 "replies reach the clients: %llu answered, %llu lost "
-				 "(most at %s)",
-				 (unsigned long long)t->answered,
-				 (unsigned long long)v->lost,
-				 fv_segment_word(s) ? fv_segment_word(s) : "-");
-		else
-			snprintf(v->explanation, sizeof(v->explanation),
-				 "replies reach the clients: %llu exchanges answered, none lost",
-				 (unsigned long long)t->answered);
+		explain_ok(v, t, s);
 		return;
 	}
 	snprintf(v->explanation, sizeof(v->explanation), "%s: %s. Likely: %s",
@@ -151,7 +207,11 @@ void fv_verdict_decide(const struct fv_tally *t, struct fv_verdict *v)
 			v->segment = s;
 		}
 	}
-	if (!t->answered && !v->lost && t->in_flight) {
+	if (t->interrupted && !t->answered && !v->lost) {
+		/* Counters would count requests cut off mid-flight: no
+		 * fallback to them, nothing to judge. */
+		v->status = FV_STATUS_INCONCLUSIVE;
+	} else if (!t->answered && !v->lost && t->in_flight) {
 		v->status = FV_STATUS_PENDING;
 	} else if (!t->answered && !v->lost) {
 		v->segment = segment_from_counters(t);

@@ -16,6 +16,9 @@ enum fv_segment {
 	FV_SEG_BEYOND_NAT,
 	FV_SEG_INSIDE_NAT_REPLY,
 	FV_SEG_NAT_TO_CLIENT,
+	/* Seen from a client alone: the request left, no reply came back.
+	 * Which segment lost it needs a NAT point. */
+	FV_SEG_BEYOND_CLIENT,
 	FV_SEG_MAX,
 };
 
@@ -24,6 +27,8 @@ enum fv_status {
 	FV_STATUS_FAULT,
 	FV_STATUS_NO_TRAFFIC,
 	FV_STATUS_PENDING, /* only exchanges in flight so far */
+	/* Interrupted before any exchange could be judged. */
+	FV_STATUS_INCONCLUSIVE,
 };
 
 struct fv_tally {
@@ -37,6 +42,13 @@ struct fv_tally {
 	uint64_t kod;	    /* answered with a Kiss-o'-Death */
 	uint64_t ambiguous; /* cookie seen from two clients */
 	bool have_client;   /* a client point is watched */
+	bool client_only;   /* client points and no NAT point */
+	/* Answered exchanges whose reply was seen at a watched client; the
+	 * rest only left the NAT toward their client. */
+	uint64_t answered_at_client;
+	/* Observation ended by a signal: counters include exchanges cut
+	 * off mid-flight, so only joined exchanges are judged. */
+	bool interrupted;
 };
 
 struct fv_verdict {
