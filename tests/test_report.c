@@ -987,6 +987,153 @@ static void test_exchange_json(void **state)
 	json_decref(j);
 }
 
+/* ---- coverage, interruption and notes (issue 14) ---- */
+
+static void test_coverage_and_interrupted(void **state)
+{
+	struct fv_report *r = healthy();
+	char *t = text_of(r);
+	json_t *j = json_of(r);
+
+	assert_has(t, "coverage: nat+clients\n");
+	assert_lacks(t, "interrupted");
+	assert_string_equal(str_at(j, "coverage"), "nat+clients");
+	assert_true(json_is_false(at(j, "interrupted")));
+	assert_int_equal(json_array_size(at(j, "notes")), 0);
+	free(t);
+	json_decref(j);
+	model_free(r);
+
+	/* The NAT alone, cut short with two exchanges in flight. */
+	r = model_new();
+	r->n_points = 1;
+	legs_upto(r, 2, false, 2);
+	r->tally.in_flight = 2;
+	r->tally.interrupted = r->interrupted = true;
+	finish(r);
+	t = text_of(r);
+	j = json_of(r);
+	assert_has(t, "coverage: nat\n");
+	assert_has(t, "interrupted: the window was cut short after 28.0 s; 2 "
+		      "exchanges still within their reply timeout were not "
+		      "judged\n");
+	assert_has(t, "\nINCONCLUSIVE: interrupted before any exchange could be "
+		      "judged: 2 in flight");
+	assert_lacks(t, "FAULT");
+	assert_string_equal(str_at(j, "status"), "inconclusive");
+	assert_string_equal(str_at(j, "coverage"), "nat");
+	assert_true(json_is_true(at(j, "interrupted")));
+	assert_true(json_is_null(at(j, "segment")));
+	free(t);
+	json_decref(j);
+	model_free(r);
+}
+
+/* NAT only and healthy: the replies left the NAT; nothing says they
+ * reach a client. */
+static void test_text_ok_nat_only(void **state)
+{
+	struct fv_report *r = model_new();
+	char *t;
+
+	r->n_points = 1;
+	legs_upto(r, 4, false, 12);
+	r->tally.answered = 12;
+	finish(r);
+	t = text_of(r);
+	assert_has(t, "\nOK: replies left the NAT toward the clients: 12 "
+		      "exchanges answered at the NAT, none lost; add --client "
+		      "on a client to see whether they arrive\n");
+	assert_lacks(t, "reach");
+	free(t);
+	model_free(r);
+}
+
+static void test_notes(void **state)
+{
+	struct fv_report *r = model_new();
+	char *t;
+	json_t *j;
+	int i;
+
+	(void)state;
+	/* The client point sent nothing; the NAT saw 12 requests from
+	 * 10.0.1.10 and 3 from 10.0.1.11. */
+	legs_upto(r, 4, false, 12);
+	r->rows[0].val.packets = 0;
+	r->n_unwatched = 2;
+	v4(r->unwatched[0].addr, CLIENT);
+	r->unwatched[0].requests = 12;
+	v4(r->unwatched[1].addr, CLIENT2);
+	r->unwatched[1].requests = 3;
+	r->unwatched_requests = 15;
+	r->tally.answered = 15;
+	/* Three inside clients behind one address, and RATE from the server. */
+	r->n_servers = 1;
+	v4(r->servers[0].addr.addr, SERVER);
+	r->servers[0].addr.port = htons(123);
+	r->servers[0].replies = 15;
+	r->servers[0].kod = 4;
+	memcpy(r->servers[0].kod_code, "RATE", 4);
+	for (i = 0; i < 3; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "10.0.1.%d", 10 + i);
+		v4(r->servers[0].share[i].outside, NAT_OUT);
+		v4(r->servers[0].share[i].inside, ip);
+	}
+	r->servers[0].n_share = 3;
+	r->servers[0].max_sharing = 3;
+	/* The NAT kept port 123. */
+	r->n_mappings = 1;
+	v4(r->mappings[0].inside.addr, CLIENT);
+	r->mappings[0].inside.port = htons(123);
+	v4(r->mappings[0].outside.addr, NAT_OUT);
+	r->mappings[0].outside.port = htons(123);
+	r->mappings[0].exchanges = 12;
+	finish(r);
+	fv_report_notes(r);
+	assert_int_equal(r->n_notes, 3);
+	assert_string_equal(r->notes[0],
+			    "fv-client:eth0 sent none of the 15 requests the "
+			    "NAT saw from 10.0.1.10 and 1 other: it is not one "
+			    "of those clients, so it shows nothing of whether "
+			    "their replies arrive");
+	assert_string_equal(r->notes[1],
+			    "warning: server 198.51.100.123:123 sent 4 "
+			    "Kiss-o'-Death RATE replies while 3 inside clients "
+			    "share the outside address 10.0.0.5: servers (pool "
+			    "servers among them) limit by address, so they share "
+			    "one budget");
+	assert_string_equal(r->notes[2],
+			    "the NAT kept source port 123 (10.0.1.10:123 as "
+			    "10.0.0.5:123): replies come back to port 123, which "
+			    "the usual inbound rule for UDP 1024-65535 does not "
+			    "admit");
+	t = text_of(r);
+	assert_has(t, "server 198.51.100.123:123: 15 replies, stratum 0, refid "
+		      "0.0.0.0, leap 0, 4 Kiss-o'-Death (RATE), 3 inside clients "
+		      "behind one outside address\n");
+	assert_has(t, "Note: fv-client:eth0 sent none of the 15 requests");
+	assert_has(t, "Note: warning: server 198.51.100.123:123 sent 4");
+	j = json_of(r);
+	assert_int_equal(json_array_size(at(j, "notes")), 3);
+	assert_int_equal(int_at(j, "servers.0.clients_per_outside_address"), 3);
+	assert_string_equal(str_at(j, "servers.0.outside_addresses.0.address"),
+			    "10.0.0.5");
+	assert_int_equal(int_at(j, "servers.0.outside_addresses.0.inside_clients"),
+			 3);
+	/* Nothing of the sort: no notes. */
+	free(t);
+	json_decref(j);
+	model_free(r);
+	r = healthy();
+	r->n_notes = 0;
+	fv_report_notes(r);
+	assert_int_equal(r->n_notes, 0);
+	model_free(r);
+}
+
 static void test_format_refid(void **state)
 {
 	char buf[32];
@@ -1030,6 +1177,9 @@ int main(void)
 		cmocka_unit_test(test_exchange_outcome),
 		cmocka_unit_test(test_exchange_json),
 		cmocka_unit_test(test_format_refid),
+		cmocka_unit_test(test_coverage_and_interrupted),
+		cmocka_unit_test(test_text_ok_nat_only),
+		cmocka_unit_test(test_notes),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
