@@ -424,8 +424,8 @@ check_run "cleanup removes the agent's pins (exit 0)" 0 "$TMP/cleanup" \
 # CAP_SYS_ADMIN removes them: at SIGTERM, and when the agent is killed.
 clsact_held() {
 	ours_in "$1" >"$TMP/cl.ours"
-	grep -qx "eth0 clsact-ingress fv_tc_ingress" "$TMP/cl.ours" &&
-		grep -qx "eth0 clsact-egress fv_tc_egress" "$TMP/cl.ours"
+	grep -qx "eth0 clsact-ingress [0-9]* fv_tc_ingress" "$TMP/cl.ours" &&
+		grep -qx "eth0 clsact-egress [0-9]* fv_tc_egress" "$TMP/cl.ours"
 }
 # detacher_caps PID: its child's effective and bounding sets hold exactly
 # CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21): 0x201000.
