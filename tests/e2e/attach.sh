@@ -3,7 +3,14 @@
 # Attach and detach on two namespaces of our own joined by a veth pair:
 # exact counters, several namespaces from one process, someone else's XDP
 # program left alone, kill -9 and Ctrl-C leave nothing behind, per
-# namespace too (XDP and tcx through tests/tools/fv_attached).
+# namespace too (ours_in, lib.sh: XDP and tcx through
+# tests/tools/fv_attached, clsact filters through tc).
+#
+# The tc hooks are tcx links where the kernel has tcx (6.6 on) and clsact
+# filters where it has not, or with FV_TC=clsact (tc_mode, lib.sh): every
+# hook name below is $TC's. kill -9 leaves nothing with tcx; with clsact
+# our filters stay (documented: `flowverify cleanup --help`) until
+# `flowverify cleanup --filters`.
 #
 # Every run under test keeps its stderr (shown when its check fails) and
 # its exact exit status is checked: verify exits 1 here (nothing answers
@@ -29,6 +36,8 @@ trap cleanup EXIT
 # What it runs and loads, copied (snapshot, lib.sh): others rebuild meanwhile.
 XDP_PASS=.output/tests/xdp_pass.bpf.o
 snapshot FV FV_ATTACHED XDP_PASS || { done_testing; exit 1; }
+TC=$(tc_mode)
+diag "tc hooks here: $TC${FV_TC:+ (FV_TC=$FV_TC)}"
 
 # B sends "through" A toward a documentation address, as a client sends
 # through its NAT: on A these are leg-1 requests.
@@ -58,6 +67,57 @@ PY
 	return 1
 }
 
+# send_at READY OUT NS SRC DST COUNT: a sender of COUNT NTP requests from
+# SRC (ip:port, port 0 for any) in namespace NS to DST (ip), started now,
+# before the run it feeds: it waits (polling, 120 s at most) for READY to
+# appear, then sends at once and writes when it was done to OUT.sent (as
+# bg_sent, for in_window). Python's start, fv_attached and the rest happen
+# outside the window, which a slow machine (emulation) no longer eats
+# into. Its pid in $SEND_PID; send_done waits for it.
+send_at() {
+	rm -f "$1" "$2.sent"
+	ip netns exec "$3" python3 - "$1" "$2.sent" "$4" "$5" "$6" >"$2.send" 2>&1 <<'PY' &
+import os, socket, sys, time
+ready, sent, src, dst, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ip, port = src.rsplit(":", 1)
+s.bind((ip, int(port)))
+pkts = [bytes([0x23]) + bytes(39) + os.urandom(8) for i in range(n)]
+end = time.monotonic() + 120
+while not os.path.exists(ready):
+    if time.monotonic() > end:
+        sys.exit("not ready within 120 s: nothing sent")
+    time.sleep(0.01)
+for i, p in enumerate(pkts):
+    # LI 0, version 4, mode 3; a random transmit timestamp (the cookie).
+    s.sendto(p, (dst, 123))
+    if i % 20 == 19:
+        time.sleep(0.01)
+with open(sent, "w") as f:
+    f.write("%.6f\n" % time.time())
+PY
+	SEND_PID=$!
+}
+# send_done OUT WHAT: the sender started by send_at OUT has sent it all.
+send_done() {
+	wait "$SEND_PID" && [ -s "$1.sent" ] && return 0
+	diag "sending $2 failed"
+	diag_file "$1.send" "sender: "
+	return 1
+}
+# send_stop: the sender is not needed (its run was not ready).
+send_stop() { kill "$SEND_PID" 2>/dev/null; wait "$SEND_PID" 2>/dev/null; }
+
+# ids_of FILE: the program ids (third field) of ours_in lines in FILE.
+ids_of() { awk '{print $3}' "$1" | sort -un; }
+# held_all FILE: every program listed in FILE is one the run held ($held).
+held_all() {
+	local id
+	for id in $(ids_of "$1"); do
+		grep -qx "$id" <<<"$held" || { diag "program $id in ${1##*/} is not one the run held ($(echo $held))"; return 1; }
+	done
+}
+
 # holds_exactly FILE LINE...: FILE has these lines (whole-line regexps)
 # and no others.
 holds_exactly() {
@@ -72,67 +132,70 @@ holds_exactly() {
 # 1. Exact counters, and two namespaces from one process; through native
 # XDP, asked for (tc is the default: tests/e2e/ingress.sh, and 1a here).
 out=$TMP/v1.json
+send_at "$TMP/ready1" "$out" $B 10.9.0.2:1123 192.0.2.1 300
 bg_start "$out" $FV verify --nat $A:a0 --client $B:b0 --ingress xdp --duration 6 --json \
 	--ready-file "$TMP/ready1"
 if bg_ready "$out" "$TMP/ready1" "exact counters"; then
 	# What is attached, per namespace, and what verify holds, while it runs.
-	"$FV_ATTACHED" --ours $A >"$TMP/at1a" 2>&1
-	"$FV_ATTACHED" --ours $B >"$TMP/at1b" 2>&1
+	ours_in $A >"$TMP/at1a" 2>&1
+	ours_in $B >"$TMP/at1b" 2>&1
 	held=$(progs_held "$BG_PID")
-	send_ntp 300
-	bg_sent "$out"
+	send_done "$out" "300 requests from $B"
 	bg_finish "$out"
 	check_run "leg 1 counted exactly: 300 requests sent, 300 seen on the NAT" 1 "$out" \
 		in_window "$out" 6 jq_ok "$out" '.legs[0].packets == 300'
 	check_run "the client point in another namespace saw the same 300 leave" 1 "$out" \
 		in_window "$out" 6 jq_ok "$out" '.clients[0].legs[0].packets == 300'
-	check_run "--ingress xdp: ingress through native XDP, egress through tcx" 1 "$out" \
-		jq_ok "$out" '.points[0].interfaces[0].ingress == "xdp-native" and .points[0].interfaces[0].egress == "tcx-egress"'
+	check_run "--ingress xdp: ingress through native XDP, egress through $TC" 1 "$out" \
+		jq_ok "$out" ".points[0].interfaces[0].ingress == \"xdp-native\" and .points[0].interfaces[0].egress == \"$TC-egress\""
 	check_run "requests nobody forwarded stop inside the NAT: a fault, exit 1" 1 "$out" \
 		jq_ok "$out" '.status == "fault" and .segment == "inside_nat_request"'
 	check "verify detached everything on exit: none of the programs it held is left, anywhere" \
 		progs_gone $held
-	# fv_attached sees tcx links in their own namespace, and only there.
-	check "fv_attached: NAT side, XDP and fv_tc_egress on a tcx link in $A" \
-		holds_exactly "$TMP/at1a" "a0 xdp-native [0-9]* fv_xdp_ingress" "a0 tcx-egress [0-9]* fv_tc_egress" ||
+	# Seen in their own namespace, and only there: tcx links
+	# (fv_attached), clsact filters (tc -n).
+	check "attached: NAT side, XDP and fv_tc_egress on $TC egress in $A, verify's" \
+		eval 'holds_exactly "$TMP/at1a" "a0 xdp-native [0-9]* fv_xdp_ingress" "a0 $TC-egress [0-9]* fv_tc_egress" && held_all "$TMP/at1a"' ||
 		diag "$A: $(paste -sd';' "$TMP/at1a")"
-	check "fv_attached: client side, XDP and fv_tc_egress on a tcx link in $B" \
-		holds_exactly "$TMP/at1b" "b0 xdp-native [0-9]* fv_xdp_ingress" "b0 tcx-egress [0-9]* fv_tc_egress" ||
+	check "attached: client side, XDP and fv_tc_egress on $TC egress in $B, verify's" \
+		eval 'holds_exactly "$TMP/at1b" "b0 xdp-native [0-9]* fv_xdp_ingress" "b0 $TC-egress [0-9]* fv_tc_egress" && held_all "$TMP/at1b"' ||
 		diag "$B: $(paste -sd';' "$TMP/at1b")"
 	check "after verify: nothing of ours in $A (XDP, tcx, clsact)" clean_in $A
 	check "after verify: nothing of ours in $B (XDP, tcx, clsact)" clean_in $B
+else
+	send_stop
 fi
 
-# 1a. --ingress tc (the default, said here): ingress through a tcx link,
-# no XDP, same counts.
+# 1a. --ingress tc (the default, said here): ingress through tc ($TC), no
+# XDP, same counts.
 out=$TMP/v1a.json
+send_at "$TMP/ready1a" "$out" $B 10.9.0.2:1123 192.0.2.1 50
 bg_start "$out" $FV verify --nat $A:a0 --ingress tc --duration 6 --json \
 	--ready-file "$TMP/ready1a"
 if bg_ready "$out" "$TMP/ready1a" "--ingress tc"; then
-	"$FV_ATTACHED" --ours $A >"$TMP/at1x" 2>&1
-	send_ntp 50
-	bg_sent "$out"
+	ours_in $A >"$TMP/at1x" 2>&1
+	held=$(progs_held "$BG_PID")
+	send_done "$out" "50 requests from $B"
 	bg_finish "$out"
-	check_run "--ingress tc: ingress through tcx, no XDP, 50 of 50 requests counted, exit 1" 1 "$out" \
-		in_window "$out" 6 jq_ok "$out" '.points[0].interfaces[0].ingress == "tcx-ingress" and .points[0].interfaces[0].foreign_xdp == false and .legs[0].packets == 50'
-	check "--ingress tc: fv_attached shows tcx-ingress and tcx-egress in $A, no XDP" \
-		holds_exactly "$TMP/at1x" "a0 tcx-ingress [0-9]* fv_tc_ingress" "a0 tcx-egress [0-9]* fv_tc_egress" ||
+	check_run "--ingress tc: ingress through $TC, no XDP, 50 of 50 requests counted, exit 1" 1 "$out" \
+		in_window "$out" 6 jq_ok "$out" ".points[0].interfaces[0].ingress == \"$TC-ingress\" and .points[0].interfaces[0].foreign_xdp == false and .legs[0].packets == 50"
+	check "--ingress tc: $TC-ingress and $TC-egress in $A, verify's, no XDP" \
+		eval 'holds_exactly "$TMP/at1x" "a0 $TC-ingress [0-9]* fv_tc_ingress" "a0 $TC-egress [0-9]* fv_tc_egress" && held_all "$TMP/at1x"' ||
 		diag "$A: $(paste -sd';' "$TMP/at1x")"
 	check "--ingress tc: nothing of ours left in $A" clean_in $A
+else
+	send_stop
 fi
 
 # 1b. The NAT's own NTP traffic: requests leaving from its own address
 # with no client request behind them are shown apart, never judged.
 out=$TMP/v1b.json
+send_at "$TMP/ready1b" "$out" $A 0.0.0.0:0 10.9.0.2 7
 bg_start "$out" $FV verify --nat $A:a0 --duration 6 --json --ready-file "$TMP/ready1b"
-if bg_ready "$out" "$TMP/ready1b" "NAT's own requests"; then
-	ip netns exec $A python3 -c '
-import os, socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(7):
-    s.sendto(bytes([0x23]) + bytes(39) + os.urandom(8), ("10.9.0.2", 123))' ||
-		diag "sending 7 requests from $A failed"
-	bg_sent "$out"
+if ! bg_ready "$out" "$TMP/ready1b" "NAT's own requests"; then
+	send_stop
+else
+	send_done "$out" "7 requests from $A"
 	bg_finish "$out"
 	check_run "NAT's own requests listed apart (7), not as leg 2" 1 "$out" \
 		in_window "$out" 6 jq_ok "$out" '([.nat_own_flows[].packets] | add) == 7 and .legs[1].packets == 0'
@@ -147,11 +210,11 @@ fi
 # above the 20000 events a second each CPU may queue, even on a loaded
 # machine (one request per Python call was not, there, and nothing was
 # rate-limited).
+# Built before verify starts, sent once it is ready (as send_at).
 out=$TMP/v1c.json
-bg_start "$out" $FV verify --nat $A:a0 --duration 6 --json --ready-file "$TMP/ready1c"
-if bg_ready "$out" "$TMP/ready1c" "flood"; then
-	ip netns exec $B python3 - 30000 >"$TMP/flood.sent" 2>"$TMP/flood.err" <<'PY' ||
-import ctypes, os, socket, sys
+rm -f "$TMP/ready1c"
+ip netns exec $B python3 - 30000 "$TMP/ready1c" "$out.sent" >"$TMP/flood.sent" 2>"$TMP/flood.err" <<'PY' &
+import ctypes, os, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 class iovec(ctypes.Structure):
     _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
@@ -179,6 +242,11 @@ for i in range(n):
     msgs[i].hdr.namelen = 16
     msgs[i].hdr.iov = ctypes.pointer(iovs[i])
     msgs[i].hdr.iovlen = 1
+end = time.monotonic() + 120
+while not os.path.exists(sys.argv[2]):
+    if time.monotonic() > end:
+        sys.exit("not ready within 120 s: nothing sent")
+    time.sleep(0.01)
 sent = 0
 while sent < n:
     r = libc.sendmmsg(s.fileno(), ctypes.byref(msgs, sent * ctypes.sizeof(mmsghdr)), min(1024, n - sent), 0)
@@ -188,10 +256,17 @@ while sent < n:
             continue
         raise OSError(e, os.strerror(e))
     sent += r
+with open(sys.argv[3], "w") as f:
+    f.write("%.6f\n" % time.time())
 print(sent)
 PY
+SEND_PID=$!
+bg_start "$out" $FV verify --nat $A:a0 --duration 6 --json --ready-file "$TMP/ready1c"
+if ! bg_ready "$out" "$TMP/ready1c" "flood"; then
+	send_stop
+else
+	wait $SEND_PID ||
 		{ diag "the flood from $B failed"; diag_file "$TMP/flood.err" "flood: "; }
-	bg_sent "$out"
 	bg_finish "$out"
 	sent=$(cat "$TMP/flood.sent")
 	check_run "flood: some events rate-limited, and counted" 1 "$out" \
@@ -207,27 +282,29 @@ fi
 if ip -n $A link set dev a0 xdpgeneric obj "$XDP_PASS" sec xdp >"$TMP/xdp2" 2>&1 &&
 	before=$(ip -n $A -d link show a0 | grep -o 'prog/xdp id [0-9]*') && [ -n "$before" ]; then
 	out=$TMP/v2.json
+	send_at "$TMP/ready2" "$out" $B 10.9.0.2:1123 192.0.2.1 10
 	bg_start "$out" $FV verify --nat $A:a0 --ingress xdp --duration 6 --json --ready-file "$TMP/ready2"
-	if bg_ready "$out" "$TMP/ready2" "foreign XDP"; then
+	if ! bg_ready "$out" "$TMP/ready2" "foreign XDP"; then
+		send_stop
+	else
 		"$FV_ATTACHED" $A >"$TMP/at2" 2>&1
-		"$FV_ATTACHED" --ours $A >"$TMP/at2ours" 2>&1
+		ours_in $A >"$TMP/at2ours" 2>&1
 		held=$(progs_held "$BG_PID")
-		send_ntp 10
-		bg_sent "$out"
+		send_done "$out" "10 requests from $B"
 		bg_finish "$out"
 		after=$(ip -n $A -d link show a0 | grep -o 'prog/xdp id [0-9]*')
 		check_run "foreign XDP: said so on stderr" 1 "$out" \
 			grep -q "already carries another XDP program" "$out.err"
-		check_run "foreign XDP: ingress watched through tc instead" 1 "$out" \
-			jq_ok "$out" '.points[0].interfaces[0].ingress == "tcx-ingress" and .points[0].interfaces[0].foreign_xdp == true'
+		check_run "foreign XDP: ingress watched through tc ($TC) instead" 1 "$out" \
+			jq_ok "$out" ".points[0].interfaces[0].ingress == \"$TC-ingress\" and .points[0].interfaces[0].foreign_xdp == true"
 		check_run "foreign XDP: its packets still counted (10 sent), exit 1" 1 "$out" \
 			in_window "$out" 6 jq_ok "$out" '.legs[0].packets == 10'
 		check "foreign XDP: the other program is still attached, same id" \
 			test "$before" = "$after" || diag "before: $before; after: $after"
-		check "foreign XDP: fv_attached lists it, --ours leaves it out" \
+		check "foreign XDP: fv_attached lists it, ours are $TC-ingress and $TC-egress without it" \
 			eval 'grep -qx "a0 xdp-generic [0-9]* other_xdp" "$TMP/at2" &&
-			      grep -qx "a0 tcx-ingress [0-9]* fv_tc_ingress" "$TMP/at2ours" &&
-			      ! grep -q other_xdp "$TMP/at2ours"' ||
+			      holds_exactly "$TMP/at2ours" "a0 $TC-ingress [0-9]* fv_tc_ingress" "a0 $TC-egress [0-9]* fv_tc_egress" &&
+			      held_all "$TMP/at2ours"' ||
 			diag "all: $(paste -sd';' "$TMP/at2"); ours: $(paste -sd';' "$TMP/at2ours")"
 		check "foreign XDP: none of the programs verify held is left, anywhere" progs_gone $held
 		check "foreign XDP: nothing of ours left in $A" clean_in $A
@@ -242,8 +319,9 @@ if ! ip -n $A link set dev a0 xdpgeneric off >"$TMP/xdpoff" 2>&1; then
 	diag_file "$TMP/xdpoff" "ip: "
 fi
 
-# 3. kill -9 leaves nothing attached: links die with the process (XDP's
-# too: --ingress xdp).
+# 3. kill -9: links die with the process (XDP's too: --ingress xdp), so
+# with tcx nothing is left. clsact filters are not links: they stay, ours
+# exactly, until `flowverify cleanup --filters` removes them.
 # link_of NS DEV: its `ip -d link show`, which must list it (so that "no
 # xdp in it" cannot pass on a failed look).
 link_of() { ip -n "$1" -d link show "$2" 2>&1 | grep -q "^[0-9]*: $2[@:]" && ip -n "$1" -d link show "$2"; }
@@ -256,26 +334,43 @@ else
 	if bg_ready "$out" "$TMP/ready3" "kill -9"; then
 		pid=$BG_PID
 		held=$(progs_held $pid)
-		"$FV_ATTACHED" --ours $A >"$TMP/at3a" 2>&1
-		"$FV_ATTACHED" --ours $B >"$TMP/at3b" 2>&1
-		check "while running, our programs are attached: XDP and tcx egress in $A and in $B" \
-			eval 'holds_exactly "$TMP/at3a" "a0 xdp-native [0-9]* fv_xdp_ingress" "a0 tcx-egress [0-9]* fv_tc_egress" &&
-			      holds_exactly "$TMP/at3b" "b0 xdp-native [0-9]* fv_xdp_ingress" "b0 tcx-egress [0-9]* fv_tc_egress"' ||
+		ours_in $A >"$TMP/at3a" 2>&1
+		ours_in $B >"$TMP/at3b" 2>&1
+		check "while running, our programs are attached: XDP and $TC egress in $A and in $B, verify's" \
+			eval 'holds_exactly "$TMP/at3a" "a0 xdp-native [0-9]* fv_xdp_ingress" "a0 $TC-egress [0-9]* fv_tc_egress" &&
+			      holds_exactly "$TMP/at3b" "b0 xdp-native [0-9]* fv_xdp_ingress" "b0 $TC-egress [0-9]* fv_tc_egress" &&
+			      held_all "$TMP/at3a" && held_all "$TMP/at3b"' ||
 			diag "$A: $(paste -sd';' "$TMP/at3a"); $B: $(paste -sd';' "$TMP/at3b")"
 		kill -9 $pid
 		bg_finish "$out" 30
 		check_run "kill -9: verify died of it (status 137)" 137 "$out"
-		check "kill -9: none of the programs it held is left, anywhere" progs_gone $held
 		check "kill -9: no XDP left on the interface" \
 			eval 'link_of $A a0 >"$TMP/link3" && ! grep -q xdp "$TMP/link3"' ||
 			diag_file "$TMP/link3" "ip: "
+		if [ "$TC" = clsact ]; then
+			# The same filters as while it ran (same program ids).
+			check "kill -9, clsact: exactly our egress filter left in $A, the one it attached" \
+				eval 'ours_in $A >"$TMP/left3a" 2>&1; test "$(grep clsact- "$TMP/at3a")" = "$(cat "$TMP/left3a")"' ||
+				diag "$A: $(paste -sd';' "$TMP/left3a")"
+			check "kill -9, clsact: exactly our egress filter left in $B, the one it attached" \
+				eval 'ours_in $B >"$TMP/left3b" 2>&1; test "$(grep clsact- "$TMP/at3b")" = "$(cat "$TMP/left3b")"' ||
+				diag "$B: $(paste -sd';' "$TMP/left3b")"
+			capture "$TMP/cf3" $FV cleanup --filters
+			check_run "cleanup --filters: exit 0, names the one it removed in $A and the one in $B" 0 "$TMP/cf3" \
+				eval '[ "$(grep -c "^removed fv_tc_egress .*$A:a0 " "$TMP/cf3")" -eq 1 ] &&
+				      [ "$(grep -c "^removed fv_tc_egress .*$B:b0 " "$TMP/cf3")" -eq 1 ] &&
+				      [ "$(grep -c "^removed .*\($A\|$B\):" "$TMP/cf3")" -eq 2 ]' ||
+				diag_file "$TMP/cf3" "cleanup: "
+		fi
+		check "kill -9: none of the programs it held is left, anywhere" progs_gone $held
 		check "kill -9: nothing of ours in $A (XDP, tcx, clsact)" clean_in $A
 		check "kill -9: nothing of ours in $B (XDP, tcx, clsact)" clean_in $B
 	fi
 fi
 
 # 4. watch: draws frames and detaches on Ctrl-C (SIGINT), once its frame
-# shows the 5 requests on leg 1 (polled: it redraws once a second).
+# shows the 5 requests on leg 1 (polled: it redraws once a second). With
+# clsact too: its own filters go, and none was left from 3.
 out=$TMP/watch.out
 bg_start "$out" $FV watch --nat $A:a0 --ready-file "$TMP/ready4"
 if bg_ready "$out" "$TMP/ready4" "watch"; then
