@@ -203,7 +203,24 @@ struct acl_suspect {
 	uint16_t port; /* the observed destination port */
 };
 
+/* What verify and watch know of the network beyond what they saw: the
+ * options --vpc and --client-port, and the NAT's connected subnets (the
+ * default VPC). Without them the rows name only observed values. */
+struct fv_netif;
+struct acl_hint {
+	bool vpc_given;
+	struct acl_cidr vpc;
+	bool port_given;
+	uint16_t client_from, client_to;
+	const struct fv_netif *nat_ifs;
+	int n_nat_ifs;
+};
+
 struct acl_blocking {
+	/* The VPC the rows name, and where it came from: "--vpc", "the
+	 * NAT's connected subnet", or "the observed client". */
+	struct acl_cidr vpc;
+	const char *vpc_from;
 	bool with_acls; /* the ACLs were given */
 	bool have;	/* an entry denies the lost leg */
 	int leg;
@@ -221,6 +238,9 @@ struct acl_blocking {
  * the required table that could cause it. */
 void acl_explain(const struct fv_report *r, const struct acl_live *live,
 		 struct acl_blocking *b);
+/* The same, the rows built from hint (NULL: observed values only). */
+void acl_explain_with(const struct fv_report *r, const struct acl_live *live,
+		      const struct acl_hint *hint, struct acl_blocking *b);
 /* Adds "blocking" (object or null) and, without ACLs, "acl_rows". */
 void acl_blocking_json_add(json_t *root, const struct acl_blocking *b);
 void acl_blocking_text(FILE *out, const struct acl_blocking *b);

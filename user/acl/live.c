@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include "acl.h"
+#include "netinfo.h"
 #include "report.h"
 #include "util.h"
 
@@ -153,8 +154,9 @@ static void context(const struct observed *o, int leg, char *buf, size_t len)
 		snprintf(buf, len,
 			 "the reply goes back to the client %s on port %u%s; ",
 			 c, o->client_port,
-			 o->client_port >= 1024 && o->client_port != 1123
-				 ? " (not pinned: an ephemeral port)"
+			 o->client_port >= 32768
+				 ? " (an ephemeral port, by its range: the "
+				   "client does not pin it)"
 				 : "");
 		break;
 	}
@@ -167,8 +169,40 @@ static uint16_t required_rule(int leg, enum acl_subnet s)
 	return (leg == 3 || (leg == 4 && s == ACL_PUBLIC)) ? 110 : 100;
 }
 
+/* The VPC the rows name: --vpc, else the NAT's connected subnet that
+ * holds the observed client, else that client alone (said). */
+static void pick_vpc(const struct observed *o, const struct acl_hint *h,
+		     struct acl_blocking *b)
+{
+	int i;
+
+	if (h && h->vpc_given) {
+		b->vpc = h->vpc;
+		b->vpc_from = "--vpc";
+		return;
+	}
+	for (i = 0; h && i < h->n_nat_ifs; i++) {
+		const struct fv_netif *f = &h->nat_ifs[i];
+
+		if (f->loopback || o->client.family != AF_INET ||
+		    !fv_netif_holds(f, o->client.addr))
+			continue;
+		memset(&b->vpc, 0, sizeof(b->vpc));
+		b->vpc.family = AF_INET;
+		memcpy(b->vpc.addr, f->addr, 4);
+		b->vpc.len = f->prefix;
+		/* The network, not the host's own address. */
+		for (int bit = f->prefix; bit < 32; bit++)
+			b->vpc.addr[bit / 8] &= ~(0x80 >> (bit % 8));
+		b->vpc_from = "the NAT's connected subnet";
+		return;
+	}
+	b->vpc = o->client;
+	b->vpc_from = "the observed client";
+}
+
 static void explain_without(const struct observed *o, const int legs[3],
-			    struct acl_blocking *b)
+			    const struct acl_hint *h, struct acl_blocking *b)
 {
 	struct acl pub = { .id = "required public" },
 		   priv = { .id = "required private" };
@@ -176,7 +210,19 @@ static void explain_without(const struct observed *o, const int legs[3],
 	struct acl_leg l;
 	int i, k;
 
+	/* Nothing of the defaults (a lab's VPC and port) reaches the rows:
+	 * the VPC and client port are given or observed. */
 	acl_params_default(&p);
+	pick_vpc(o, h, b);
+	p.vpc = p.clients = b->vpc;
+	if (h && h->port_given) {
+		p.client_from = h->client_from;
+		p.client_to = h->client_to;
+	} else {
+		p.client_from = p.client_to = o->client_port;
+	}
+	if (o->server_port)
+		p.server_port = o->server_port;
 	if (acl_required(&p, &pub, &priv))
 		goto out;
 	for (i = 0; i < 3 && legs[i]; i++) {
@@ -213,6 +259,12 @@ out:
 void acl_explain(const struct fv_report *r, const struct acl_live *live,
 		 struct acl_blocking *b)
 {
+	acl_explain_with(r, live, NULL, b);
+}
+
+void acl_explain_with(const struct fv_report *r, const struct acl_live *live,
+		      const struct acl_hint *hint, struct acl_blocking *b)
+{
 	struct observed o;
 	struct acl_leg l;
 	int legs[3], i, k;
@@ -226,7 +278,7 @@ void acl_explain(const struct fv_report *r, const struct acl_live *live,
 	if (!legs[0] || !observe(r, &o))
 		return;
 	if (!live) {
-		explain_without(&o, legs, b);
+		explain_without(&o, legs, hint, b);
 		return;
 	}
 	for (i = 0; i < 3 && legs[i]; i++) {
@@ -298,6 +350,14 @@ void acl_blocking_json_add(json_t *root, const struct acl_blocking *b)
 				  s->port));
 	}
 	json_object_set_new(root, "acl_rows", arr);
+	if (b->vpc_from) {
+		char cidr[64];
+
+		acl_cidr_format(&b->vpc, cidr, sizeof(cidr));
+		json_object_set_new(root, "acl_rows_vpc",
+				    json_pack("{s:s, s:s}", "cidr", cidr,
+					      "from", b->vpc_from));
+	}
 }
 
 void acl_blocking_text(FILE *out, const struct acl_blocking *b)
@@ -328,6 +388,14 @@ void acl_blocking_text(FILE *out, const struct acl_blocking *b)
 		return;
 	fprintf(out,
 		"ACL rows that could cause it (see 'flowverify rules'; pass --acls to check yours):\n");
+	if (b->vpc_from) {
+		char cidr[64];
+
+		acl_cidr_format(&b->vpc, cidr, sizeof(cidr));
+		fprintf(out, "  (VPC %s: %s%s)\n", cidr, b->vpc_from,
+			strcmp(b->vpc_from, "--vpc") ? "; pass --vpc CIDR for yours"
+						     : "");
+	}
 	for (i = 0; i < b->n_suspects; i++) {
 		const struct acl_suspect *s = &b->suspects[i];
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* verify and watch: observe the legs, then judge them. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 #include "acl.h"
 #include "remote.h"
 #include "cmd.h"
+#include "netinfo.h"
 #include "options.h"
 #include "report.h"
 #include "util.h"
@@ -42,6 +44,10 @@ struct observe_opts {
 	const char *ready_file;
 	enum fv_drops_mode drops;
 	struct acl_live live; /* loaded when acls is set */
+	/* --vpc, --client-port, and the NAT's subnets read at start: what
+	 * hints may name besides what was observed. */
+	struct acl_hint hint;
+	struct fv_netif nat_ifs[FV_NETINFO_MAX];
 };
 
 enum {
@@ -51,6 +57,8 @@ enum {
 	OPT_WINDOW,
 	OPT_READY_FILE,
 	OPT_DROPS,
+	OPT_VPC,
+	OPT_CLIENT_PORT,
 };
 
 /* What verify, watch and trace all take besides where to watch. */
@@ -70,6 +78,8 @@ const struct option fv_verify_options[] = {
 	FV_OBSERVE_LONG_OPTS,
 	OBSERVE_COMMON_OPTS,
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "vpc", required_argument, NULL, OPT_VPC },
+	{ "client-port", required_argument, NULL, OPT_CLIENT_PORT },
 	{},
 };
 
@@ -77,6 +87,8 @@ const struct option fv_watch_options[] = {
 	FV_OBSERVE_LONG_OPTS,
 	OBSERVE_COMMON_OPTS,
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "vpc", required_argument, NULL, OPT_VPC },
+	{ "client-port", required_argument, NULL, OPT_CLIENT_PORT },
 	{},
 };
 
@@ -91,6 +103,7 @@ static const char verify_usage[] =
 	"Usage: flowverify verify --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
 	"                         [--port N] [--duration S] [--reply-timeout S] [--json]\n"
 	"                         [--acls FILE [--public ID] [--private ID]]\n"
+	"                         [--vpc CIDR] [--client-port N|N-M|ephemeral]\n"
 	"\n"
 	"Watch NTP on the NAT host (and on clients behind it) for S seconds, then say\n"
 	"whether replies get through and, if not, the first segment where they stop.\n"
@@ -117,6 +130,11 @@ static const char verify_usage[] =
 	"                      entry that denies it, with the observed ports\n"
 	"  --public ID, --private ID   which ACLs (NetworkAclId or SubnetId; default\n"
 	"                      the text form's public/private tags)\n"
+	"  --vpc CIDR          the VPC the ACL rows of a fault name (default: the\n"
+	"                      NAT's connected subnet holding the client, else the\n"
+	"                      observed client's address)\n"
+	"  --client-port P     the clients' source port(s) for those rows: N, N-M or\n"
+	"                      ephemeral (1024-65535); default: the observed port\n"
 	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 	"  --agent URL         join running agents' views instead (repeatable; see\n"
 	"                      'flowverify verify --agent URL --help')\n"
@@ -162,6 +180,7 @@ static const char watch_usage[] =
 	"Usage: flowverify watch --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
 	"                        [--port N] [--window S] [--reply-timeout S] [--duration S]\n"
 	"                        [--acls FILE [--public ID] [--private ID]]\n"
+	"                        [--vpc CIDR] [--client-port N|N-M|ephemeral]\n"
 	"\n"
 	"A live view, refreshed every second until Ctrl-C: the four legs as a diagram\n"
 	"with packet counts (total and last second), the NAT's outside port, and the\n"
@@ -175,6 +194,7 @@ static const char watch_usage[] =
 	"  --ready-file PATH   create PATH once every program is attached\n"
 	"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
 	"  --acls FILE, --public ID, --private ID   as for verify\n"
+	"  --vpc CIDR, --client-port P   as for verify\n"
 	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 	"\n"
 	"Exit status: 0 when stopped (Ctrl-C, SIGTERM or --duration), 2 bad input or\n"
@@ -222,6 +242,27 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			break;
 		}
 		case OPT_JSON: o->json = true; break;
+		case OPT_VPC:
+			if (acl_cidr_parse(optarg, false, &o->hint.vpc)) {
+				fv_err("bad --vpc '%s': expected a CIDR, e.g. 10.0.0.0/16",
+				       optarg);
+				return -EINVAL;
+			}
+			o->hint.vpc_given = true;
+			break;
+		case OPT_CLIENT_PORT:
+			if (!strcmp(optarg, "ephemeral")) {
+				o->hint.client_from = 1024;
+				o->hint.client_to = 65535;
+			} else if (acl_ports_parse(optarg, &o->hint.client_from,
+						   &o->hint.client_to) ||
+				   !o->hint.client_from) {
+				fv_err("bad --client-port '%s': expected 1-65535, a range N-M, or ephemeral",
+				       optarg);
+				return -EINVAL;
+			}
+			o->hint.port_given = true;
+			break;
 		case OPT_READY_FILE: o->ready_file = optarg; break;
 		case OPT_DROPS:
 			if (!strcmp(optarg, "auto"))
@@ -287,6 +328,98 @@ static int start(struct fv_session *s, const struct observe_opts *o)
 	return ret;
 }
 
+static bool v4_of(const uint8_t addr[16], uint8_t out[4])
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (memcmp(addr, mapped, 12))
+		return false;
+	memcpy(out, addr + 12, 4);
+	return true;
+}
+
+/* Whether an interface of the NAT holds a client's address: a client
+ * point's own, or one the NAT or a client point saw a request from. */
+static bool holds_client(const struct fv_netif *f, struct fv_session *s,
+			 const struct fv_report *r)
+{
+	uint8_t a[4];
+	int p, k;
+
+	for (p = 0; p < s->n_points; p++) {
+		const struct fv_host *h = &s->points[p].host;
+
+		for (k = 0; h->role == FV_ROLE_CLIENT && k < h->n_addrs; k++) {
+			if (v4_of(h->addrs[k], a) && fv_netif_holds(f, a))
+				return true;
+		}
+	}
+	for (k = 0; k < r->n_rows; k++) {
+		if (r->rows[k].leg == FV_LEG_1 &&
+		    v4_of(r->rows[k].key.saddr, a) && fv_netif_holds(f, a))
+			return true;
+	}
+	return false;
+}
+
+/* Legs 1 and 4 never seen on the NAT: they may cross an interface of it
+ * that is not watched (the inside one of a two-interface NAT). Name those
+ * whose subnet holds a client, else every other one that is up. */
+static void hint_unwatched(struct fv_session *s, struct fv_report *r,
+			   const struct observe_opts *o)
+{
+	const struct fv_host *nat = NULL;
+	char names[160] = "", spec[160] = "", addr[INET_ADDRSTRLEN];
+	bool want_client;
+	int i, j, n;
+
+	for (i = 0; i < s->n_points; i++) {
+		if (s->points[i].host.role == FV_ROLE_NAT)
+			nat = &s->points[i].host;
+	}
+	if (!nat || r->tally.leg_packets[1] || r->tally.leg_packets[4])
+		return;
+	for (want_client = true;; want_client = false) {
+		for (i = 0, n = 0; i < o->hint.n_nat_ifs; i++) {
+			const struct fv_netif *f = &o->hint.nat_ifs[i];
+			size_t len = strlen(names);
+
+			if (f->loopback || !f->up ||
+			    (want_client && !holds_client(f, s, r)))
+				continue;
+			for (j = 0; j < nat->n_ifaces; j++) {
+				if (!strcmp(nat->ifname[j], f->name))
+					break;
+			}
+			if (j < nat->n_ifaces || strstr(spec, f->name))
+				continue;
+			inet_ntop(AF_INET, f->addr, addr, sizeof(addr));
+			snprintf(names + len, sizeof(names) - len, "%s%s (%s/%u)",
+				 n ? ", " : "", f->name, addr, f->prefix);
+			len = strlen(spec);
+			snprintf(spec + len, sizeof(spec) - len, ",%s", f->name);
+			n++;
+		}
+		if (n || !want_client)
+			break;
+	}
+	if (!n)
+		return;
+	{
+		char watched[96] = "";
+		size_t len = 0;
+
+		for (j = 0; j < nat->n_ifaces && len < sizeof(watched); j++)
+			len += snprintf(watched + len, sizeof(watched) - len,
+					"%s%s", j ? "," : "", nat->ifname[j]);
+		fv_report_note(r,
+			       "not watched on the NAT: %s; legs 1 and 4 may "
+			       "cross %s: add %s to --nat (--nat %s%s%s%s)",
+			       names, spec + 1, n > 1 ? "them" : "it",
+			       nat->netns, *nat->netns ? ":" : "", watched, spec);
+	}
+}
+
 /* Parse, then load and attach: the common start of verify, watch and
  * trace. NULL with *status the exit status when it must not go on (help
  * asked for, bad input, a setup error). */
@@ -314,6 +447,15 @@ static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
 		free(s);
 		acl_set_free(&o->live.set);
 		return NULL;
+	}
+	/* The NAT's subnets, once: the default VPC and the hints. */
+	for (int i = 0; i < o->args.points.n; i++) {
+		if (o->args.points.hosts[i].role != FV_ROLE_NAT)
+			continue;
+		ret = fv_netinfo_read(o->args.points.hosts[i].netns, o->nat_ifs,
+				      FV_NETINFO_MAX);
+		o->hint.n_nat_ifs = ret > 0 ? ret : 0;
+		o->hint.nat_ifs = o->nat_ifs;
 	}
 	return s;
 }
@@ -391,17 +533,20 @@ int cmd_verify(int argc, char **argv)
 		acl_set_free(&o.live.set);
 		return FV_EXIT_USAGE;
 	}
+	hint_unwatched(s, &r, &o);
 	if (o.json) {
 		json_t *j = fv_report_json(&r);
 
-		acl_explain(&r, o.args.acls ? &o.live : NULL, &blocking);
+		acl_explain_with(&r, o.args.acls ? &o.live : NULL, &o.hint,
+				 &blocking);
 		acl_blocking_json_add(j, &blocking);
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
 		fv_report_text(stdout, &r);
-		acl_explain(&r, o.args.acls ? &o.live : NULL, &blocking);
+		acl_explain_with(&r, o.args.acls ? &o.live : NULL, &o.hint,
+				 &blocking);
 		acl_blocking_text(stdout, &blocking);
 	}
 	status = r.verdict.status == FV_STATUS_OK ? FV_EXIT_OK
@@ -461,7 +606,7 @@ static void draw_watch(struct fv_session *s, const struct fv_report *r,
 	fv_report_diagram(stdout, r, prev);
 	printf("\n");
 	fv_report_text(stdout, r);
-	acl_explain(r, o->args.acls ? &o->live : NULL, &blocking);
+	acl_explain_with(r, o->args.acls ? &o->live : NULL, &o->hint, &blocking);
 	acl_blocking_text(stdout, &blocking);
 	if (v->status == FV_STATUS_FAULT)
 		printf("\nBREAKS AT: %s\n", v->kod ? "the server (Kiss-o'-Death)"
@@ -516,6 +661,7 @@ int cmd_watch(int argc, char **argv)
 						      : s->start_ns;
 		if (fv_report_build(s, since, now, timeout_ns, &r))
 			break;
+		hint_unwatched(s, &r, &o);
 		draw_watch(s, &r, have_prev ? prev : NULL, &o);
 		fv_report_leg_packets(&r, prev);
 		have_prev = true;
