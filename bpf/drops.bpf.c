@@ -273,4 +273,18 @@ int BPF_PROG(fv_drop_raw, struct sk_buff *skb, void *location, __u32 reason)
 	return on_drop(skb, (__u64)location, reason, false);
 }
 
+/* Before 5.17 kfree_skb has no reason argument, and reading a third one
+ * is refused: these take two, and the reason stays 0 (none named). */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(fv_drop_btf_noreason, struct sk_buff *skb, void *location)
+{
+	return on_drop(skb, (__u64)location, 0, true);
+}
+
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(fv_drop_raw_noreason, struct sk_buff *skb, void *location)
+{
+	return on_drop(skb, (__u64)location, 0, false);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

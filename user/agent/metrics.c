@@ -248,7 +248,8 @@ char *fv_agent_metrics(const struct fv_agent_view *v)
 	put(&b, "flowverify_drop_tracer_attached %d\n", v->drop_tracer);
 	head(&b, "flowverify_kernel_drops_total", "counter",
 	     "Our NTP packets the kernel dropped inside a watched host, by its "
-	     "drop reason and the leg they were on.");
+	     "drop reason (empty before 5.17: the kernel names none) and the "
+	     "leg they were on.");
 	for (k = 0; k < (int)st->n_drops && k < FV_AGENT_DROPS_MAX; k++) {
 		const struct fv_agent_drop *d = &st->drops[k];
 

@@ -6,6 +6,7 @@
 #define FV_DROP_TRACE_H
 
 #include "drops.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +14,8 @@ struct fv_drops;
 
 struct fv_drop_row {
 	uint32_t reason;      /* enum skb_drop_reason value */
-	char reason_name[48]; /* from kernel BTF, without "SKB_DROP_REASON_" */
+	char reason_name[48]; /* from kernel BTF, without "SKB_DROP_REASON_";
+			       * "" when the kernel names none */
 	uint64_t location;
 	char location_sym[128]; /* "symbol+0xoff", or "unknown" */
 	uint64_t route_input;	/* the route's input function, 0 if none */
@@ -62,6 +64,16 @@ void fv_drops_stop(struct fv_drops *d);
 /* Which program is attached: "tp_btf" or "raw_tp". */
 const char *fv_drops_attach_kind(const struct fv_drops *d);
 
+/* false before 5.17: the kernel names no drop reasons, every row's
+ * reason_name is "" and only its place tells what dropped it. */
+bool fv_drops_has_reasons(const struct fv_drops *d);
+
+/* A row's reason for people: its name, or what stands for none. */
+static inline const char *fv_drop_reason_text(const struct fv_drop_row *d)
+{
+	return d->reason_name[0] ? d->reason_name : "no reason named";
+}
+
 /* The kernel's name of a drop reason, read from BTF (enum skb_drop_reason)
  * without the "SKB_DROP_REASON_" prefix; reasons of other subsystems read
  * "SUBSYS:0xVALUE". Never NULL ("?VALUE" when unknown). The string lives
@@ -91,6 +103,8 @@ void fv_drops_set_proto_first(int on);
  * for a kernel whose tp_btf loads but misbehaves. Call before
  * fv_drops_start; process-wide. */
 void fv_drops_force_raw_tp(int on);
+/* Tests: the programs and rows of a kernel without drop reasons. */
+void fv_drops_force_no_reasons(int on);
 
 /* Watch one more namespace (a watched one deleted and made again under
  * the same name). 0 or -errno. */

@@ -56,12 +56,14 @@ struct fv_drops {
 	struct ksym *syms; /* the cache, unsorted */
 	size_t nsyms;
 	bool syms_hidden; /* kptr_restrict: every address reads 0 */
+	bool reasons;	  /* the kernel names them (enum skb_drop_reason) */
 };
 
 /* The measured faster order is the default; see docs/drops.md. */
 static int proto_first_knob = 1;
 
 static int force_raw_tp;
+static int force_no_reasons;
 
 void fv_drops_set_proto_first(int on)
 {
@@ -71,6 +73,11 @@ void fv_drops_set_proto_first(int on)
 void fv_drops_force_raw_tp(int on)
 {
 	force_raw_tp = !!on;
+}
+
+void fv_drops_force_no_reasons(int on)
+{
+	force_no_reasons = !!on;
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -151,7 +158,10 @@ static int load_reasons(struct fv_drops *d)
 		return -errno;
 	err = enum_table(d->btf, "skb_drop_reason", REASON_PREFIX, REASON_MAX,
 			 &d->reason, &d->nreason);
-	if (err)
+	/* Before 5.17 the kernel has no drop reasons: drops are still
+	 * counted, by their place. */
+	d->reasons = !err && !force_no_reasons;
+	if (err && err != -ENOENT)
 		return err;
 	/* Subsystems (mac80211, openvswitch...) came later: optional. */
 	enum_table(d->btf, "skb_drop_reason_subsys", SUBSYS_PREFIX, REASON_MAX,
@@ -304,6 +314,14 @@ static bool is(const char *s, const char *a, const char *b)
 	return !strcmp(s, a) || (b && !strcmp(s, b));
 }
 
+/* LOCATION ("symbol+0xoff [module]") is in function NAME. */
+static bool in_function(const char *location, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(location, name, n) && location[n] == '+';
+}
+
 /* A NETFILTER_DROP is freed in nft_do_chain (nf_tables) or nf_hook_slow
  * (other verdicts) whatever the hook, so the location does not tell the
  * hook; the skb's state does. Before routing there is no route;
@@ -318,7 +336,11 @@ static const char *guess_hook(const struct fv_drop_row *r)
 
 	if (!strcmp(r->reason_name, "NO_SOCKET"))
 		return "no socket";
-	if (!strcmp(r->reason_name, "NETFILTER_DROP")) {
+	/* Without reasons, netfilter's drops are known by their place. */
+	if (!strcmp(r->reason_name, "NETFILTER_DROP") ||
+	    (!r->reason_name[0] &&
+	     (in_function(r->location_sym, "nf_hook_slow") ||
+	      in_function(r->location_sym, "nft_do_chain")))) {
 		if (!r->iif)
 			return r->ifindex ? "netfilter POSTROUTING"
 					  : "netfilter OUTPUT";
@@ -357,9 +379,17 @@ static int try_load(struct fv_drops *d, bool btf, const uint32_t *inums, int n,
 	}
 	d->skel->rodata->ntp_port_be = htons(port);
 	d->skel->rodata->proto_first = proto_first_knob;
-	bpf_program__set_autoload(d->skel->progs.fv_drop_btf, btf);
-	bpf_program__set_autoload(d->skel->progs.fv_drop_raw, !btf);
-	d->prog = btf ? d->skel->progs.fv_drop_btf : d->skel->progs.fv_drop_raw;
+	if (d->reasons)
+		d->prog = btf ? d->skel->progs.fv_drop_btf
+			      : d->skel->progs.fv_drop_raw;
+	else
+		d->prog = btf ? d->skel->progs.fv_drop_btf_noreason
+			      : d->skel->progs.fv_drop_raw_noreason;
+	bpf_program__set_autoload(d->skel->progs.fv_drop_btf, false);
+	bpf_program__set_autoload(d->skel->progs.fv_drop_raw, false);
+	bpf_program__set_autoload(d->skel->progs.fv_drop_btf_noreason, false);
+	bpf_program__set_autoload(d->skel->progs.fv_drop_raw_noreason, false);
+	bpf_program__set_autoload(d->prog, true);
 	d->kind = btf ? "tp_btf" : "raw_tp";
 
 	/* A refused tp_btf is expected on some kernels: keep its verifier
@@ -474,6 +504,11 @@ void fv_drops_stop(struct fv_drops *d)
 	free(d);
 }
 
+bool fv_drops_has_reasons(const struct fv_drops *d)
+{
+	return d->reasons;
+}
+
 const char *fv_drops_attach_kind(const struct fv_drops *d)
 {
 	return d->kind;
@@ -539,8 +574,10 @@ int fv_drops_read(struct fv_drops *d, struct fv_drop_row **rows, int *n)
 		r = &out[cnt++];
 		memset(r, 0, sizeof(*r));
 		r->reason = key.reason;
-		snprintf(r->reason_name, sizeof(r->reason_name), "%s",
-			 fv_drops_reason_name(d, key.reason));
+		/* Empty: the kernel names none. */
+		if (d->reasons)
+			snprintf(r->reason_name, sizeof(r->reason_name), "%s",
+				 fv_drops_reason_name(d, key.reason));
 		r->location = key.location;
 		r->route_input = key.dst_input; /* named after the walk */
 		r->netns_inum = key.netns;

@@ -373,7 +373,8 @@ static void describe_drops(struct fv_report *r)
 			 "(%s), %llu times",
 			 off ? ". " : "", want_leg,
 			 d->iif ? "arrived on " : "was sent", d->iif ? dev : "",
-			 role == FV_ROLE_NAT ? "NAT" : "client", d->reason_name,
+			 role == FV_ROLE_NAT ? "NAT" : "client",
+			 fv_drop_reason_text(d),
 			 *d->route_sym ? d->route_sym
 				       : (d->hook ? d->hook : "the kernel"),
 			 d->location_sym, (unsigned long long)d->count);
@@ -416,6 +417,11 @@ static void take_session(const struct fv_session *s, struct fv_report *r)
 			 : s->drops_mode == FV_DROPS_OFF ? "off"
 							 : "not needed";
 	memcpy(r->drops_error, s->drops_error, sizeof(r->drops_error));
+	r->drop_reasons = s->drops && fv_drops_has_reasons(s->drops);
+	if (s->drops && !r->drop_reasons)
+		r->drop_tracer_note =
+			"this kernel names no drop reasons (enum skb_drop_reason "
+			"came in 5.17): drops are shown by their place only";
 }
 
 void fv_report_sum_rows(struct fv_report *r)

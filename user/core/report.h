@@ -109,6 +109,8 @@ struct fv_report {
 	/* "tp_btf", "raw_tp", "failed", "off" or "not needed". */
 	const char *drop_tracer;
 	char drops_error[160]; /* why it could not be attached */
+	bool drop_reasons;     /* attached, and the kernel names reasons */
+	const char *drop_tracer_note; /* what it cannot tell, or NULL */
 	/* Ended by a signal before its window: what was in flight then is
 	 * not judged (tally.interrupted). */
 	bool interrupted;

@@ -133,18 +133,19 @@ static json_t *drops_json(const struct fv_report *r)
 		fv_format_endpoint(d->daddr, htons(d->dport), dst, sizeof(dst));
 		json_array_append_new(
 			a,
-			json_pack(
-				"{s:s, s:s, s:i, s:I, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:f}",
-				"reason", d->reason_name, "location",
-				d->location_sym, "leg", r->drop_leg[i], "count",
-				(json_int_t)d->count, "hook", d->hook, "route",
-				*d->route_sym ? d->route_sym : NULL, "host",
-				p >= 0 ? fv_role_name(r->points[p].role) : NULL,
-				"interface",
-				p >= 0 && d->iif ? fv_report_ifname(r, p, d->iif)
-						 : NULL,
-				"src", src, "dst", dst, "last_seen_seconds_ago",
-				fv_report_ago(r, d->last_ns)));
+			json_pack("{s:s?, s:s, s:i, s:I, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:f}",
+				  "reason",
+				  *d->reason_name ? d->reason_name : NULL,
+				  "location", d->location_sym, "leg",
+				  r->drop_leg[i], "count", (json_int_t)d->count,
+				  "hook", d->hook, "route",
+				  *d->route_sym ? d->route_sym : NULL, "host",
+				  p >= 0 ? fv_role_name(r->points[p].role) : NULL,
+				  "interface",
+				  p >= 0 && d->iif ? fv_report_ifname(r, p, d->iif)
+						   : NULL,
+				  "src", src, "dst", dst, "last_seen_seconds_ago",
+				  fv_report_ago(r, d->last_ns)));
 	}
 	return a;
 }
@@ -312,9 +313,11 @@ json_t *fv_report_json(const struct fv_report *r)
 	json_object_set_new(root, "nat_mappings", mappings_json(r));
 	json_object_set_new(root, "drops", drops_json(r));
 	json_object_set_new(root, "drop_tracer",
-			    json_pack("{s:s?, s:s?}", "state", r->drop_tracer,
-				      "error",
-				      *r->drops_error ? r->drops_error : NULL));
+			    json_pack("{s:s?, s:s?, s:b, s:s?}", "state",
+				      r->drop_tracer, "error",
+				      *r->drops_error ? r->drops_error : NULL,
+				      "reasons", r->drop_reasons, "note",
+				      r->drop_tracer_note));
 	json_object_set_new(root, "servers", servers_json(r));
 	json_object_set_new(root, "kod", kod_json(r));
 	json_object_set_new(root, "legs", legs_json(r, nat, false));

@@ -161,11 +161,14 @@ void fv_report_text(FILE *out, const struct fv_report *r)
 		const struct fv_drop_row *d = &r->drops[i];
 		int p = r->drop_point[i];
 
-		if (!i)
+		if (!i && r->drop_tracer_note)
+			fprintf(out, "Kernel drops of NTP packets (%s):\n",
+				r->drop_tracer_note);
+		else if (!i)
 			fprintf(out, "Kernel drops of NTP packets:\n");
 		fprintf(out, "  %s host, leg %d: %s in %s (%s), %llu times\n",
 			p >= 0 ? fv_role_name(r->points[p].role) : "?",
-			r->drop_leg[i], d->reason_name,
+			r->drop_leg[i], fv_drop_reason_text(d),
 			*d->route_sym ? d->route_sym : (d->hook ? d->hook : "?"),
 			d->location_sym, (unsigned long long)d->count);
 	}
