@@ -19,7 +19,7 @@ USER_DIRS := core acl agent lab cmd
 USER_INC  := $(patsubst %,-Iuser/%,$(USER_DIRS))
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP \
 	     -I$(OUTPUT) -Iinclude $(USER_INC) -DFV_VERSION=\"$(VERSION)\" $(SAN_CFLAGS)
-LDLIBS    += -lbpf -lelf -lz -ljansson -lm -lmicrohttpd -lcurl -lcap -lpthread
+LDLIBS    += -lbpf -lelf -lz -ljansson -lm -lmicrohttpd -lcurl -lcap -lpthread -lnftables
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
 	     -Iinclude -Ivmlinux -I/usr/include/$(MULTIARCH)
 

@@ -29,13 +29,15 @@ int cmd_trace(int argc, char **argv);
 int cmd_rules(int argc, char **argv); /* user/cmd/rules.c */
 int cmd_acl_check(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv); /* user/cmd/cleanup.c */
+int cmd_doctor(int argc, char **argv);	/* user/cmd/doctor.c */
 int cmd_agent(int argc, char **argv);	/* user/agent/agent.c */
 int cmd_lab(int argc, char **argv);	/* user/lab/lab.c */
 
 /* Their option tables (getopt_long), beside each command. */
 extern const struct option fv_verify_options[], fv_watch_options[],
 	fv_trace_options[], fv_rules_options[], fv_acl_check_options[],
-	fv_cleanup_options[], fv_agent_options[], fv_lab_options[];
+	fv_cleanup_options[], fv_agent_options[], fv_lab_options[],
+	fv_doctor_options[];
 /* verify --agent URL: joins agents instead (user/agent/remote.c). */
 extern const struct option fv_remote_options[];
 
