@@ -389,7 +389,8 @@ void fv_conntrack_check(long long count, long long max,
 
 /* ---- masquerade: the ruleset's JSON (pure) ---- */
 
-enum m { M_NO, M_YES, M_PARTIAL };
+/* M_SOME: the clients only partly inside; M_PARTIAL: not judged. */
+enum m { M_NO, M_YES, M_PARTIAL, M_SOME };
 
 /* "eth*" style names as nft matches them. */
 static bool ifname_match(const char *pat, const char *name)
@@ -453,7 +454,7 @@ static enum m rhs_addr(json_t *rhs, const struct fv_cidr *client)
 		if (!elem_cidr(rhs, &c))
 			return M_PARTIAL; /* a range or map: not judged */
 		return fv_cidr_covers(&c, client) ? M_YES
-		       : cidr_overlap(&c, client) ? M_PARTIAL
+		       : cidr_overlap(&c, client) ? M_SOME
 						  : M_NO;
 	}
 	json_array_foreach(set, i, v)
@@ -462,8 +463,8 @@ static enum m rhs_addr(json_t *rhs, const struct fv_cidr *client)
 			r = M_PARTIAL;
 		else if (fv_cidr_covers(&c, client))
 			return M_YES;
-		else if (cidr_overlap(&c, client))
-			r = M_PARTIAL;
+		else if (cidr_overlap(&c, client) && r == M_NO)
+			r = M_SOME;
 	}
 	return r;
 }
@@ -529,8 +530,9 @@ static enum m match_one(struct mq_ctx *x, json_t *m)
 			if (!x->client)
 				return M_YES; /* any source: judged later */
 			r = rhs_addr(right, x->client);
-			if (r == M_PARTIAL)
-				return M_PARTIAL;
+			/* Some clients in, some out: not for all of them. */
+			if (r == M_PARTIAL || r == M_SOME)
+				return r == M_SOME ? M_NO : M_PARTIAL;
 		} else {
 			return M_PARTIAL;
 		}
