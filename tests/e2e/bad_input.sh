@@ -31,7 +31,7 @@ fi
 # new namespaces, and processes of the command (found by a marker in
 # their environment, which a daemon keeps).
 # (ours_in, lib.sh: XDP and tcx per namespace through fv_attached, and
-# clsact filters; verify puts XDP and tcx on $NS's lo.)
+# clsact filters; verify puts its tc programs, tcx or clsact, on $NS's lo.)
 attached() { ours_in $NS | grep -c .; }
 # Without the tool, before and after would compare equal and pass.
 [ -x "$FV_ATTACHED" ] || not_ok "$FV_ATTACHED is not built (make test builds it)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# How ingress is hooked (issue 13): tc by default, in every command (tcx on
-# this kernel; FV_TC=clsact takes the path of kernels without it); XDP
+# How ingress is hooked (issue 13): tc by default, in every command (tcx
+# links where the kernel has tcx, clsact filters where it has not or with
+# FV_TC=clsact: tc_mode, lib.sh, read into $TC); XDP
 # only when asked: --ingress xdp is native XDP only and is refused, exit 2
 # with one line and nothing left attached, where the driver has none (a
 # bridge here: this kernel has no dummy driver); --ingress xdp-generic by
@@ -28,6 +29,8 @@ cleanup() {
 trap cleanup EXIT
 echo "1..29"
 snapshot FV FV_ATTACHED || exit 1
+TC=$(tc_mode)
+diag "tc hooks here: $TC${FV_TC:+ (FV_TC=$FV_TC)}"
 
 if ! {
 	veth_pair $A $B a0 b0 10.9.0 &&
@@ -50,12 +53,12 @@ all_ingress() {
 	jq_ok "$1" "[.points[].interfaces[].ingress] | length > 0 and all(. == \"$2\")" ||
 		{ diag "interfaces: $(hooks "$1")"; return 1; }
 }
-# attached_as NS HOOK...: fv_attached --ours NS lists exactly these
-# "IFACE HOOK" pairs (a program name after each), nothing else.
+# attached_as NS HOOK...: ours in NS (ours_in: XDP, tcx, clsact) are
+# exactly these "IFACE HOOK" pairs (an id and a program name after each).
 attached_as() {
 	local ns=$1 got want
 	shift
-	got=$("$FV_ATTACHED" --ours "$ns" 2>&1 | awk '{print $1, $2}' | sort | paste -sd';')
+	got=$(ours_in "$ns" 2>&1 | awk '{print $1, $2}' | sort | paste -sd';')
 	want=$(printf '%s\n' "$@" | sort | paste -sd';')
 	[ "$got" = "$want" ] && return 0
 	diag "$ns: attached '$got', want '$want'"
@@ -77,28 +80,29 @@ one_line_exit2() {
 	done
 }
 
-# 1. No --ingress: tcx on every interface, both points (3 interfaces).
+# 1. No --ingress: tc ($TC) on every interface, both points (3 interfaces).
 out=$TMP/v1.json
 bg_start "$out" $FV verify --nat $A:a0,br0 --client $B:b0 --duration 2 --json \
 	--ready-file "$TMP/ready1"
 if bg_ready "$out" "$TMP/ready1" "default ingress"; then
-	attached_as $A "a0 tcx-ingress" "a0 tcx-egress" "br0 tcx-ingress" "br0 tcx-egress" >"$TMP/at1a"
+	attached_as $A "a0 $TC-ingress" "a0 $TC-egress" "br0 $TC-ingress" "br0 $TC-egress" >"$TMP/at1a"
 	a1=$?
-	attached_as $B "b0 tcx-ingress" "b0 tcx-egress" >"$TMP/at1b"
+	attached_as $B "b0 $TC-ingress" "b0 $TC-egress" >"$TMP/at1b"
 	b1=$?
 	bg_finish "$out"
-	check_run "default: verify's JSON says tcx-ingress on all 3 interfaces (exit 1, no traffic)" 1 "$out" \
-		eval 'all_ingress "$out" tcx-ingress && [ "$(jq "[.points[].interfaces[]] | length" "$out")" -eq 3 ]'
-	check "default: while it ran, tcx ingress and egress on a0 and br0 in $A, no XDP" test $a1 = 0 ||
+	check_run "default: verify's JSON says $TC-ingress on all 3 interfaces (exit 1, no traffic)" 1 "$out" \
+		eval 'all_ingress "$out" $TC-ingress && [ "$(jq "[.points[].interfaces[]] | length" "$out")" -eq 3 ]'
+	check "default: while it ran, $TC ingress and egress on a0 and br0 in $A, no XDP" test $a1 = 0 ||
 		cat "$TMP/at1a"
-	check "default: while it ran, tcx ingress and egress on b0 in $B, no XDP" test $b1 = 0 ||
+	check "default: while it ran, $TC ingress and egress on b0 in $B, no XDP" test $b1 = 0 ||
 		cat "$TMP/at1b"
 	check "default: nothing of ours left in $A or $B" eval 'clean_in $A && clean_in $B'
 else
 	skip_n 3 "default ingress: (not ready)"
 fi
 
-# 2. FV_TC=clsact (kernels without tcx): the default is clsact then.
+# 2. FV_TC=clsact (kernels without tcx): the default is clsact then
+# (whatever the kernel has: FV_TC=clsact takes that path on any).
 out=$TMP/v2.json
 capture "$out" env FV_TC=clsact $FV verify --nat $A:a0,br0 --client $B:b0 --duration 1 --json
 check_run "FV_TC=clsact, no --ingress: clsact-ingress on all 3 interfaces (exit 1)" 1 "$out" \
@@ -110,11 +114,11 @@ for cmd in watch trace; do
 	out=$TMP/$cmd.out
 	bg_start "$out" $FV $cmd --nat $A:a0 --duration 30 --ready-file "$TMP/ready-$cmd"
 	if bg_ready "$out" "$TMP/ready-$cmd" "$cmd, default ingress"; then
-		attached_as $A "a0 tcx-ingress" "a0 tcx-egress" >"$TMP/at-$cmd"
+		attached_as $A "a0 $TC-ingress" "a0 $TC-egress" >"$TMP/at-$cmd"
 		r=$?
 		kill -INT $BG_PID
 		bg_finish "$out" 30
-		check_run "$cmd: ingress by tcx by default, no XDP (exit 0 on Ctrl-C)" 0 "$out" test $r = 0 ||
+		check_run "$cmd: ingress by $TC by default, no XDP (exit 0 on Ctrl-C)" 0 "$out" test $r = 0 ||
 			cat "$TMP/at-$cmd"
 		check "$cmd: nothing of ours left in $A" clean_in $A
 	else
@@ -122,19 +126,20 @@ for cmd in watch trace; do
 	fi
 done
 
-# 4. The agent: tcx by default, in its status JSON and on the interface.
+# 4. The agent: tc ($TC) by default, in its status JSON and on the
+# interface; with clsact its filters must go on exit too.
 P=$(free_base 1 $((20000 + $$ % 19000)))
 out=$TMP/agent.out
 bg_start "$out" $FV agent --nat $A:a0 --instance $INST --listen 127.0.0.1:$P --drops off \
 	--ready-file "$TMP/ready-agent"
 if bg_ready "$out" "$TMP/ready-agent" "agent, default ingress"; then
-	attached_as $A "a0 tcx-ingress" "a0 tcx-egress" >"$TMP/at-agent"
+	attached_as $A "a0 $TC-ingress" "a0 $TC-egress" >"$TMP/at-agent"
 	r=$?
 	curl -s -m 10 "http://127.0.0.1:$P/api/v1/status" >"$TMP/agent.json"
 	kill -TERM $BG_PID
 	bg_finish "$out" 30
-	check_run "agent: status JSON says tcx-ingress, tcx on a0, no XDP (exit 0 on SIGTERM)" 0 "$out" \
-		eval 'all_ingress "$TMP/agent.json" tcx-ingress && test $r = 0' || cat "$TMP/at-agent"
+	check_run "agent: status JSON says $TC-ingress, $TC on a0, no XDP (exit 0 on SIGTERM)" 0 "$out" \
+		eval 'all_ingress "$TMP/agent.json" $TC-ingress && test $r = 0' || cat "$TMP/at-agent"
 	check "agent: nothing of ours left in $A" clean_in $A
 	$FV cleanup --instance $INST >/dev/null 2>&1
 else
@@ -166,12 +171,12 @@ out=$TMP/v6.json
 bg_start "$out" $FV verify --nat $A:a0 --client $B:b0 --ingress xdp --duration 2 --json \
 	--ready-file "$TMP/ready6"
 if bg_ready "$out" "$TMP/ready6" "--ingress xdp on veth"; then
-	attached_as $A "a0 xdp-native" "a0 tcx-egress" >"$TMP/at6"
+	attached_as $A "a0 xdp-native" "a0 $TC-egress" >"$TMP/at6"
 	r=$?
 	bg_finish "$out"
 	check_run "--ingress xdp on veth: JSON says xdp-native on a0 and b0 (exit 1)" 1 "$out" \
 		all_ingress "$out" xdp-native
-	check "--ingress xdp on veth: native XDP and tcx egress on a0 while it ran" test $r = 0 ||
+	check "--ingress xdp on veth: native XDP and $TC egress on a0 while it ran" test $r = 0 ||
 		cat "$TMP/at6"
 	check "--ingress xdp on veth: nothing of ours left in $A or $B" eval 'clean_in $A && clean_in $B'
 else
@@ -188,12 +193,12 @@ out=$TMP/v7.json
 bg_start "$out" $FV verify --nat $A:a0,br0 --ingress xdp-generic --duration 2 --json \
 	--ready-file "$TMP/ready7"
 if bg_ready "$out" "$TMP/ready7" "--ingress xdp-generic"; then
-	attached_as $A "a0 xdp-generic" "a0 tcx-egress" "br0 xdp-generic" "br0 tcx-egress" >"$TMP/at7"
+	attached_as $A "a0 xdp-generic" "a0 $TC-egress" "br0 xdp-generic" "br0 $TC-egress" >"$TMP/at7"
 	r=$?
 	bg_finish "$out"
 	check_run "--ingress xdp-generic: JSON says xdp-generic on a0 and br0 (exit 1)" 1 "$out" \
 		all_ingress "$out" xdp-generic
-	check "--ingress xdp-generic: generic XDP and tcx egress while it ran" test $r = 0 ||
+	check "--ingress xdp-generic: generic XDP and $TC egress while it ran" test $r = 0 ||
 		cat "$TMP/at7"
 	check "--ingress xdp-generic: nothing of ours left in $A" clean_in $A
 else
