@@ -199,7 +199,8 @@ demo:
 # skeletons) with every library linked statically but glibc, refused by
 # dist/check-binary.sh if it needs a GLIBC_ version above DIST_GLIBC or a
 # shared library that is not glibc's. libcurl is loaded at run time by
-# 'verify --agent' (dist/curl_runtime.c); p11-kit, which GnuTLS wants for
+# 'verify --agent' (dist/curl_runtime.c), libnftables (no static archive)
+# by the masquerade host check (dist/nft_runtime.c); p11-kit, which GnuTLS wants for
 # PKCS#11 tokens only, is stubbed (dist/p11kit_stubs.c). The archives come
 # from the -dev packages of scripts/deps.sh. Built in a tree of its own
 # (OUTPUT=$(DIST_DIR)), one make at a time (flock), where the files that
@@ -208,7 +209,8 @@ demo:
 DIST_DIR   := $(OUTPUT)/dist
 DIST_BIN   := $(DIST_DIR)/flowverify-$(VERSION)-$(shell uname -m)
 DIST_GLIBC ?= 2.34
-DIST_OBJS  := $(DIST_DIR)/glue/curl_runtime.o $(DIST_DIR)/glue/p11kit_stubs.o
+DIST_OBJS  := $(DIST_DIR)/glue/curl_runtime.o $(DIST_DIR)/glue/p11kit_stubs.o \
+	      $(DIST_DIR)/glue/nft_runtime.o
 DIST_LIBS  := -lbpf -lelf -lz -ljansson -lmicrohttpd -lgnutls -lhogweed \
 	      -lnettle -lgmp -ltasn1 -lidn2 -lunistring -lcap
 .PHONY: dist dist-path dist-link dist-force

@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 
-echo "1..14"
+echo "1..16"
 
 A=fv-dist$$-a B=fv-dist$$-b INST=e2e-dist-$$
 ROOT=$TMP/root
@@ -169,7 +169,20 @@ capture "$TMP/nocurl" "${IN_ROOT[@]}" verify --agent http://127.0.0.1:9 --durati
 check_run "chroot: verify --agent without a libcurl on the host: one line, exit 2" 2 "$TMP/nocurl" \
 	one_line_libcurl "$TMP/nocurl"
 
-# 9-14. An agent in the chroot serving HTTPS (the static GnuTLS); verify
+# 9-10. doctor: libnftables is loaded at run time (dist/nft_runtime.c).
+# In the chroot there is none: masquerade says unknown, naming it; outside
+# it the host's lists the ruleset ($A has no nat chain: fail). ip_forward is
+# 0 in a new namespace: exit 1 both times.
+capture "$TMP/doc" "${IN_ROOT[@]}" doctor --nat $A:veth --json
+check_run "chroot: doctor without a libnftables on the host: masquerade unknown, naming libnftables.so.1" 1 "$TMP/doc" \
+	jq_ok "$TMP/doc" '.host_checks[] | select(.check == "masquerade") | .status == "unknown" and (.detail | contains("libnftables.so.1"))' ||
+	diag_file "$TMP/doc" "stdout: "
+capture "$TMP/doc2" "$DIST" doctor --nat $A:veth --json
+check_run "doctor through the host's libnftables: the ruleset read (no nat chain in $A: fail)" 1 "$TMP/doc2" \
+	jq_ok "$TMP/doc2" '.host_checks[] | select(.check == "masquerade") | .status == "fail" and (.detail | contains("no nat chain"))' ||
+	diag_file "$TMP/doc2" "stdout: "
+
+# 11-16. An agent in the chroot serving HTTPS (the static GnuTLS); verify
 # --agent outside it asks it over HTTPS through the host's libcurl.
 P=$(free_base 1 $((20000 + $$ % 20000)))
 if ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$ROOT/tmp/key.pem" -out "$ROOT/tmp/cert.pem" \
