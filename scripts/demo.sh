@@ -30,7 +30,7 @@ made=1
 say "2. Watch the NAT (all four legs cross its eth0) and the client for 3 seconds"
 run $FV verify --nat $NAT --client $CLIENT --duration 3
 rc=$?
-echo "(exit status $rc: 0 means the replies reach the client)"
+echo "(exit status $rc: 0 means the replies reach the watched client)"
 
 say "3. Break it the way the team in our story did: drop the public subnet's inbound rule for UDP 1024-65535 (replies to the NAT's port)"
 run $FV lab fault no-public-in-ephemeral || exit 1
