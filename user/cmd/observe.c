@@ -13,6 +13,7 @@
 #include "acl.h"
 #include "remote.h"
 #include "cmd.h"
+#include "hostcheck.h"
 #include "netinfo.h"
 #include "options.h"
 #include "report.h"
@@ -490,11 +491,13 @@ static int poll_until(struct fv_session *s, uint64_t deadline_ns)
 int cmd_verify(int argc, char **argv)
 {
 	struct acl_blocking blocking;
+	struct fv_host_checks hc;
 	struct observe_opts o;
 	struct fv_session *s;
 	struct fv_report r;
 	uint64_t end_ns, timeout_ns;
 	int ret, status, i;
+	bool hc_on;
 
 	/* Other machines' agents observe; this process only joins. */
 	for (i = 1; i < argc; i++) {
@@ -506,6 +509,9 @@ int cmd_verify(int argc, char **argv)
 	if (!s)
 		return ret;
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
+	/* The NAT host's own set-up, its counters over the same window
+	 * (docs/doctor.md). */
+	hc_on = !fv_host_checks_begin_nat(&hc, &o.args.points);
 	/* The window runs from ready (the drop tracer may take a while to
 	 * load), and judges every exchange since the hooks were attached. */
 	end_ns = fv_now_ns() + (uint64_t)(o.duration * NS_PER_SEC);
@@ -534,9 +540,12 @@ int cmd_verify(int argc, char **argv)
 		return FV_EXIT_USAGE;
 	}
 	hint_unwatched(s, &r, &o);
+	hc_on = hc_on && !fv_host_checks_end_report(&hc, &r);
 	if (o.json) {
 		json_t *j = fv_report_json(&r);
 
+		if (hc_on)
+			fv_host_checks_json_add(&hc, &r, j);
 		acl_explain_with(&r, o.args.acls ? &o.live : NULL, &o.hint,
 				 &blocking);
 		acl_blocking_json_add(j, &blocking);
@@ -548,6 +557,10 @@ int cmd_verify(int argc, char **argv)
 		acl_explain_with(&r, o.args.acls ? &o.live : NULL, &o.hint,
 				 &blocking);
 		acl_blocking_text(stdout, &blocking);
+		if (hc_on) {
+			printf("\nhost checks on the NAT (flowverify doctor):\n");
+			fv_host_checks_text(stdout, &hc);
+		}
 	}
 	status = r.verdict.status == FV_STATUS_OK ? FV_EXIT_OK
 		 : r.verdict.status == FV_STATUS_INCONCLUSIVE

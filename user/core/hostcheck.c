@@ -19,6 +19,9 @@
 #include <sys/socket.h>
 #include <nftables/libnftables.h>
 #include "hostcheck.h"
+#include "legs.h"
+#include "report.h"
+#include "session.h"
 #include "util.h"
 
 const char *fv_check_status_name(enum fv_check_status s)
@@ -1200,4 +1203,112 @@ bool fv_host_checks_failed(const struct fv_host_checks *hc)
 	const char *c[1];
 
 	return fv_host_checks_causes(hc, c, 1) > 0;
+}
+
+void fv_host_checks_add_rows(struct fv_host_checks *hc,
+			     const struct fv_flow_row *rows, int n, int nat_point)
+{
+	for (int i = 0; i < n && hc->n_clients < FV_HC_MAX_CLIENTS; i++) {
+		const struct fv_flow_row *r = &rows[i];
+		struct fv_cidr c = { 0 };
+		bool seen = false;
+
+		if (r->point != nat_point || r->leg != FV_LEG_1 || r->nat_own)
+			continue;
+		memcpy(c.addr, r->key.saddr, 16);
+		c.v4 = !memcmp(c.addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+		c.prefix = 128;
+		for (int k = 0; k < hc->n_clients && !seen; k++)
+			seen = !memcmp(hc->clients[k].addr, c.addr, 16);
+		if (seen)
+			continue;
+		hc->clients[hc->n_clients++] = c;
+		hc->ipv6 |= !c.v4;
+	}
+}
+
+void fv_host_checks_prepend(const struct fv_host_checks *hc, char *explanation,
+			    size_t len)
+{
+	static const char likely[] = "Likely: ";
+	char *at = strstr(explanation, likely), *rest;
+	const char *causes[FV_HC_N];
+	int n = fv_host_checks_causes(hc, causes, FV_HC_N);
+	char head[FV_HC_N * FV_CHECK_CAUSE_MAX] = "";
+
+	if (!at || !n)
+		return;
+	at += sizeof(likely) - 1;
+	for (int i = 0; i < n; i++)
+		cat(head, sizeof(head), "%s (host check); ", causes[i]);
+	rest = strdup(at);
+	if (!rest)
+		return;
+	snprintf(at, len - (size_t)(at - explanation), "%s%s", head, rest);
+	free(rest);
+}
+
+char *fv_host_checks_join_causes(const struct fv_host_checks *hc,
+				 const char *generic)
+{
+	const char *causes[FV_HC_N];
+	int n = fv_host_checks_causes(hc, causes, FV_HC_N);
+	size_t len = generic ? strlen(generic) + 1 : 1;
+	char *out;
+
+	if (!n && !generic)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		len += strlen(causes[i]) + 2;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	*out = '\0';
+	for (int i = 0; i < n; i++)
+		cat(out, len, "%s%s", i ? "; " : "", causes[i]);
+	if (generic)
+		cat(out, len, "%s%s", n ? "; " : "", generic);
+	return out;
+}
+
+int fv_host_checks_begin_nat(struct fv_host_checks *hc, const struct fv_points *p)
+{
+	char err[256];
+
+	for (int i = 0; i < p->n; i++)
+		if (p->hosts[i].role == FV_ROLE_NAT)
+			return fv_host_checks_begin(hc, &p->hosts[i], NULL, 0,
+						    false, err, sizeof(err));
+	return -ENOENT;
+}
+
+int fv_host_checks_end_report(struct fv_host_checks *hc, struct fv_report *r)
+{
+	char err[256];
+	int ret;
+
+	for (int i = 0; i < r->n_points; i++)
+		if (r->points[i].role == FV_ROLE_NAT)
+			fv_host_checks_add_rows(hc, r->rows, r->n_rows, i);
+	ret = fv_host_checks_end(hc, err, sizeof(err));
+	if (ret)
+		return ret;
+	if (r->verdict.status == FV_STATUS_FAULT)
+		fv_host_checks_prepend(hc, r->verdict.explanation,
+				       sizeof(r->verdict.explanation));
+	return 0;
+}
+
+void fv_host_checks_json_add(const struct fv_host_checks *hc,
+			     const struct fv_report *r, json_t *report)
+{
+	json_object_set_new(report, "host_checks", fv_host_checks_json(hc));
+	if (r->verdict.status == FV_STATUS_FAULT && fv_host_checks_failed(hc)) {
+		char *c = fv_host_checks_join_causes(
+			hc, json_string_value(json_object_get(report, "causes")));
+
+		if (c)
+			json_object_set_new(report, "causes", json_string(c));
+		free(c);
+	}
 }

@@ -137,4 +137,35 @@ int fv_host_checks_causes(const struct fv_host_checks *hc, const char **causes,
 /* Any check failed. */
 bool fv_host_checks_failed(const struct fv_host_checks *hc);
 
+/* verify's: begin on p's NAT point (no clients yet). 0, or -ENOENT
+ * without one, or -errno when its namespace cannot be entered. */
+struct fv_points;
+int fv_host_checks_begin_nat(struct fv_host_checks *hc,
+			     const struct fv_points *p);
+/* verify's end, over its report: the clients the NAT saw join the
+ * masquerade check, and on a fault the failing checks' causes head the
+ * explanation's "Likely: " list. 0 or -errno. */
+struct fv_report;
+int fv_host_checks_end_report(struct fv_host_checks *hc, struct fv_report *r);
+/* Into verify's JSON: "host_checks", and on a fault the failing checks'
+ * causes ahead of "causes". */
+void fv_host_checks_json_add(const struct fv_host_checks *hc,
+			     const struct fv_report *r, json_t *report);
+
+/* For verify, between begin and end: the clients the NAT saw (leg-1
+ * sources of nat_point's rows), each as one address, for the masquerade
+ * check. */
+struct fv_flow_row;
+void fv_host_checks_add_rows(struct fv_host_checks *hc,
+			     const struct fv_flow_row *rows, int n,
+			     int nat_point);
+/* After end: the failing checks' causes at the head of a verdict's
+ * "Likely: " list, in place (truncated to len); nothing without one. */
+void fv_host_checks_prepend(const struct fv_host_checks *hc, char *explanation,
+			    size_t len);
+/* The failing checks' causes, then generic (may be NULL), "; " between;
+ * malloc'd, NULL when there is nothing to say. */
+char *fv_host_checks_join_causes(const struct fv_host_checks *hc,
+				 const char *generic);
+
 #endif
