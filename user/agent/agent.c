@@ -26,6 +26,7 @@
 #include "agent.h"
 #include "agent_http.h"
 #include "cmd.h"
+#include "hostcheck.h"
 #include "options.h"
 #include "pin.h"
 #include "report.h"
@@ -55,6 +56,10 @@ struct agent {
 	char *metrics;		    /* the last rendered exposition */
 	uint64_t last_tick_ns;
 	double start_time;
+	/* The NAT host's set-up, read once at start: with no privilege
+	 * left, the agent cannot enter a namespace or list nftables. */
+	struct fv_host_checks hc;
+	bool hc_on;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -620,6 +625,10 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 	j = fv_report_json(&r);
 	acl_explain(&r, a->o.args.acls ? &a->live : NULL, &blocking);
 	acl_blocking_json_add(j, &blocking);
+	json_object_set_new(j, "host_checks",
+			    a->hc_on ? fv_host_checks_json(&a->hc)
+				     : json_array());
+	json_object_set_new(j, "host_checks_read", json_string("at agent start"));
 	json_object_set_new(j, "agent",
 			    json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}",
 				      "version", FV_VERSION, "api",
@@ -941,6 +950,8 @@ int cmd_agent(int argc, char **argv)
 		fv_err("%s", err);
 		goto stop;
 	}
+	a->hc_on = !fv_host_checks_begin_nat(&a->hc, &a->o.args.points) &&
+		   !fv_host_checks_end(&a->hc, err, sizeof(err));
 	if (drop_privileges(a->o.user))
 		goto stop;
 	pthread_mutex_init(&a->lock, NULL);
