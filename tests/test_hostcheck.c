@@ -319,6 +319,56 @@ static void test_masquerade_no_chain_bad_json(void **state)
 	assert_int_equal(c.status, FV_CHECK_UNKNOWN);
 }
 
+/* A host checks result made by hand: ip_forward fails. */
+static void failing(struct fv_host_checks *hc)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->done = true;
+	for (int i = 0; i < FV_HC_N; i++) {
+		hc->checks[i].name = "x";
+		hc->checks[i].status = FV_CHECK_OK;
+	}
+	hc->checks[FV_HC_IP_FORWARD].status = FV_CHECK_FAIL;
+	snprintf(hc->checks[FV_HC_IP_FORWARD].cause, FV_CHECK_CAUSE_MAX,
+		 "net.ipv4.ip_forward is 0 on the NAT host");
+	hc->checks[FV_HC_CONNTRACK].status = FV_CHECK_UNKNOWN;
+}
+
+static void test_causes_prepend_join(void **state)
+{
+	struct fv_host_checks hc;
+	const char *causes[FV_HC_N];
+	char expl[160] =
+		"inside_nat_request: no request left. Likely: ip_forward off";
+	char *j;
+
+	(void)state;
+	failing(&hc);
+	assert_true(fv_host_checks_failed(&hc));
+	assert_int_equal(fv_host_checks_causes(&hc, causes, FV_HC_N), 1);
+	fv_host_checks_prepend(&hc, expl, sizeof(expl));
+	assert_string_equal(
+		expl,
+		"inside_nat_request: no request left. Likely: net.ipv4.ip_forward is 0 on the NAT host (host check); ip_forward off");
+	/* Too small a buffer truncates, never overruns. */
+	snprintf(expl, 50, "seg: x. Likely: a, b");
+	fv_host_checks_prepend(&hc, expl, 50);
+	assert_int_equal(strlen(expl), 49);
+	j = fv_host_checks_join_causes(&hc, "a, b");
+	assert_string_equal(j, "net.ipv4.ip_forward is 0 on the NAT host; a, b");
+	free(j);
+	j = fv_host_checks_join_causes(&hc, NULL);
+	assert_string_equal(j, "net.ipv4.ip_forward is 0 on the NAT host");
+	free(j);
+	/* Unknown never counts as failing. */
+	hc.checks[FV_HC_IP_FORWARD].status = FV_CHECK_UNKNOWN;
+	assert_false(fv_host_checks_failed(&hc));
+	snprintf(expl, sizeof(expl), "seg: x. Likely: a");
+	fv_host_checks_prepend(&hc, expl, sizeof(expl));
+	assert_string_equal(expl, "seg: x. Likely: a");
+	assert_null(fv_host_checks_join_causes(&hc, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_masquerade_lab),
 		cmocka_unit_test(test_masquerade_mixed),
 		cmocka_unit_test(test_masquerade_no_chain_bad_json),
+		cmocka_unit_test(test_causes_prepend_join),
 	};
 
 	return cmocka_run_group_tests_name("hostcheck", tests, NULL, NULL);
