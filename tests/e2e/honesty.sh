@@ -16,7 +16,7 @@ AGENT_INST=hon$$
 we_made_lab=0 agent_pid= made=() sender=
 cleanup() {
 	local ns
-	[ -n "$sender" ] && kill "$sender" 2>/dev/null && wait "$sender" 2>/dev/null
+	[ -n "$sender" ] && kill $sender 2>/dev/null && wait $sender 2>/dev/null
 	if [ -n "$agent_pid" ]; then
 		kill "$agent_pid" 2>/dev/null
 		wait "$agent_pid" 2>/dev/null
@@ -213,16 +213,35 @@ check "lab down" quiet lab down
 we_made_lab=0
 check "no namespace of this lab left" lab_gone
 
-# 8. Not the lab: a NAT of our own in three namespaces, none of the lab's
-# values, a client on port 40123 whose server never answers. Nothing of
-# the lab may appear in the verdict.
-C=fv-$LAB_INST-hc N=fv-$LAB_INST-hn S=fv-$LAB_INST-hs
-if veth_pair "$C" "$N" hc0 in0 192.168.77 && ip netns add "$S" && made+=("$S") &&
+# 8. Not the lab: a NAT of our own in three namespaces with none of the
+# lab's values: a client on port 40123, a server that answers, and the
+# replies dropped after they leave the NAT toward the client (by a bridge
+# between them, the "private subnet"): nat_to_client, the
+# fault whose causes and rows used to name 1123 and 10.0.0.0/16. Nothing
+# of the lab may appear in the verdict.
+C=fv-$LAB_INST-hc M=fv-$LAB_INST-hm N=fv-$LAB_INST-hn S=fv-$LAB_INST-hs
+if ip netns add "$C" && made+=("$C") && ip netns add "$M" && made+=("$M") &&
+	ip netns add "$N" && made+=("$N") && ip netns add "$S" && made+=("$S") &&
+	ip link add hc0 netns "$C" type veth peer name m1 netns "$M" &&
+	ip link add in0 netns "$N" type veth peer name m0 netns "$M" &&
 	ip link add out0 netns "$N" type veth peer name hs0 netns "$S" &&
+	ip -n "$M" link add br0 type bridge && ip -n "$M" link set m0 master br0 &&
+	ip -n "$M" link set m1 master br0 &&
+	ip -n "$C" addr add 192.168.77.1/24 dev hc0 && ip -n "$N" addr add 192.168.77.2/24 dev in0 &&
 	ip -n "$N" addr add 172.31.9.1/24 dev out0 && ip -n "$S" addr add 172.31.9.2/24 dev hs0 &&
-	ip -n "$N" link set out0 up && ip -n "$S" link set hs0 up && ip -n "$S" link set lo up &&
+	for l in "$C hc0" "$M m0" "$M m1" "$M br0" "$N in0" "$N out0" "$S hs0" "$C lo" "$N lo" "$S lo"; do
+		set -- $l; ip -n "$1" link set "$2" up || break
+	done &&
 	ip -n "$C" route add default via 192.168.77.2 &&
 	ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1 &&
+	ip netns exec "$M" nft -f - <<'EOF' &&
+table bridge fvhon {
+	chain f {
+		type filter hook forward priority 0; policy accept;
+		udp sport 123 drop
+	}
+}
+EOF
 	ip netns exec "$N" nft -f - <<'EOF'
 table ip fvhon {
 	chain post {
@@ -232,43 +251,54 @@ table ip fvhon {
 }
 EOF
 then
-	ok "a NAT of our own: 192.168.77.0/24 inside, 172.31.9.0/24 outside"
+	ok "a NAT of our own: 192.168.77.0/24 inside, 172.31.9.0/24 outside, replies dropped on the way to the client"
+	ip netns exec "$S" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("172.31.9.2", 123))
+while True:
+    d, a = s.recvfrom(512)
+    if len(d) >= 48:
+        s.sendto(bytes([0x24, 2, 6, 0xec]) + bytes(8) + b"LOCL" + bytes(8) + d[40:48] + bytes(8) + d[40:48], a)
+' &
+	sender=$!
 	ip netns exec "$C" python3 -c '
-import os, socket, struct, time
+import os, socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("192.168.77.1", 40123))
 while True:
     s.sendto(bytes([0x23]) + bytes(39) + os.urandom(8), ("172.31.9.2", 123))
     time.sleep(0.25)
 ' &
-	sender=$!
+	sender="$sender $!"
 	for mode in text json; do
 		out=$TMP/own.$mode
 		if [ $mode = json ]; then
-			capture "$out" $FV verify --nat "$N:in0,out0" --duration 3 --json
+			capture "$out" $FV verify --nat "$N:in0,out0" --client "$C:hc0" --duration 3 --json
 		else
-			capture "$out" $FV verify --nat "$N:in0,out0" --duration 3
+			capture "$out" $FV verify --nat "$N:in0,out0" --client "$C:hc0" --duration 3
 		fi
-		check_run "own NAT, $mode: beyond_nat, exit 1" 1 "$out" \
-			grep -q "beyond_nat" "$out"
+		check_run "own NAT, $mode: nat_to_client, exit 1" 1 "$out" \
+			grep -q "nat_to_client" "$out" || diag_file "$out"
 		check "own NAT, $mode: no lab value (1123, 10.0.0.0/16, 10.0.0.5, 10.0.1.10, 198.51.100.123)" \
 			eval '! grep -nE "1123|10\.0\.0\.0/16|10\.0\.0\.5|10\.0\.1\.10|198\.51\.100\.123" "$out"' ||
 			grep -nE "1123|10\.0\.0\.0/16|10\.0\.0\.5|10\.0\.1\.10|198\.51\.100\.123" "$out" | head -5 | sed 's/^/# /'
 		if [ $mode = json ]; then
-			check "own NAT, json: the rows' VPC is its connected subnet, the evidence the observed port" \
-				jq_ok "$out" '.acl_rows_vpc == {"cidr": "192.168.77.0/24", "from": "the NAT'"'"'s connected subnet"} and (.evidence | test("from 192.168.77.1:40123 "))'
+			check "own NAT, json: the rows name its connected subnet and the observed port 40123" \
+				jq_ok "$out" '.acl_rows_vpc == {"cidr": "192.168.77.0/24", "from": "the NAT'"'"'s connected subnet"} and (.acl_rows | length > 0 and all(.ports == "40123"))'
 		else
-			check "own NAT, text: the rows' VPC is its connected subnet" \
-				grep -q "^  (VPC 192.168.77.0/24: the NAT's connected subnet; pass --vpc CIDR for yours)$" "$out"
+			check "own NAT, text: the rows name its connected subnet and the observed port 40123" \
+				eval 'grep -q "^  (VPC 192.168.77.0/24: the NAT'"'"'s connected subnet; pass --vpc CIDR for yours)$" "$out" &&
+					grep -q "^  leg 4: public outbound rule 110 allow UDP 40123 to 192.168.77.0/24$" "$out"'
 		fi
 	done
-	kill "$sender" 2>/dev/null
-	wait "$sender" 2>/dev/null
+	kill $sender 2>/dev/null
+	wait $sender 2>/dev/null
 	sender=
 else
 	not_ok "a NAT of our own: setup"
 fi
 for ns in "${made[@]}"; do ip netns del "$ns"; done
 made=()
-check "own NAT: namespaces removed" eval '! ip netns list | grep -qE "^fv-$LAB_INST-h[cns]( |$)"'
+check "own NAT: namespaces removed" eval '! ip netns list | grep -qE "^fv-$LAB_INST-h[cmns]( |$)"'
 done_testing
