@@ -378,7 +378,7 @@ void fv_conntrack_check(long long count, long long max,
 	if (end->drop || end->early_drop || end->insert_failed) {
 		st = FV_CHECK_WARN;
 		set(out, "conntrack", st,
-		    "%s; drop %llu, early_drop %llu, insert_failed %llu since the namespace was made, %s",
+		    "%s; drop %llu, early_drop %llu, insert_failed %llu so far (since the namespace was made), %s",
 		    use, (unsigned long long)end->drop,
 		    (unsigned long long)end->early_drop,
 		    (unsigned long long)end->insert_failed,
@@ -621,7 +621,12 @@ static int walk_chain(struct mq_ctx *x, json_t *chain, int depth)
 				x->nat_rules++;
 				if (!*x->found)
 					snprintf(x->found, sizeof(x->found),
-						 "table %s %s chain %s handle %lld",
+						 "%s in table %s %s chain %s (handle %lld)",
+						 json_object_get(e, "masquerade")
+							 ? "masquerade"
+						 : json_object_get(e, "snat")
+							 ? "snat"
+							 : "xt target",
 						 json_string_value(json_object_get(
 							 rule, "family")),
 						 json_string_value(json_object_get(
@@ -721,10 +726,10 @@ void fv_masquerade_check_json(const char *ruleset_json, const char *oif,
 		return;
 	}
 	if (*oif)
-		snprintf(outs, sizeof(outs), " out of %s", oif);
+		snprintf(outs, sizeof(outs), "out of %s", oif);
 	else
 		snprintf(outs, sizeof(outs),
-			 " (no default route: any interface)");
+			 "out of any interface (no default route)");
 	for (int i = 0; i < (n ? n : 1); i++) {
 		struct mq_ctx x = { .items = items,
 				    .oif = oif,
@@ -738,7 +743,7 @@ void fv_masquerade_check_json(const char *ruleset_json, const char *oif,
 		if (walk_base_chains(&x, &nc)) {
 			ok++;
 			cond |= x.cond;
-			cat(where, sizeof(where), "%s%s: %s",
+			cat(where, sizeof(where), "%s%s by %s",
 			    *where ? "; " : "", cidr, x.found);
 		} else {
 			cat(missing, sizeof(missing), "%s%s",
@@ -756,18 +761,17 @@ void fv_masquerade_check_json(const char *ruleset_json, const char *oif,
 		return;
 	}
 	if (ok == (n ? n : 1)) {
-		set(out, "masquerade", FV_CHECK_OK,
-		    "masquerade/snat for %s%s%s%s", where, outs,
+		set(out, "masquerade", FV_CHECK_OK, "%s: %s%s%s", outs, where,
 		    cond ? " (under conditions not judged here, such as destination or mark)"
 			 : "",
 		    n ? ""
-		      : "; give --clients CIDR to check the clients' addresses");
+		      : "; the clients' addresses are not known (doctor --clients CIDR checks them)");
 		return;
 	}
 	set(out, "masquerade", FV_CHECK_FAIL,
-	    "no masquerade or snat rule in a postrouting nat chain matches %s%s%s%s",
+	    "no masquerade or snat rule in a postrouting nat chain matches %s %s%s%s",
 	    missing, outs, *where ? "; matched: " : "", where);
-	set_cause(out, "no masquerade or snat rule on the NAT host for %s%s",
+	set_cause(out, "no masquerade or snat rule on the NAT host for %s %s",
 		  missing, outs);
 }
 
