@@ -479,6 +479,9 @@ struct mq_ctx {
 	char found[200];	      /* where the first match was */
 	int nat_rules;		      /* nat statements seen, any match */
 	bool cond;		      /* a match we could not judge */
+	/* Items looked at: jumps can fan out, so the walk has a budget. */
+	long steps;
+	bool exhausted;
 };
 
 /* One match expression against the flow: M_YES, M_NO, or M_PARTIAL when
@@ -596,6 +599,11 @@ static int walk_chain(struct mq_ctx *x, json_t *chain, int depth)
 	{
 		json_t *rule = item(it, "rule"), *expr;
 		bool all = true, partial = false;
+
+		if (++x->steps > 1000000) {
+			x->exhausted = true;
+			return 0;
+		}
 
 		if (!rule || !same_table(rule, chain) ||
 		    !json_equal(json_object_get(rule, "chain"),
@@ -748,6 +756,13 @@ void fv_masquerade_check_json(const char *ruleset_json, const char *oif,
 		} else {
 			cat(missing, sizeof(missing), "%s%s",
 			    *missing ? ", " : "", cidr);
+			if (x.exhausted) {
+				json_decref(root);
+				set(out, "masquerade", FV_CHECK_UNKNOWN,
+				    "the ruleset's jumps are too many to follow for %s",
+				    cidr);
+				return;
+			}
 		}
 		chains = nc > chains ? nc : chains;
 	}
