@@ -32,6 +32,7 @@ mapfile -t debs < <(scripts/kernels/fetch.sh "${kernels[@]}")
 [ ${#debs[@]} -eq ${#kernels[@]} ] || { echo "test-kernels: fetching kernels failed" >&2; exit 2; }
 
 rows=() failed=0 total_start=$SECONDS
+n_pass=0 n_fail=0 n_skip=0 # every step's results, for the last line
 for line in "${debs[@]}"; do
 	k=${line%% *} deb=${line#* }
 	log=$KDIR/log-$k.txt
@@ -54,6 +55,10 @@ for line in "${debs[@]}"; do
 			on && /^FVK-STEP / {print c; exit}' "$log")
 		ran+="${ran:+, }$name ${counts:-?} (${secw#seconds=} s)"
 		[ "$rcw" = rc=0 ] || ok=0
+		if [ -n "$counts" ]; then
+			IFS=/ read -r p f s <<<"$counts"
+			n_pass=$((n_pass + p)) n_fail=$((n_fail + f)) n_skip=$((n_skip + s))
+		fi
 	done < <(grep '^FVK-STEP ' "$log")
 	grep -qx 'FVK-END done' "$log" || ok=0
 	# A step begun and never ended: the VM died or was killed in it.
@@ -62,6 +67,9 @@ for line in "${debs[@]}"; do
 	[ $qrc -eq 124 ] && ran+="${ran:+, }killed at its ${FVK_TIMEOUT:-900} s limit"
 	[ -n "$ran" ] || ran="nothing ($(grep '^FVK-END' "$log" | head -1))"
 	if [ $ok = 1 ]; then res=pass; else res=FAIL failed=1; fi
+	# A kernel that failed without a failed result (a step that crashed,
+	# the VM died or was killed) is one failure more.
+	[ $ok = 1 ] || [ "$(grep -c -E '^(FAIL|not ok) ' "$log")" -gt 0 ] || n_fail=$((n_fail + 1))
 	grep -E '^(FAIL|not ok) ' "$log" | head -20 | sed "s/^/test-kernels: $k: /"
 	echo "test-kernels: $k: $res in $took s: $ran"
 	rows+=("| ${kver:-$k} | $set_: $ran | $res | ${took} s |")
@@ -76,4 +84,6 @@ done
 } >"$KDIR/results.md"
 echo
 cat "$KDIR/results.md"
+echo "$n_pass passed, $n_fail failed, $n_skip skipped" >"$KDIR/tally"
+echo "test-kernels: $n_pass passed, $n_fail failed, $n_skip skipped"
 exit $failed
