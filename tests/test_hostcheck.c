@@ -16,6 +16,9 @@
 #include <cmocka.h>
 
 #include "hostcheck.h"
+#include "legs.h"
+#include "report.h"
+#include "session.h"
 
 #define FIXTURES "tests/fixtures/hostcheck/"
 
@@ -369,6 +372,67 @@ static void test_causes_prepend_join(void **state)
 	assert_null(fv_host_checks_join_causes(&hc, NULL));
 }
 
+static void row_of(struct fv_flow_row *row, int point, enum fv_leg leg,
+		   uint8_t mode, uint8_t src_last, const uint8_t dst[4],
+		   uint64_t packets)
+{
+	memset(row, 0, sizeof(*row));
+	row->point = point;
+	row->leg = leg;
+	row->key.mode = mode;
+	row->key.saddr[10] = row->key.saddr[11] = 0xff;
+	row->key.saddr[12] = 10;
+	row->key.saddr[14] = 1;
+	row->key.saddr[15] = src_last;
+	row->key.daddr[10] = row->key.daddr[11] = 0xff;
+	memcpy(row->key.daddr + 12, dst, 4);
+	row->val.packets = packets;
+}
+
+/* time_service: absent without a client point; ok and saying so when a
+ * client asks 169.254.169.123, with or without servers beyond the NAT. */
+static void test_time_service(void **state)
+{
+	static const uint8_t amazon[4] = { 169, 254, 169, 123 };
+	static const uint8_t pool[4] = { 198, 51, 100, 123 };
+	static struct fv_report r;
+	struct fv_flow_row rows[2];
+	struct fv_check c;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.n_points = 1;
+	r.points[0].role = FV_ROLE_NAT;
+	r.rows = rows;
+	row_of(&rows[0], 0, FV_LEG_1, FV_NTP_MODE_REQUEST, 10, pool, 4);
+	r.n_rows = 1;
+	fv_time_service_check(&r, &c);
+	assert_null(c.name);
+
+	r.n_points = 2;
+	r.points[1].role = FV_ROLE_CLIENT;
+	fv_time_service_check(&r, &c);
+	assert_string_equal(c.name, "time_service");
+	assert_int_equal(c.status, FV_CHECK_OK);
+	assert_non_null(strstr(c.detail, "no request"));
+
+	row_of(&rows[1], 1, FV_LEG_LINK_SERVICE, FV_NTP_MODE_REQUEST, 11,
+	       amazon, 7);
+	r.n_rows = 2;
+	fv_time_service_check(&r, &c);
+	assert_int_equal(c.status, FV_CHECK_OK);
+	assert_non_null(strstr(c.detail, "10.0.1.11 asks 169.254.169.123"));
+	assert_non_null(strstr(c.detail, "7 requests that never cross the NAT"));
+	assert_non_null(strstr(
+		c.detail,
+		"0 requests to servers beyond it (the NAT's path is not used"));
+
+	row_of(&rows[0], 1, FV_LEG_1, FV_NTP_MODE_REQUEST, 11, pool, 5);
+	fv_time_service_check(&r, &c);
+	assert_non_null(strstr(c.detail, "5 requests to servers beyond it"));
+	assert_null(strstr(c.detail, "not used"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_ct_stats_parse),
 		cmocka_unit_test(test_conntrack_check),
 		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_time_service),
 		cmocka_unit_test(test_masquerade_lab),
 		cmocka_unit_test(test_masquerade_mixed),
 		cmocka_unit_test(test_masquerade_no_chain_bad_json),

@@ -323,6 +323,27 @@ static void test_accept_until(void **state)
 	session_free(s);
 }
 
+/* A client asking Amazon's 169.254.169.123: answered on its own link, so
+ * no exchange of the pattern; not in flight, never lost; the same client's
+ * request to a server beyond the NAT still is one. */
+static void test_link_service(void **state)
+{
+	struct fv_session *s = session_new();
+	struct fv_tally t;
+
+	feed(s, P_CLIENT, 1 * MS, true, CLIENT, 1123, "169.254.169.123", 123, 3,
+	     0x51, 0);
+	feed(s, P_CLIENT, 2 * MS, false, "169.254.169.123", 123, CLIENT, 1123,
+	     4, 0x51, 3);
+	assert_null(fv_xtable_find(&s->xt, 0x51));
+	assert_int_equal(s->unmatched_replies, 0);
+	c1(s, 3 * MS, 0x52);
+	t = tally(s, 1500 * MS);
+	assert_int_equal(t.lost[FV_SEG_CLIENT_TO_NAT], 1);
+	assert_int_equal(t.in_flight, 0);
+	session_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_nat_own),
 		cmocka_unit_test(test_kod),
 		cmocka_unit_test(test_accept_until),
+		cmocka_unit_test(test_link_service),
 	};
 
 	return cmocka_run_group_tests_name("joiner", tests, NULL, NULL);

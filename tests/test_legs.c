@@ -283,9 +283,40 @@ static void test_leg_names(void **state)
 	assert_string_equal(fv_leg_name(FV_LEG_MAX), "none");
 }
 
+static void test_link_service_addrs(void **state)
+{
+	static const struct {
+		const char *addr;
+		bool link;
+	} cases[] = {
+		{ "169.254.169.123", true },  { "169.254.0.1", true },
+		{ "169.253.169.123", false }, { "10.0.1.10", false },
+		{ "fd00:ec2::123", true },    { "fe80::1", true },
+		{ "febf::1", true },	      { "fec0::1", false },
+		{ "fd00:ec2::124", false },   { "2001:db8::123", false },
+	};
+	uint8_t a[16];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(a, 0, sizeof(a));
+		if (strchr(cases[i].addr, ':')) {
+			assert_int_equal(inet_pton(AF_INET6, cases[i].addr, a),
+					 1);
+		} else {
+			a[10] = a[11] = 0xff;
+			assert_int_equal(inet_pton(AF_INET, cases[i].addr, a + 12),
+					 1);
+		}
+		if (fv_addr_link_service(a) != cases[i].link)
+			print_error("%s\n", cases[i].addr);
+		assert_int_equal(fv_addr_link_service(a), cases[i].link);
+	}
+}
+
 int main(void)
 {
-	size_t n = ARRAY_SIZE(leg_cases) + ARRAY_SIZE(pkt_cases) + 1;
+	size_t n = ARRAY_SIZE(leg_cases) + ARRAY_SIZE(pkt_cases) + 2;
 	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
 	size_t i, k = 0;
 	int ret;
@@ -304,6 +335,8 @@ int main(void)
 	}
 	tests[k].name = "leg names distinct";
 	tests[k++].test_func = test_leg_names;
+	tests[k].name = "link-local time service addresses";
+	tests[k++].test_func = test_link_service_addrs;
 	ret = _cmocka_run_group_tests("legs", tests, k, NULL, NULL);
 	free(tests);
 	return ret;

@@ -1187,6 +1187,8 @@ json_t *fv_host_checks_json(const struct fv_host_checks *hc)
 	for (int i = 0; hc->done && i < FV_HC_N; i++) {
 		const struct fv_check *c = &hc->checks[i];
 
+		if (!c->name)
+			continue;
 		json_array_append_new(a,
 				      json_pack("{s:s, s:s, s:s}", "check",
 						c->name, "status",
@@ -1201,6 +1203,8 @@ void fv_host_checks_text(FILE *out, const struct fv_host_checks *hc)
 	for (int i = 0; hc->done && i < FV_HC_N; i++) {
 		const struct fv_check *c = &hc->checks[i];
 
+		if (!c->name)
+			continue;
 		fprintf(out, "  %-14s %-8s %s\n", c->name,
 			fv_check_status_name(c->status), c->detail);
 	}
@@ -1232,7 +1236,8 @@ void fv_host_checks_add_rows(struct fv_host_checks *hc,
 		struct fv_cidr c = { 0 };
 		bool seen = false;
 
-		if (r->point != nat_point || r->leg != FV_LEG_1 || r->nat_own)
+		if (r->point != nat_point || r->leg != FV_LEG_1 || r->nat_own ||
+		    r->expired)
 			continue;
 		memcpy(c.addr, r->key.saddr, 16);
 		c.v4 = !memcmp(c.addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
@@ -1301,6 +1306,50 @@ int fv_host_checks_begin_nat(struct fv_host_checks *hc, const struct fv_points *
 	return -ENOENT;
 }
 
+void fv_time_service_check(const struct fv_report *r, struct fv_check *out)
+{
+	const struct fv_flow_row *first = NULL;
+	uint64_t to_service = 0, beyond = 0;
+	bool have_client = false;
+	char client[64], service[64];
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < r->n_points; i++)
+		have_client |= r->points[i].role == FV_ROLE_CLIENT;
+	if (!have_client)
+		return;
+	for (int i = 0; i < r->n_rows; i++) {
+		const struct fv_flow_row *row = &r->rows[i];
+
+		if (row->point < 0 || row->point >= r->n_points ||
+		    r->points[row->point].role != FV_ROLE_CLIENT)
+			continue;
+		if (row->leg == FV_LEG_LINK_SERVICE &&
+		    row->key.mode == FV_NTP_MODE_REQUEST) {
+			to_service += row->val.packets;
+			if (!first)
+				first = row;
+		} else if (row->leg == FV_LEG_1) {
+			beyond += row->val.packets;
+		}
+	}
+	if (!first) {
+		set(out, "time_service", FV_CHECK_OK,
+		    "the client points sent no request to a time service on "
+		    "their own link (169.254.169.123)");
+		return;
+	}
+	fv_format_addr(first->key.saddr, client, sizeof(client));
+	fv_format_addr(first->key.daddr, service, sizeof(service));
+	set(out, "time_service", FV_CHECK_OK,
+	    "%s asks %s, a time service on its own link (Amazon Time Sync "
+	    "Service at 169.254.169.123): %llu requests that never cross "
+	    "the NAT, not judged; %llu requests to servers beyond it%s",
+	    client, service, (unsigned long long)to_service,
+	    (unsigned long long)beyond,
+	    beyond ? "" : " (the NAT's path is not used by the watched clients)");
+}
+
 int fv_host_checks_end_report(struct fv_host_checks *hc, struct fv_report *r)
 {
 	char err[256];
@@ -1312,6 +1361,7 @@ int fv_host_checks_end_report(struct fv_host_checks *hc, struct fv_report *r)
 	ret = fv_host_checks_end(hc, err, sizeof(err));
 	if (ret)
 		return ret;
+	fv_time_service_check(r, &hc->checks[FV_HC_TIME_SERVICE]);
 	if (r->verdict.status == FV_STATUS_FAULT)
 		fv_host_checks_prepend(hc, r->verdict.explanation,
 				       sizeof(r->verdict.explanation));

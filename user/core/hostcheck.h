@@ -98,6 +98,7 @@ enum {
 	FV_HC_MASQUERADE,
 	FV_HC_CONNTRACK,
 	FV_HC_NIC_ALLOWANCE,
+	FV_HC_TIME_SERVICE, /* from a client point's traffic: verify only */
 	FV_HC_N,
 };
 
@@ -127,7 +128,13 @@ int fv_host_checks_begin(struct fv_host_checks *hc, const struct fv_host *nat,
 /* Read everything again and judge; deltas over the time since begin. */
 int fv_host_checks_end(struct fv_host_checks *hc, char *err, size_t errlen);
 
-/* [{"check", "status", "detail"}, ...] */
+/* time_service, from the rows of the client points (pure): requests to a
+ * time service on the client's own link (fv_addr_link_service) never
+ * cross the NAT. Left out (no name) without a client point. */
+struct fv_report;
+void fv_time_service_check(const struct fv_report *r, struct fv_check *out);
+
+/* [{"check", "status", "detail"}, ...], the checks that were made. */
 json_t *fv_host_checks_json(const struct fv_host_checks *hc);
 /* One line per check: "  ip_forward     ok    net.ipv4.ip_forward is 1". */
 void fv_host_checks_text(FILE *out, const struct fv_host_checks *hc);
@@ -145,7 +152,6 @@ int fv_host_checks_begin_nat(struct fv_host_checks *hc,
 /* verify's end, over its report: the clients the NAT saw join the
  * masquerade check, and on a fault the failing checks' causes head the
  * explanation's "Likely: " list. 0 or -errno. */
-struct fv_report;
 int fv_host_checks_end_report(struct fv_host_checks *hc, struct fv_report *r);
 /* Into verify's JSON: "host_checks", and on a fault the failing checks'
  * causes ahead of "causes". */

@@ -1,6 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "flowverify.h"
+#include <string.h>
 #include "legs.h"
+
+bool fv_addr_link_service(const uint8_t addr[16])
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t amazon6[16] = { 0xfd, 0x00,	0x0e,
+					     0xc2, [14] = 0x01, [15] = 0x23 };
+
+	if (!memcmp(addr, v4mapped, sizeof(v4mapped)))
+		return addr[12] == 169 && addr[13] == 254;
+	return (addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80) ||
+	       !memcmp(addr, amazon6, sizeof(amazon6));
+}
 
 static enum fv_leg classify_nat(bool egress, bool request, bool src_local,
 				bool dst_local)
@@ -49,6 +62,7 @@ const char *fv_leg_name(enum fv_leg leg)
 	case FV_LEG_4: return "reply NAT->client";
 	case FV_LEG_UNTRANSLATED: return "request leaving untranslated";
 	case FV_LEG_LOCAL_SERVICE: return "served by this host";
+	case FV_LEG_LINK_SERVICE: return "link-local time service";
 	case FV_LEG_OTHER: return "other";
 	default: return "none";
 	}

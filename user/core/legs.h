@@ -15,7 +15,10 @@ enum fv_leg {
 	FV_LEG_4 = 4,	     /* reply, NAT -> client */
 	FV_LEG_UNTRANSLATED, /* request leaving the NAT with a foreign source */
 	FV_LEG_LOCAL_SERVICE, /* NTP served by this host itself */
-	FV_LEG_OTHER,	      /* other modes, or no place in the pattern */
+	/* A time service on the host's own link (Amazon's 169.254.169.123,
+	 * fd00:ec2::123): answered without crossing any router or NAT. */
+	FV_LEG_LINK_SERVICE,
+	FV_LEG_OTHER, /* other modes, or no place in the pattern */
 	FV_LEG_MAX,
 };
 
@@ -28,5 +31,11 @@ enum fv_leg {
 enum fv_leg fv_leg_classify(enum fv_role role, bool egress, uint8_t mode,
 			    bool src_local, bool dst_local);
 const char *fv_leg_name(enum fv_leg leg);
+
+/* addr (16 bytes, IPv4 v4-mapped) is a time service on the host's own
+ * link: IPv4 link-local 169.254.0.0/16 (Amazon Time Sync Service
+ * 169.254.169.123, the metadata servers of other clouds), IPv6 fe80::/10
+ * or Amazon's fd00:ec2::123. No router forwards to it. */
+bool fv_addr_link_service(const uint8_t addr[16]);
 
 #endif

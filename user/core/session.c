@@ -115,6 +115,11 @@ static bool endpoint_has(const struct fv_endpoint_set *set,
 static enum fv_leg classify_key(const struct fv_point *p,
 				const struct fv_flow_key *k)
 {
+	/* Its requests and replies never reach the NAT: not an exchange of
+	 * the pattern, and not a loss. */
+	if ((k->mode == FV_NTP_MODE_REQUEST && fv_addr_link_service(k->daddr)) ||
+	    (k->mode == FV_NTP_MODE_REPLY && fv_addr_link_service(k->saddr)))
+		return FV_LEG_LINK_SERVICE;
 	return fv_leg_classify(p->host.role, fv_hook_is_egress(k->hook),
 			       k->mode, fv_host_is_local(&p->host, k->saddr),
 			       fv_host_is_local(&p->host, k->daddr));
