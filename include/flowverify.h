@@ -23,6 +23,12 @@
 #define FV_EVENT_RATE_DEFAULT  20000 /* events per second per CPU */
 #define FV_EVENT_BURST_DEFAULT 2000
 
+/* --pcap: the frame's first bytes follow the event (struct fv_event_snap)
+ * when the snaplen knob is set before load; 0 (the default) copies none. */
+#define FV_SNAP_MAX	   256
+#define FV_SNAP_DEFAULT	   128	     /* Ethernet, 2 VLAN tags, IPv6, UDP, NTP */
+#define FV_SNAP_RING_BYTES (1 << 22) /* events 3x larger: a larger ring */
+
 /* Map names user space looks up; at most 15 characters. */
 #define FV_MAP_FLOWS  "flows"
 #define FV_MAP_STATS  "stats"
@@ -90,10 +96,17 @@ struct fv_flow_val {
 struct fv_event {
 	__u64 ts_ns; /* CLOCK_MONOTONIC */
 	struct fv_flow_key key;
-	__u32 len; /* bytes on the wire from the L3 header */
-	__u32 pad;
+	__u32 len;    /* bytes on the wire from the L3 header */
+	__u16 caplen; /* bytes in fv_event_snap.frame: 0 unless the knob is on */
+	__u16 pad;
 	__u8 ntp[FV_NTP_HDR_LEN]; /* the NTP header, as on the wire */
-	__u32 pad2;		  /* explicit: the struct is 8-byte aligned */
+	__u32 frame_len; /* the whole frame's length, set with caplen */
+};
+
+/* What the ring carries with the snaplen knob on. */
+struct fv_event_snap {
+	struct fv_event ev;
+	__u8 frame[FV_SNAP_MAX]; /* from the Ethernet header, caplen bytes */
 };
 
 /* Offsets into the NTP header. The cookie of an exchange is the client's

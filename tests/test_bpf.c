@@ -40,7 +40,10 @@
 #define COOKIE	    0x0123456789abcdefULL /* client transmit timestamp */
 #define SERVER_TX   0xfedcba9876543210ULL /* server's own transmit */
 #define FRAME_MAX   512
-#define META_MAX    32 /* XDP metadata the kernel accepts in front */
+/* The snap skeleton's snaplen: between an IPv4 NTP frame (90 bytes) and an
+ * IPv6 one (110), so both sides of the min are taken. */
+#define SNAPLEN	 100
+#define META_MAX 32 /* XDP metadata the kernel accepts in front */
 
 static const __u8 v4_src[4] = { 192, 0, 2, 1 };
 static const __u8 v4_dst[4] = { 198, 51, 100, 7 };
@@ -512,6 +515,7 @@ static const struct fv_case cases[] = {
 struct env {
 	struct flowverify *dflt; /* ntp_port_be = 123 */
 	struct flowverify *knob; /* ntp_port_be = 1230 */
+	struct flowverify *snap; /* snaplen = SNAPLEN (--pcap) */
 	const char *skip_why;	 /* the machine cannot run these */
 	const char *fail_why;	 /* it can, but setting up failed */
 	char fail_buf[256];
@@ -523,7 +527,7 @@ static struct env env;
 
 struct ev_sink {
 	int n;
-	struct fv_event ev[4];
+	struct fv_event_snap ev[4];
 	size_t size[4];
 };
 
@@ -541,7 +545,7 @@ static int on_event(void *ctx, void *data, size_t size)
 }
 
 /* On failure sets env.fail_why and prints libbpf's last lines. */
-static struct flowverify *load_skel(__u16 port)
+static struct flowverify *load_skel(__u16 port, __u32 snaplen)
 {
 	struct flowverify *skel;
 	int err;
@@ -552,6 +556,7 @@ static struct flowverify *load_skel(__u16 port)
 		err = errno ? -errno : -EINVAL;
 	} else {
 		skel->rodata->ntp_port_be = htons(port);
+		skel->rodata->snaplen = snaplen;
 		err = flowverify__load(skel);
 	}
 	fv_log_end();
@@ -582,13 +587,15 @@ static int group_setup(void **state)
 		env.fail_why = "cannot count the possible CPUs or find lo";
 		return 0;
 	}
-	env.dflt = load_skel(FV_NTP_PORT_DEFAULT);
-	env.knob = env.dflt ? load_skel(KNOB_PORT) : NULL;
+	env.dflt = load_skel(FV_NTP_PORT_DEFAULT, 0);
+	env.knob = env.dflt ? load_skel(KNOB_PORT, 0) : NULL;
+	env.snap = env.knob ? load_skel(FV_NTP_PORT_DEFAULT, SNAPLEN) : NULL;
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
+	flowverify__destroy(env.snap);
 	flowverify__destroy(env.knob);
 	flowverify__destroy(env.dflt);
 	return 0;
@@ -663,6 +670,7 @@ static const char *const stat_names[FV_STAT_MAX] = {
 struct run {
 	const struct fv_case *c;
 	int hook;
+	bool snap; /* on the snaplen skeleton */
 	char name[80];
 };
 
@@ -736,19 +744,32 @@ static __u64 check_flows(struct flowverify *skel, const struct fv_case *c,
 }
 
 static void check_events(struct flowverify *skel, const struct fv_case *c,
-			 int hook, const struct frame *f, __u64 flow_ns)
+			 int hook, const struct frame *f, __u64 flow_ns,
+			 bool snap)
 {
 	struct fv_flow_key want;
 	struct ev_sink sink;
-	const struct fv_event *ev = &sink.ev[0];
-	size_t cookie_off;
+	const struct fv_event *ev = &sink.ev[0].ev;
+	size_t cookie_off, caplen;
 
 	drain_events(skel, &sink);
 	assert_int_equal(sink.n, c->recorded ? 1 : 0);
 	if (!c->recorded)
 		return;
 
-	assert_int_equal(sink.size[0], sizeof(*ev));
+	if (snap) {
+		/* The frame's own bytes, cut at the snaplen. */
+		caplen = f->len < SNAPLEN ? f->len : SNAPLEN;
+		assert_int_equal(sink.size[0], sizeof(struct fv_event_snap));
+		assert_int_equal(ev->caplen, caplen);
+		assert_int_equal(ev->frame_len, f->len);
+		assert_memory_equal(sink.ev[0].frame, f->b, caplen);
+	} else {
+		/* Knob off: the event has no room for bytes, and none came. */
+		assert_int_equal(sink.size[0], sizeof(*ev));
+		assert_int_equal(ev->caplen, 0);
+		assert_int_equal(ev->frame_len, 0);
+	}
 	expected_key(c, hook, &want);
 	assert_memory_equal(&ev->key, &want, sizeof(want));
 	assert_int_equal(ev->len, f->l3_len);
@@ -786,7 +807,7 @@ static void run_case(void **state)
 		print_message("# %s: %s\n", r->name, env.fail_why);
 		fail();
 	}
-	skel = c->knob ? env.knob : env.dflt;
+	skel = r->snap ? env.snap : c->knob ? env.knob : env.dflt;
 	prog = r->hook == FV_HOOK_XDP	      ? skel->progs.fv_xdp_ingress
 	       : r->hook == FV_HOOK_TC_EGRESS ? skel->progs.fv_tc_egress
 					      : skel->progs.fv_tc_ingress;
@@ -852,7 +873,7 @@ static void run_case(void **state)
 		assert_int_equal(got, want);
 	}
 	flow_ns = check_flows(skel, c, r->hook, &f, t0, t1);
-	check_events(skel, c, r->hook, &f, flow_ns);
+	check_events(skel, c, r->hook, &f, flow_ns, r->snap);
 }
 
 int main(void)
@@ -862,25 +883,31 @@ int main(void)
 		[FV_HOOK_TC_INGRESS] = "tc_ingress",
 		[FV_HOOK_TC_EGRESS] = "tc_egress",
 	};
-	static struct run runs[ARRAY_SIZE(cases) * FV_HOOK_MAX];
+	static struct run runs[2 * ARRAY_SIZE(cases) * FV_HOOK_MAX];
 	static struct CMUnitTest tests[ARRAY_SIZE(runs)];
 	size_t n = 0, i;
-	int h;
+	int h, snap;
 
 	/* Keep diagnostics next to their TAP line when piped. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		unsigned int hooks =
-			cases[i].hooks ? cases[i].hooks : HOOKS_DEFAULT;
+	/* Each case again on the snaplen skeleton, but those of the port
+	 * knob's: what it records must not change, and bytes come along. */
+	for (i = 0; i < 2 * ARRAY_SIZE(cases); i++) {
+		const struct fv_case *c = &cases[i % ARRAY_SIZE(cases)];
+		unsigned int hooks = c->hooks ? c->hooks : HOOKS_DEFAULT;
 
+		snap = i >= ARRAY_SIZE(cases);
+		if (snap && c->knob)
+			continue;
 		for (h = 0; h < FV_HOOK_MAX; h++) {
 			if (!(hooks & HOOK_BIT(h)))
 				continue;
-			runs[n].c = &cases[i];
+			runs[n].c = c;
 			runs[n].hook = h;
-			snprintf(runs[n].name, sizeof(runs[n].name), "%s/%s",
-				 cases[i].name, hook_names[h]);
+			runs[n].snap = snap;
+			snprintf(runs[n].name, sizeof(runs[n].name), "%s/%s%s",
+				 c->name, hook_names[h], snap ? "/snap" : "");
 			tests[n].name = runs[n].name;
 			tests[n].test_func = run_case;
 			tests[n].initial_state = &runs[n];
