@@ -27,12 +27,44 @@ const volatile __u64 event_burst = FV_EVENT_BURST_DEFAULT;
  * the verifier drops the copy as dead code. */
 const volatile __u32 snaplen = 0;
 
-struct {
+/* Two flow tables; flows_cur names the one counted into. User space
+ * swaps them once a second (the map-in-map update waits for running
+ * programs), then drains the idle one into flow_sums: no packet is
+ * counted while it is read, so none is lost, and a full table clears
+ * within a second. */
+struct fv_flows_table {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, FV_FLOW_MAX_ENTRIES);
 	__type(key, struct fv_flow_key);
 	__type(value, struct fv_flow_val);
-} flows SEC(".maps");
+};
+struct fv_flows_table flows SEC(".maps"), flows_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct fv_flows_table);
+} flows_cur SEC(".maps") = {
+	.values = { [0] = &flows },
+};
+
+/* Written by user space only: per-flow totals drained from the tables,
+ * and totals of flows expired from there (idle, or no room). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FV_FLOW_SUMS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fv_flow_key);
+	__type(value, struct fv_flow_val);
+} flow_sums SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FV_FLOW_FOLD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fv_flow_val);
+} flow_folded SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -270,15 +302,22 @@ static __always_inline void count_flow(const struct fv_flow_key *key,
 		.first_ns = now,
 		.last_ns = now,
 	};
+	__u32 zero = 0;
+	void *table;
 	long err;
 
-	val = bpf_map_lookup_elem(&flows, key);
+	table = bpf_map_lookup_elem(&flows_cur, &zero);
+	if (!table) {
+		stat_inc(&stats, FV_STAT_FLOW_TABLE_FULL);
+		return;
+	}
+	val = bpf_map_lookup_elem(table, key);
 	if (!val) {
-		err = bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST);
+		err = bpf_map_update_elem(table, key, &init, BPF_NOEXIST);
 		if (!err)
 			return;
 		/* Another CPU created it first: count into our slot. */
-		val = bpf_map_lookup_elem(&flows, key);
+		val = bpf_map_lookup_elem(table, key);
 		if (!val) {
 			stat_inc(&stats, FV_STAT_FLOW_TABLE_FULL);
 			return;

@@ -11,12 +11,18 @@
 #define FV_NTP_MODE_REPLY   4
 #define FV_NTP_MODE_MASK    0x07 /* the mode: low 3 bits of byte 0 */
 
-/* Flow table size: one entry per distinct (interface, hook, addresses,
- * ports, mode). A NAT with a few thousand NTP clients uses a few thousand;
- * when full, new flows are counted in FV_STAT_FLOW_TABLE_FULL, never lost
- * silently. Per-CPU values: 32 bytes * CPUs per entry. */
+/* Flow tables: one entry per distinct (interface, hook, addresses, ports,
+ * mode); an exchange from a fresh client port makes about 4. A table only
+ * holds the flows new within one swap (a second, docs/agent.md "Flow
+ * table"); beyond that they count in FV_STAT_FLOW_TABLE_FULL. Per-CPU
+ * values: 32 bytes * CPUs per entry, two tables. */
 #define FV_FLOW_MAX_ENTRIES 16384
-#define FV_EVENT_RING_BYTES (1 << 20)
+/* flow_sums: flows kept by key until idle for FV_FLOW_IDLE_SECONDS, then
+ * folded into flow_folded by leg; a full flow_sums folds at once. */
+#define FV_FLOW_SUMS_MAX     65536
+#define FV_FLOW_IDLE_SECONDS 300
+#define FV_FLOW_FOLD_SLOTS   32 /* leg * 2 + the NAT's own */
+#define FV_EVENT_RING_BYTES  (1 << 20)
 
 /* Events are rate-limited per CPU (a token bucket) so an NTP flood costs
  * bounded user-space work; counters stay exact. */
@@ -30,9 +36,13 @@
 #define FV_SNAP_RING_BYTES (1 << 22) /* events 3x larger: a larger ring */
 
 /* Map names user space looks up; at most 15 characters. */
-#define FV_MAP_FLOWS  "flows"
-#define FV_MAP_STATS  "stats"
-#define FV_MAP_EVENTS "events"
+#define FV_MAP_FLOWS	   "flows"
+#define FV_MAP_FLOWS_B	   "flows_b"
+#define FV_MAP_FLOWS_CUR   "flows_cur"
+#define FV_MAP_FLOW_SUMS   "flow_sums"
+#define FV_MAP_FLOW_FOLDED "flow_folded"
+#define FV_MAP_STATS	   "stats"
+#define FV_MAP_EVENTS	   "events"
 
 struct fv_event_budget {
 	__u64 last_ns;

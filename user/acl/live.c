@@ -64,7 +64,7 @@ static bool observe(const struct fv_report *r, struct observed *o)
 	for (i = 0; i < r->n_rows; i++) {
 		const struct fv_flow_row *row = &r->rows[i];
 
-		if (row->nat_own)
+		if (row->nat_own || row->expired)
 			continue;
 		if (row->leg == FV_LEG_1 &&
 		    (!l1 || row->val.packets > l1->val.packets))

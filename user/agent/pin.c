@@ -145,18 +145,26 @@ bool fv_pin_agent_running(const struct fv_agent_state *st)
 	return !strncmp(comm, "flowverify", 10);
 }
 
+/* What each point pins, after "pN_". */
+static const char *const point_pins[] = {
+	"flows", "flows_b", "flows_cur", "flow_sums", "flow_folded", "stats",
+};
+
 /* Names an agent with n points may pin; n < 0: any number. */
 static bool our_name(const char *name, int n)
 {
+	size_t k;
 	int p, end = 0;
 
 	if (!strcmp(name, FV_PIN_STATE))
 		return true;
-	if (sscanf(name, "p%d_flows%n", &p, &end) == 1 && !name[end])
-		return p >= 0 && p < (n < 0 ? 64 : n);
-	end = 0;
-	if (sscanf(name, "p%d_stats%n", &p, &end) == 1 && !name[end])
-		return p >= 0 && p < (n < 0 ? 64 : n);
+	if (sscanf(name, "p%d_%n", &p, &end) != 1 || !end)
+		return false;
+	for (k = 0; k < sizeof(point_pins) / sizeof(point_pins[0]); k++) {
+		if (!strcmp(name + end, point_pins[k]))
+			return p >= 0 && p < (n < 0 ? 64 : n) &&
+			       name[1] != '-' && name[1] != '+';
+	}
 	return false;
 }
 
@@ -332,13 +340,40 @@ int fv_pin_point_maps(struct flowverify *skel, const char *dir, int point,
 		sizeof(struct fv_flow_val),
 		FV_FLOW_MAX_ENTRIES,
 	};
+	struct map_shape flows_b = flows;
+	const struct map_shape flows_cur = {
+		FV_MAP_FLOWS_CUR, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 1,
+	};
+	const struct map_shape sums = {
+		FV_MAP_FLOW_SUMS,	    BPF_MAP_TYPE_HASH,
+		sizeof(struct fv_flow_key), sizeof(struct fv_flow_val),
+		FV_FLOW_SUMS_MAX,
+	};
+	const struct map_shape folded = {
+		FV_MAP_FLOW_FOLDED,	    BPF_MAP_TYPE_ARRAY, 4,
+		sizeof(struct fv_flow_val), FV_FLOW_FOLD_SLOTS,
+	};
 	const struct map_shape stats = {
 		FV_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(__u64),
 		FV_STAT_MAX,
 	};
 	int ret;
 
+	flows_b.name = FV_MAP_FLOWS_B;
+	/* All or none: the totals live in the five flow maps together. */
 	ret = pin_one(skel->maps.flows, dir, point, "flows", &flows, err, errlen);
+	if (!ret)
+		ret = pin_one(skel->maps.flows_b, dir, point, "flows_b",
+			      &flows_b, err, errlen);
+	if (!ret)
+		ret = pin_one(skel->maps.flows_cur, dir, point, "flows_cur",
+			      &flows_cur, err, errlen);
+	if (!ret)
+		ret = pin_one(skel->maps.flow_sums, dir, point, "flow_sums",
+			      &sums, err, errlen);
+	if (!ret)
+		ret = pin_one(skel->maps.flow_folded, dir, point, "flow_folded",
+			      &folded, err, errlen);
 	if (!ret)
 		ret = pin_one(skel->maps.stats, dir, point, "stats", &stats,
 			      err, errlen);

@@ -469,6 +469,8 @@ void fv_report_sum_rows(struct fv_report *r)
 		leg->packets += row->val.packets;
 		if (row->val.last_ns > leg->last_ns)
 			leg->last_ns = row->val.last_ns;
+		if (row->expired)
+			continue; /* many flows, none to name */
 		/* The first of equals, as the text always showed. */
 		if (!leg->top || row->val.packets > leg->top->val.packets)
 			leg->top = row;

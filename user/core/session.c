@@ -34,6 +34,7 @@ const char *fv_hook_name(uint8_t hook)
 	case FV_HOOK_XDP: return "xdp";
 	case FV_HOOK_TC_INGRESS: return "tc-ingress";
 	case FV_HOOK_TC_EGRESS: return "tc-egress";
+	case FV_HOOK_MAX: return "expired";
 	default: return "?";
 	}
 }
@@ -228,6 +229,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
+	if (p->sess->on_frame && e.caplen &&
+	    size >= sizeof(struct fv_event_snap))
+		p->sess->on_frame(p->sess->on_frame_ctx, p - p->sess->points,
+				  &e, ((const struct fv_event_snap *)data)->frame);
 	fv_session_ingest(p->sess, p - p->sess->points, &e);
 	return 0;
 }
@@ -644,6 +649,145 @@ static void detacher_finish(struct fv_session *s)
 	s->detacher_pid = 0;
 }
 
+static void val_add(struct fv_flow_val *to, const struct fv_flow_val *v)
+{
+	if (!v->packets)
+		return;
+	if (!to->packets || (v->first_ns && v->first_ns < to->first_ns))
+		to->first_ns = v->first_ns;
+	if (v->last_ns > to->last_ns)
+		to->last_ns = v->last_ns;
+	to->packets += v->packets;
+	to->bytes += v->bytes;
+}
+
+static enum fv_leg classify_key(const struct fv_point *p,
+				const struct fv_flow_key *k);
+static bool flow_is_nat_own(const struct fv_session *s,
+			    const struct fv_flow_key *k, enum fv_leg leg);
+static void sum_percpu(const struct fv_flow_val *vals, int ncpu,
+		       struct fv_flow_val *out);
+
+/* Into the point's per-leg totals, which only grow. */
+static void flow_fold(struct fv_session *s, struct fv_point *p,
+		      const struct fv_flow_key *k, const struct fv_flow_val *v)
+{
+	int fd = bpf_map__fd(p->skel->maps.flow_folded);
+	enum fv_leg leg = classify_key(p, k);
+	uint32_t slot = leg * 2 + (p->host.role == FV_ROLE_NAT &&
+				   flow_is_nat_own(s, k, leg));
+	struct fv_flow_val f;
+
+	if (slot >= FV_FLOW_FOLD_SLOTS || bpf_map_lookup_elem(fd, &slot, &f))
+		return;
+	val_add(&f, v);
+	bpf_map_update_elem(fd, &slot, &f, BPF_ANY);
+}
+
+/* Into flow_sums by key, or folded when it has no room. */
+static void flow_keep(struct fv_session *s, struct fv_point *p,
+		      const struct fv_flow_key *k, const struct fv_flow_val *v)
+{
+	int fd = bpf_map__fd(p->skel->maps.flow_sums);
+	struct fv_flow_val sum = { 0 };
+
+	bpf_map_lookup_elem(fd, k, &sum);
+	val_add(&sum, v);
+	if (bpf_map_update_elem(fd, k, &sum, BPF_ANY)) {
+		/* Full: what it held stays there, this part folds. */
+		flow_fold(s, p, k, v);
+	}
+}
+
+#define FLOW_CHUNK 512
+
+/* Empty a table nothing counts into, into flow_sums. */
+static int flows_drain(struct fv_session *s, struct fv_point *p, int fd)
+{
+	int ncpu = libbpf_num_possible_cpus(), ret = 0, err, i;
+	struct fv_flow_key *keys;
+	struct fv_flow_val *vals, sum;
+	uint32_t batch, n;
+	void *in = NULL;
+
+	if (ncpu < 1)
+		return ncpu;
+	keys = calloc(FLOW_CHUNK, sizeof(*keys));
+	vals = calloc((size_t)FLOW_CHUNK * ncpu, sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	do {
+		n = FLOW_CHUNK;
+		err = bpf_map_lookup_and_delete_batch(fd, in, &batch, keys,
+						      vals, &n, NULL);
+		if (err && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < (int)n; i++) {
+			sum_percpu(&vals[(size_t)i * ncpu], ncpu, &sum);
+			flow_keep(s, p, &keys[i], &sum);
+		}
+		in = &batch;
+	} while (!err);
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static int flows_tables(struct fv_point *p, int fd[2])
+{
+	fd[0] = bpf_map__fd(p->skel->maps.flows);
+	fd[1] = bpf_map__fd(p->skel->maps.flows_b);
+	return bpf_map__fd(p->skel->maps.flows_cur);
+}
+
+/* Which table the programs count into (pinned maps may name either),
+ * and the other one drained: what a stopped agent left in it. */
+static int flows_adopt(struct fv_session *s, struct fv_point *p)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info), id, zero = 0;
+	int fd[2], outer = flows_tables(p, fd);
+
+	if (bpf_map_lookup_elem(outer, &zero, &id) ||
+	    bpf_obj_get_info_by_fd(fd[1], &info, &len))
+		return -errno;
+	p->flows_live = id == info.id;
+	return flows_drain(s, p, fd[!p->flows_live]);
+}
+
+int fv_session_flows_swap(struct fv_session *s, struct fv_point *p)
+{
+	int fd[2], outer = flows_tables(p, fd), next = !p->flows_live;
+	uint32_t zero = 0;
+
+	/* For a map of maps the kernel returns once every program that
+	 * could still hold the old table has finished. */
+	if (bpf_map_update_elem(outer, &zero, &fd[next], BPF_ANY))
+		return -errno;
+	p->flows_live = next;
+	return flows_drain(s, p, fd[!next]);
+}
+
+static int flows_swap_all(struct fv_session *s)
+{
+	int i, ret = 0;
+
+	s->flows_swapped_ns = fv_now_ns();
+	for (i = 0; i < s->n_points; i++) {
+		if (s->points[i].skel) {
+			int r = fv_session_flows_swap(s, &s->points[i]);
+
+			ret = ret ?: r;
+		}
+	}
+	return ret;
+}
+
 static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		       size_t errlen)
 {
@@ -660,6 +804,12 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		return ret;
 	}
 	p->skel->rodata->ntp_port_be = htons(s->port);
+	if (s->snaplen) {
+		/* Events three times larger: a ring to match. */
+		p->skel->rodata->snaplen = s->snaplen;
+		bpf_map__set_max_entries(p->skel->maps.events,
+					 FV_SNAP_RING_BYTES);
+	}
 	if (s->before_load) {
 		ret = s->before_load(p->skel, p - s->points, s->before_load_ctx,
 				     err, errlen);
@@ -671,6 +821,12 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s",
 			 strerror(-ret),
 			 ret == -EPERM ? " (" FV_CAPS_NEEDED ")" : "");
+		return ret;
+	}
+	ret = flows_adopt(s, p);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the flow tables: %s",
+			 strerror(-ret));
 		return ret;
 	}
 	ret = fv_netns_enter(p->host.netns, &saved);
@@ -956,6 +1112,8 @@ int fv_session_poll(struct fv_session *s, int timeout_ms)
 		s->ifaces_checked_ns = now;
 		fv_session_check_ifaces(s);
 	}
+	if (now - s->flows_swapped_ns >= NS_PER_SEC)
+		flows_swap_all(s);
 
 	return ret == -EINTR ? 0 : ret;
 }
@@ -1014,53 +1172,113 @@ static bool flow_is_nat_own(const struct fv_session *s,
 	return false;
 }
 
+struct rows {
+	struct fv_flow_row *r;
+	int n, cap;
+};
+
+static struct fv_flow_row *row_add(struct rows *o)
+{
+	if (o->n == o->cap) {
+		struct fv_flow_row *grown;
+		int cap = o->cap ? o->cap * 2 : 64;
+
+		grown = realloc(o->r, cap * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		o->r = grown;
+		o->cap = cap;
+	}
+	memset(&o->r[o->n], 0, sizeof(o->r[0]));
+	return &o->r[o->n++];
+}
+
+/* flow_sums as rows; the idle ones folded away. */
+static int point_rows(struct fv_session *s, int i, uint64_t idle_before,
+		      struct rows *o)
+{
+	struct fv_point *p = &s->points[i];
+	int fd = bpf_map__fd(p->skel->maps.flow_sums), ret = 0, err, k;
+	struct fv_flow_key *keys = calloc(FLOW_CHUNK, sizeof(*keys));
+	struct fv_flow_val *vals = calloc(FLOW_CHUNK, sizeof(*vals));
+	struct fv_flow_row *row;
+	uint32_t batch, n, slot;
+	void *in = NULL;
+
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	do {
+		n = FLOW_CHUNK;
+		err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &n, NULL);
+		if (err && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (k = 0; k < (int)n; k++) {
+			if (vals[k].last_ns < idle_before) {
+				/* Deleting behind the batch cursor is safe:
+				 * it names the next bucket. */
+				if (!bpf_map_delete_elem(fd, &keys[k]))
+					flow_fold(s, p, &keys[k], &vals[k]);
+				continue;
+			}
+			row = row_add(o);
+			if (!row) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			row->point = i;
+			row->key = keys[k];
+			row->val = vals[k];
+			row->leg = classify_key(p, &keys[k]);
+			row->nat_own = p->host.role == FV_ROLE_NAT &&
+				       flow_is_nat_own(s, &keys[k], row->leg);
+		}
+		in = &batch;
+	} while (!err);
+	fd = bpf_map__fd(p->skel->maps.flow_folded);
+	for (slot = 0; !ret && slot < FV_FLOW_FOLD_SLOTS; slot++) {
+		struct fv_flow_val v;
+
+		if (bpf_map_lookup_elem(fd, &slot, &v) || !v.packets)
+			continue;
+		row = row_add(o);
+		if (!row) {
+			ret = -ENOMEM;
+			break;
+		}
+		row->point = i;
+		row->key.hook = FV_HOOK_MAX;
+		row->val = v;
+		row->leg = slot / 2;
+		row->nat_own = slot % 2;
+		row->expired = true;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
 int fv_session_flows(struct fv_session *s, struct fv_flow_row **rows, int *n)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct fv_flow_val *vals;
-	struct fv_flow_row *out = NULL;
-	int cap = 0, cnt = 0, i;
+	uint64_t idle = s->flows_idle_ns ?: FV_FLOW_IDLE_SECONDS * NS_PER_SEC;
+	uint64_t now = fv_now_ns();
+	struct rows o = { 0 };
+	int i, ret;
 
-	if (ncpu < 1)
-		return ncpu;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (i = 0; i < s->n_points; i++) {
-		struct fv_point *p = &s->points[i];
-		int fd = bpf_map__fd(p->skel->maps.flows);
-		struct fv_flow_key key, next;
-		void *prev = NULL;
-
-		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-			key = next;
-			prev = &key;
-			if (bpf_map_lookup_elem(fd, &key, vals))
-				continue;
-			if (cnt == cap) {
-				struct fv_flow_row *grown;
-
-				cap = cap ? cap * 2 : 64;
-				grown = realloc(out, cap * sizeof(*out));
-				if (!grown) {
-					free(out);
-					free(vals);
-					return -ENOMEM;
-				}
-				out = grown;
-			}
-			out[cnt].point = i;
-			out[cnt].key = key;
-			sum_percpu(vals, ncpu, &out[cnt].val);
-			out[cnt].leg = classify_key(p, &key);
-			out[cnt].nat_own = p->host.role == FV_ROLE_NAT &&
-					   flow_is_nat_own(s, &key, out[cnt].leg);
-			cnt++;
-		}
+	/* A snapshot: everything counted before the swap is in flow_sums. */
+	ret = flows_swap_all(s);
+	for (i = 0; !ret && i < s->n_points; i++)
+		ret = point_rows(s, i, now > idle ? now - idle : 0, &o);
+	if (ret) {
+		free(o.r);
+		return ret;
 	}
-	free(vals);
-	*rows = out;
-	*n = cnt;
+	*rows = o.r;
+	*n = o.n;
 	return 0;
 }
 

@@ -56,6 +56,7 @@ struct fv_point {
 	uint32_t netns_before[4];
 	struct flowverify *skel;
 	struct fv_iface_att att[FV_MAX_IFACES];
+	int flows_live; /* the table counted into: 0 flows, 1 flows_b */
 };
 
 struct fv_endpoint {
@@ -90,12 +91,20 @@ struct fv_session {
 	struct fv_drops *drops;	       /* NULL until attached */
 	fv_before_load_fn before_load; /* the agent pins the maps */
 	void *before_load_ctx;
+	/* --pcap: the snaplen knob (0: no bytes copied) and who gets each
+	 * event's frame; set before fv_session_start. */
+	uint32_t snaplen;
+	void (*on_frame)(void *ctx, int point, const struct fv_event *e,
+			 const uint8_t *frame);
+	void *on_frame_ctx;
 	char drops_error[160]; /* why it could not be attached */
 	uint64_t ifaces_checked_ns;
 	int ifaces_gone;    /* at the last check */
 	bool no_reattach;   /* the agent: no privileges left to attach */
 	pid_t detacher_pid; /* 0: none (fv_session_detach_later) */
 	int detacher_fd;    /* its pipe: closing it lets it detach */
+	uint64_t flows_swapped_ns;
+	uint64_t flows_idle_ns; /* 0: FV_FLOW_IDLE_SECONDS */
 };
 
 /* One counted flow read back from a point's map. */
@@ -105,6 +114,9 @@ struct fv_flow_row {
 	struct fv_flow_val val;
 	enum fv_leg leg;
 	bool nat_own;
+	/* Flows of this leg gone idle (or with no room left to keep
+	 * them by key), summed: key is zero, key.hook FV_HOOK_MAX. */
+	bool expired;
 };
 
 /* hosts[0..n) are parsed; resolves, loads and attaches on all of them, or
@@ -145,8 +157,14 @@ void fv_session_stop(struct fv_session *s);
  * drops_error and reported, never fatal: the verdict stands without it. */
 void fv_session_drops_update(struct fv_session *s, uint64_t timeout_ns);
 
-/* All flows of all points, classified. Caller frees *rows. */
+/* All flows of all points, classified, up to this moment: the tables
+ * are swapped and drained first; flows idle for flows_idle_ns come back
+ * as one expired row per leg. Caller frees *rows. */
 int fv_session_flows(struct fv_session *s, struct fv_flow_row **rows, int *n);
+/* Swap a point's flow tables and drain the one left into flow_sums.
+ * fv_session_poll() runs it once a second, so a table holds one
+ * second's new flows only. */
+int fv_session_flows_swap(struct fv_session *s, struct fv_point *p);
 /* Parser and overflow counters of a point, summed over CPUs. */
 int fv_session_stats(struct fv_session *s, int point, uint64_t out[FV_STAT_MAX]);
 
