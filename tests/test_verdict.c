@@ -271,6 +271,21 @@ static void test_ok_nat_only_claims_no_arrival(void **state)
 	assert_null(strstr(v.explanation, "reach"));
 }
 
+/* One exchange is "1 exchange", not "1 exchanges" (issue 16). */
+static void test_one_exchange_singular(void **state)
+{
+	struct fv_tally t = { .answered = 1 };
+	struct fv_verdict v;
+
+	(void)state;
+	fv_verdict_decide(&t, &v);
+	assert_non_null(strstr(v.explanation, ": 1 exchange answered at"));
+	t = (struct fv_tally){ .in_flight = 1 };
+	fv_verdict_decide(&t, &v);
+	assert_int_equal(v.status, FV_STATUS_PENDING);
+	assert_non_null(strstr(v.explanation, "1 exchange in flight"));
+}
+
 /* A client point that sent none of them proves nothing of arrival. */
 static void test_ok_client_point_saw_none(void **state)
 {
@@ -600,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_interrupted_nothing_judged),
 		cmocka_unit_test(test_interrupted_judges_what_completed),
 		cmocka_unit_test(test_client_only_beyond_client),
+		cmocka_unit_test(test_one_exchange_singular),
 	};
 	size_t n = ARRAY_SIZE(fixed) + ARRAY_SIZE(tie_cases) +
 		   ARRAY_SIZE(counter_cases);

@@ -114,6 +114,12 @@ bad "--duration twice" "--duration given twice" -- $FV verify --nat $NS:lo --dur
 bad "newline in an interface name" "bad interface name 'lo?x'" -- $FV verify --nat "$NS:lo
 x"
 bad "bad --drops" "bad --drops 'sometimes'" -- $FV verify --nat $NS:lo --drops sometimes
+# Terminal manners (issue 16): --color, a value left out, limits named.
+bad "bad --color" "bad --color 'sometimes': expected auto, always or never" -- $FV verify --nat $NS:lo --color sometimes
+bad "--nat without a value" "option '--nat' needs a value" -- $FV verify --nat
+bad "trace: --duration without a value" "option '--duration' needs a value" -- $FV trace --nat $NS:lo --duration
+bad "duration over the limit: says the limit" "bad --duration '700000': expected seconds in 0..604800" -- $FV verify --nat $NS:lo --duration 700000
+bad "watch: zero window says the limit" "expected seconds in 0..604800" -- $FV watch --nat $NS:lo --window 0
 # How ingress is hooked (issue 13; the rest in tests/e2e/ingress.sh).
 bad "bad --ingress" "bad --ingress 'bogus': expected tc, xdp (native only) or xdp-generic" -- $FV verify --nat $NS:lo --ingress bogus
 bad "--ingress xdp-native (not a name)" "bad --ingress 'xdp-native'" -- $FV watch --nat $NS:lo --ingress xdp-native
@@ -152,7 +158,8 @@ bad "rules: --json=1 (takes no value)" "option '--json' takes no value" -- $FV r
 bad "cleanup: --instance twice" "--instance given twice" -- $FV cleanup --instance a --instance b
 
 # Options a command would ignore are refused, each command its own table.
-bad "watch --json (watch draws, it prints no JSON)" "unknown option '--json'" -- $FV watch --nat $NS:lo --json
+bad "trace --window (trace judges no window; it ran forever)" "unknown option '--window'" -- $FV trace --nat $NS:lo --window 3
+bad "watch --json=1 (takes no value)" "option '--json' takes no value" -- $FV watch --nat $NS:lo --json=1
 bad "verify --window (verify judges its --duration)" "unknown option '--window'" -- $FV verify --nat $NS:lo --window 3
 bad "acl-check --aws (a rules format)" "unknown option '--aws'" -- $FV acl-check --acls tests/fixtures/acl/aws-ntp.json --aws
 

@@ -27,7 +27,7 @@ const struct fv_command fv_commands[] = {
 	  "serve Prometheus metrics and the verify JSON over HTTP until SIGTERM",
 	  fv_agent_options },
 	{ "cleanup", cmd_cleanup,
-	  "remove the counters an agent pinned under /sys/fs/bpf",
+	  "remove the counters an agent pinned under /sys/fs/bpf; --filters: the tc filters a killed run left",
 	  fv_cleanup_options },
 };
 const int fv_commands_n = (int)ARRAY_SIZE(fv_commands);

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "hostcheck.h"
 #include "options.h"
+#include "report.h"
 #include "util.h"
 
 static const char doctor_usage[] =
@@ -200,8 +201,7 @@ int cmd_doctor(int argc, char **argv)
 		json_object_set_new(j, "status", json_string(n ? "fail" : "ok"));
 		json_object_set_new(j, "causes", c);
 		json_object_set_new(j, "host_checks", fv_host_checks_json(&hc));
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		fv_json_write(stdout, j, JSON_INDENT(2));
 		json_decref(j);
 	} else {
 		printf("host checks on %s%s",

@@ -42,6 +42,8 @@ struct observe_opts {
 	double reply_timeout;
 	double window;
 	bool json;
+	enum fv_color_mode color;
+	bool redraw; /* watch: stdout is a terminal, frames redraw it */
 	const char *ready_file;
 	enum fv_drops_mode drops;
 	struct acl_live live; /* loaded when acls is set */
@@ -60,6 +62,7 @@ enum {
 	OPT_DROPS,
 	OPT_VPC,
 	OPT_CLIENT_PORT,
+	OPT_COLOR,
 };
 
 /* What verify, watch and trace all take besides where to watch. */
@@ -68,6 +71,7 @@ enum {
 		{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT }, \
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },       \
 		{ "drops", required_argument, NULL, OPT_DROPS },                 \
+		{ "color", required_argument, NULL, OPT_COLOR },                 \
 		{ "verbose", no_argument, NULL, 'v' },                           \
 	{                                                                        \
 		"help", no_argument, NULL, 'h'                                   \
@@ -88,6 +92,7 @@ const struct option fv_watch_options[] = {
 	FV_OBSERVE_LONG_OPTS,
 	OBSERVE_COMMON_OPTS,
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ "vpc", required_argument, NULL, OPT_VPC },
 	{ "client-port", required_argument, NULL, OPT_CLIENT_PORT },
 	{},
@@ -136,12 +141,15 @@ static const char verify_usage[] =
 	"                      observed client's address)\n"
 	"  --client-port P     the clients' source port(s) for those rows: N, N-M or\n"
 	"                      ephemeral (1024-65535); default: the observed port\n"
+	"  --color WHEN        colour the verdict: auto (default: on a terminal,\n"
+	"                      unless NO_COLOR is set), always, never\n"
 	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 	"  --agent URL         join running agents' views instead (repeatable; see\n"
 	"                      'flowverify verify --agent URL --help')\n"
 	"\n"
 	"Exit status: 0 replies get through (with only --nat: they left the NAT toward\n"
-	"the clients), 1 fault or no traffic, 2 bad input or setup, 3 inconclusive:\n"
+	"the clients), 1 fault or no traffic, 2 bad input, setup, or output that could\n"
+	"not be written (a full disk, a closed stdout), 3 inconclusive:\n"
 	"interrupted (SIGINT, SIGTERM) before any exchange completed or timed out.\n"
 	"Interrupted later, it judges what completed and says the window was cut short.\n"
 	"\n"
@@ -167,10 +175,11 @@ static const char trace_usage[] =
 	"  --json              one JSON object per line\n"
 	"  --ready-file PATH   create PATH once every program is attached\n"
 	"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
+	"  --color WHEN        auto (default), always, never: as for verify\n"
 	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 	"\n"
-	"Exit status: 0 when stopped (Ctrl-C, SIGTERM or --duration), 2 bad input or\n"
-	"setup. Never 3 (verify's inconclusive): exchanges still within their reply\n"
+	"Exit status: 0 when stopped (Ctrl-C, SIGTERM or --duration), 2 bad input,\n"
+	"setup, or output that could not be written. Never 3 (verify's inconclusive): exchanges still within their reply\n"
 	"timeout when it stops are printed as in flight, marked interrupted, never lost.\n"
 	"\n"
 	"Examples:\n"
@@ -179,28 +188,35 @@ static const char trace_usage[] =
 
 static const char watch_usage[] =
 	"Usage: flowverify watch --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
-	"                        [--port N] [--window S] [--reply-timeout S] [--duration S]\n"
+	"                        [--port N] [--window S] [--reply-timeout S] [--duration S] [--json]\n"
 	"                        [--acls FILE [--public ID] [--private ID]]\n"
 	"                        [--vpc CIDR] [--client-port N|N-M|ephemeral]\n"
 	"\n"
 	"A live view, refreshed every second until Ctrl-C: the four legs as a diagram\n"
 	"with packet counts (total and last second), the NAT's outside port, and the\n"
-	"verdict over the last --window seconds. Detaches cleanly on exit.\n"
+	"verdict over the last --window seconds. Detaches cleanly on exit. On a\n"
+	"terminal each frame redraws the screen; into a pipe or file, frames follow\n"
+	"one another as plain text, with no escape codes.\n"
 	"\n"
 	"  --nat SPEC, --client SPEC, --port N, --ingress tc|xdp|xdp-generic,\n"
 	"  --xdp-reset-ok      as for verify\n"
 	"  --window S          the verdict's window (default 10)\n"
 	"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
 	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+	"  --json              one verify --json object per second, one per line\n"
+	"                      (NDJSON), instead of the drawn frames\n"
 	"  --ready-file PATH   create PATH once every program is attached\n"
 	"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
+	"  --color WHEN        auto (default), always, never: as for verify\n"
 	"  --acls FILE, --public ID, --private ID   as for verify\n"
 	"  --vpc CIDR, --client-port P   as for verify\n"
 	"  -v, --verbose       libbpf and command diagnostics on stderr\n"
 	"\n"
-	"Exit status: 0 when stopped (Ctrl-C, SIGTERM or --duration), 2 bad input or\n"
-	"setup. Never 3 (verify's inconclusive): on Ctrl-C it says how many exchanges\n"
-	"were still within their reply timeout, not judged.\n"
+	"Exit status: with --duration, as verify's by the last frame's verdict: 0\n"
+	"replies get through, 1 fault or no traffic, 3 inconclusive (nothing judged\n"
+	"yet). Stopped by Ctrl-C or SIGTERM: 0; on Ctrl-C it says how many exchanges\n"
+	"were still within their reply timeout, not judged. 2 bad input, setup, or\n"
+	"output that could not be written.\n"
 	"\n"
 	"Examples:\n"
 	"  flowverify watch --nat eth0\n"
@@ -233,16 +249,24 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 							  : &o->reply_timeout;
 
 			if (fv_parse_seconds(optarg, FV_MAX_SECONDS, dst)) {
-				fv_err("bad --%s '%s': expected seconds > 0, e.g. 3 or 0.5",
+				fv_err("bad --%s '%s': expected seconds in 0..%.0f "
+				       "(more than 0), e.g. 3 or 0.5",
 				       opt == OPT_DURATION ? "duration"
 				       : opt == OPT_WINDOW ? "window"
 							   : "reply-timeout",
-				       optarg);
+				       optarg, FV_MAX_SECONDS);
 				return -EINVAL;
 			}
 			break;
 		}
 		case OPT_JSON: o->json = true; break;
+		case OPT_COLOR:
+			if (fv_color_parse(optarg, &o->color)) {
+				fv_err("bad --color '%s': expected auto, always or never",
+				       optarg);
+				return -EINVAL;
+			}
+			break;
 		case OPT_VPC:
 			if (acl_cidr_parse(optarg, false, &o->hint.vpc)) {
 				fv_err("bad --vpc '%s': expected a CIDR, e.g. 10.0.0.0/16",
@@ -294,6 +318,7 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		return -EINVAL;
 	if (fv_observe_finish(&o->args, true))
 		return -EINVAL;
+	fv_color_decide(o->color, STDOUT_FILENO);
 	/* Before anything is attached: bad input costs nothing. */
 	if (o->args.acls && acl_live_load(&o->live, o->args.acls,
 					  o->args.acl_public, o->args.acl_private))
@@ -549,8 +574,7 @@ int cmd_verify(int argc, char **argv)
 		acl_explain_with(&r, o.args.acls ? &o.live : NULL, &o.hint,
 				 &blocking);
 		acl_blocking_json_add(j, &blocking);
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		fv_json_write(stdout, j, JSON_INDENT(2));
 		json_decref(j);
 	} else {
 		fv_report_text(stdout, &r);
@@ -612,10 +636,15 @@ static void draw_watch(struct fv_session *s, const struct fv_report *r,
 	time_t now = time(NULL);
 
 	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&now));
-	/* Home and clear: one frame a second, no curses needed. */
-	fputs("\033[H\033[2J", stdout);
-	printf("flowverify watch   NTP port %u   window %.0f s   %s   (Ctrl-C to stop)\n\n",
-	       o->args.port, o->window, clock);
+	/* Home and clear on a terminal: one frame a second, no curses
+	 * needed. Into a pipe, no escape codes: frames one after another. */
+	if (o->redraw)
+		fputs("\033[H\033[2J", stdout);
+	else if (prev)
+		fputc('\n', stdout);
+	printf("flowverify watch   NTP port %u   window %.0f s   %s%s\n\n",
+	       o->args.port, o->window, clock,
+	       o->duration ? "" : "   (Ctrl-C to stop)");
 	fv_report_diagram(stdout, r, prev);
 	printf("\n");
 	fv_report_text(stdout, r);
@@ -625,7 +654,7 @@ static void draw_watch(struct fv_session *s, const struct fv_report *r,
 		printf("\nBREAKS AT: %s\n", v->kod ? "the server (Kiss-o'-Death)"
 						   : fv_segment_word(v->segment));
 	print_latest(s, r, WATCH_LATEST);
-	fflush(stdout);
+	fv_flush_stdout();
 }
 
 /* The last frame stays on screen; say what it could not judge. */
@@ -639,12 +668,26 @@ static void watch_interrupted(struct fv_session *s, uint64_t timeout_ns,
 	since = now > s->start_ns + window_ns ? now - window_ns : s->start_ns;
 	if (fv_report_build_interrupted(s, since, now, timeout_ns, &r))
 		return;
-	printf("\ninterrupted: %llu exchanges still within their reply "
-	       "timeout were not judged; last verdict over the window: %s\n",
+	printf("\ninterrupted: %llu exchange%s still within their reply "
+	       "timeout %s not judged; last verdict over the window: %s\n",
 	       (unsigned long long)r.tally.in_flight,
+	       fv_plural(r.tally.in_flight),
+	       r.tally.in_flight == 1 ? "was" : "were",
 	       fv_status_word(r.verdict.status));
 	fflush(stdout);
 	fv_report_free(&r);
+}
+
+/* watch --json: each second's report as one line (NDJSON). */
+static void watch_json(struct fv_report *r, const struct observe_opts *o)
+{
+	struct acl_blocking blocking;
+	json_t *j = fv_report_json(r);
+
+	acl_explain_with(r, o->args.acls ? &o->live : NULL, &o->hint, &blocking);
+	acl_blocking_json_add(j, &blocking);
+	fv_json_write(stdout, j, JSON_COMPACT);
+	json_decref(j);
 }
 
 int cmd_watch(int argc, char **argv)
@@ -653,11 +696,12 @@ int cmd_watch(int argc, char **argv)
 	struct fv_session *s;
 	uint64_t prev[FV_LEG_SLOTS] = {}, timeout_ns, window_ns, stop_at = 0;
 	bool have_prev = false;
-	int ret;
+	int ret, status = FV_EXIT_OK;
 
 	s = begin(argc, argv, &o, watch_usage, fv_watch_options, true, &ret);
 	if (!s)
 		return ret;
+	o.redraw = !o.json && isatty(STDOUT_FILENO);
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
 	window_ns = o.window * NS_PER_SEC;
 	if (o.duration)
@@ -675,20 +719,38 @@ int cmd_watch(int argc, char **argv)
 		if (fv_report_build(s, since, now, timeout_ns, &r))
 			break;
 		hint_unwatched(s, &r, &o);
-		draw_watch(s, &r, have_prev ? prev : NULL, &o);
+		if (o.json)
+			watch_json(&r, &o);
+		else
+			draw_watch(s, &r, have_prev ? prev : NULL, &o);
 		fv_report_leg_packets(&r, prev);
 		have_prev = true;
+		/* --duration ends like verify, by the last verdict. */
+		status = r.verdict.status == FV_STATUS_OK ? FV_EXIT_OK
+			 : r.verdict.status == FV_STATUS_FAULT ||
+					 r.verdict.status == FV_STATUS_NO_TRAFFIC
+				 ? FV_EXIT_FAULT
+				 : FV_EXIT_INCONCLUSIVE;
 		fv_report_free(&r);
+		/* A lost output (a full disk, a closed pipe's reader) ends
+		 * the watch; main() says so. */
+		if (ferror(stdout)) {
+			ret = -EIO;
+			break;
+		}
 		if (stop_at && now >= stop_at)
 			break;
 	}
-	if (!ret && stop_requested)
+	if (!ret && stop_requested && !o.json)
 		watch_interrupted(s, timeout_ns, window_ns);
 	fv_session_stop(s);
 	free(s);
 	acl_set_free(&o.live.set);
+	/* A failure is one line: main() says it. */
+	if (ret)
+		return FV_EXIT_USAGE;
 	fv_info("detached");
-	return ret ? FV_EXIT_USAGE : FV_EXIT_OK;
+	return stop_at && !stop_requested ? status : FV_EXIT_OK;
 }
 
 /* Print exchanges that are settled (answered, or older than the reply
@@ -723,8 +785,7 @@ static void trace_settled(struct fv_session *s, uint64_t timeout_ns, bool json,
 			if (cut)
 				json_object_set_new(j, "interrupted",
 						    json_true());
-			json_dumpf(j, stdout, JSON_COMPACT);
-			fputc('\n', stdout);
+			fv_json_write(stdout, j, JSON_COMPACT);
 			json_decref(j);
 		} else {
 			fv_exchange_line(x, now, timeout_ns, line, sizeof(line));
@@ -734,7 +795,7 @@ static void trace_settled(struct fv_session *s, uint64_t timeout_ns, bool json,
 				   : "");
 		}
 	}
-	fflush(stdout);
+	fv_flush_stdout();
 }
 
 int cmd_trace(int argc, char **argv)
@@ -750,7 +811,9 @@ int cmd_trace(int argc, char **argv)
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
 	if (o.duration)
 		stop_at = fv_now_ns() + (uint64_t)(o.duration * NS_PER_SEC);
-	if (!o.json)
+	if (!o.json && o.duration)
+		fv_info("tracing for %g s; one line per exchange", o.duration);
+	else if (!o.json)
 		fv_info("tracing; one line per exchange (Ctrl-C to stop)");
 	while (!stop_requested) {
 		uint64_t now = fv_now_ns();
@@ -759,6 +822,10 @@ int cmd_trace(int argc, char **argv)
 		if (ret)
 			break;
 		trace_settled(s, timeout_ns, o.json, false);
+		if (ferror(stdout)) {
+			ret = -EIO;
+			break;
+		}
 		if (stop_at && fv_now_ns() >= stop_at) {
 			/* Give the last requests their reply timeout. */
 			s->accept_until_ns = stop_at;

@@ -8,6 +8,7 @@
 #include "acl.h"
 #include "cmd.h"
 #include "options.h"
+#include "report.h"
 #include "util.h"
 
 static const char rules_usage[] =
@@ -338,8 +339,7 @@ int cmd_rules(int argc, char **argv)
 			"outbound",
 			entries_json(&priv, ACL_PRIVATE, ACL_OUTBOUND));
 
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		fv_json_write(stdout, j, JSON_INDENT(2));
 		json_decref(j);
 	} else if (o.aws) {
 		rules_aws(&pub, ACL_PUBLIC, pub.id);
@@ -423,8 +423,7 @@ int cmd_acl_check(int argc, char **argv)
 			      !denied, "acls", "public", live.pub->id,
 			      "private", live.priv->id, "params",
 			      params_json(&o.p), "legs", arr);
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		fv_json_write(stdout, j, JSON_INDENT(2));
 		json_decref(j);
 	} else {
 		char cl[64], sv[64], cp[16], np[16], s[768];

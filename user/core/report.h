@@ -178,6 +178,15 @@ void fv_format_refid(const uint8_t refid[4], uint8_t stratum, char *buf,
 json_t *fv_report_json(const struct fv_report *r);
 json_t *fv_exchange_json(const struct fv_exchange *x, uint64_t now_ns,
 			 uint64_t timeout_ns);
+/* Every JSON flowverify prints goes through these (docs/json.md): reals
+ * as plain decimals, at most 9 places (nanoseconds), never 4.03e-05.
+ * fv_json_text: malloc'd, NULL when out of memory. fv_json_write: the
+ * text and a newline; 0 or -errno (a full disk, a closed stdout). */
+char *fv_json_text(const json_t *j, size_t flags);
+int fv_json_write(FILE *out, const json_t *j, size_t flags);
+/* RFC 3339 with the local zone and milliseconds, of a CLOCK_MONOTONIC
+ * instant: "2026-11-30T12:02:13.173+01:00". */
+void fv_rfc3339(uint64_t mono_ns, uint64_t now_mono_ns, char *buf, size_t len);
 
 /* ---- the watch diagram (report_diagram.c) ---- */
 

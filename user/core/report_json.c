@@ -3,7 +3,11 @@
  * exchange as JSON (trace --json); from the model only. */
 #include <arpa/inet.h>
 #include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "report.h"
 #include "util.h"
 
@@ -338,13 +342,13 @@ json_t *fv_report_json(const struct fv_report *r)
 json_t *fv_exchange_json(const struct fv_exchange *x, uint64_t now_ns,
 			 uint64_t timeout_ns)
 {
-	char when[32], c[64], o[64], sv[64], refid[32], cookie[20];
+	char when[48], c[64], o[64], sv[64], refid[32], cookie[20];
 	json_t *lat = json_object(), *j;
 	enum fv_segment seg;
 	const char *outcome = fv_exchange_outcome(x, now_ns, timeout_ns, &seg);
 	int k;
 
-	fv_wall_clock(x->first_ns, now_ns, when, sizeof(when));
+	fv_rfc3339(x->first_ns, now_ns, when, sizeof(when));
 	fv_format_endpoint(x->inside_addr, x->inside_port, c, sizeof(c));
 	fv_format_endpoint(x->outside_addr, x->outside_port, o, sizeof(o));
 	fv_format_endpoint(x->server_addr, x->server_port, sv, sizeof(sv));
@@ -372,4 +376,127 @@ json_t *fv_exchange_json(const struct fv_exchange *x, uint64_t now_ns,
 				    json_string(refid));
 	}
 	return j;
+}
+
+/* One number token of jansson's text, rewritten when it is a real: "%.9f"
+ * with the trailing zeros cut, one decimal kept ("3.0", "0.00004031"). */
+static size_t plain_number(const char *in, char *out, size_t room)
+{
+	size_t n = strspn(in, "-+0123456789.eE");
+	char tok[64], *end;
+	double v;
+	int len;
+
+	if (n < sizeof(tok)) {
+		memcpy(tok, in, n);
+		tok[n] = 0;
+	}
+	if (n >= sizeof(tok) || !strpbrk(tok, ".eE") ||
+	    (v = strtod(tok, &end), *end)) {
+		len = snprintf(out, room, "%.*s", (int)n, in);
+		return (size_t)len < room ? (size_t)len : 0;
+	}
+	len = snprintf(out, room, "%.9f", v);
+	if (len <= 0 || (size_t)len >= room)
+		return 0;
+	while (len > 2 && out[len - 1] == '0' && out[len - 2] != '.')
+		len--;
+	out[len] = 0;
+	/* Rounded to nothing: no "-0.0". */
+	if (!strcmp(out, "-0.0"))
+		memmove(out, out + 1, len--);
+	return len;
+}
+
+char *fv_json_text(const json_t *j, size_t flags)
+{
+	char *raw = json_dumps(j, flags), *out, *w;
+	bool in_str = false;
+	const char *p;
+	size_t cap;
+
+	if (!raw)
+		return NULL;
+	/* A real grows to at most "-" + 7 digits + "." + 9 places from its
+	 * 17 significant digits: twice the length and a little is room. */
+	cap = strlen(raw) * 2 + 64;
+	out = malloc(cap);
+	if (!out) {
+		free(raw);
+		return NULL;
+	}
+	for (p = raw, w = out; *p;) {
+		size_t n;
+
+		if (in_str) {
+			if (*p == '\\' && p[1])
+				*w++ = *p++;
+			else if (*p == '"')
+				in_str = false;
+			*w++ = *p++;
+			continue;
+		}
+		if (*p == '"') {
+			in_str = true;
+			*w++ = *p++;
+			continue;
+		}
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			n = plain_number(p, w, cap - (w - out));
+			if (!n)
+				break;
+			w += n;
+			p += strspn(p, "-+0123456789.eE");
+			continue;
+		}
+		*w++ = *p++;
+	}
+	*w = 0;
+	if (*p) {
+		free(out);
+		out = NULL;
+	}
+	free(raw);
+	return out;
+}
+
+int fv_json_write(FILE *out, const json_t *j, size_t flags)
+{
+	char *text = fv_json_text(j, flags);
+	int ret = 0;
+
+	if (!text)
+		return -ENOMEM;
+	errno = 0;
+	if (fputs(text, out) < 0 || fputc('\n', out) == EOF)
+		ret = errno ? -errno : -EIO;
+	if (out == stdout) {
+		if (ret && !fv_stdout_errno)
+			fv_stdout_errno = -ret;
+		ret = fv_flush_stdout();
+	} else if (!ret && fflush(out)) {
+		ret = errno ? -errno : -EIO;
+	}
+	free(text);
+	return ret;
+}
+
+void fv_rfc3339(uint64_t mono_ns, uint64_t now_mono_ns, char *buf, size_t len)
+{
+	struct timespec ts;
+	long long ms;
+	char zone[8];
+	struct tm tm;
+	time_t sec;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+	     ((long long)now_mono_ns - (long long)mono_ns) / 1000000;
+	sec = ms / 1000;
+	localtime_r(&sec, &tm);
+	/* strftime's %z is +0100; RFC 3339 wants +01:00 (or Z). */
+	strftime(zone, sizeof(zone), "%z", &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03lld%.3s:%.2s",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, ms % 1000, zone, zone + 3);
 }

@@ -54,8 +54,9 @@ void fv_report_journeys_text(FILE *out, const struct fv_report *r)
 		fv_format_endpoint(m->inside.addr, m->inside.port, a, sizeof(a));
 		fv_format_endpoint(m->outside.addr, m->outside.port, b,
 				   sizeof(b));
-		fprintf(out, "NAT mapping: %s <-> %s (%llu exchanges)\n", a, b,
-			(unsigned long long)m->exchanges);
+		fprintf(out, "NAT mapping: %s <-> %s (%llu exchange%s)\n", a, b,
+			(unsigned long long)m->exchanges,
+			fv_plural(m->exchanges));
 	}
 	for (i = 0; i < r->n_servers; i++) {
 		const struct fv_server_row *sv = &r->servers[i];
@@ -140,16 +141,22 @@ void fv_report_text(FILE *out, const struct fv_report *r)
 	if (r->interrupted)
 		fprintf(out,
 			"interrupted: the window was cut short after %.1f s; "
-			"%llu exchanges still within their reply timeout were "
-			"not judged\n",
+			"%llu exchange%s still within their reply timeout "
+			"%s not judged\n",
 			fv_seconds(r->until_ns - r->since_ns),
-			(unsigned long long)t->in_flight);
-	fprintf(out, "\n%s%s%s\n",
-		v->status == FV_STATUS_OK	      ? "OK: "
-		: v->status == FV_STATUS_FAULT	      ? "FAULT "
-		: v->status == FV_STATUS_INCONCLUSIVE ? "INCONCLUSIVE: "
-						      : "NO TRAFFIC: ",
-		v->explanation,
+			(unsigned long long)t->in_flight, fv_plural(t->in_flight),
+			t->in_flight == 1 ? "was" : "were");
+	/* Green, red, yellow: only the verdict word, only when fv_color. */
+	fprintf(out, "\n%s%s%s%s%s\n",
+		!fv_color		       ? ""
+		: v->status == FV_STATUS_OK    ? "\033[1;32m"
+		: v->status == FV_STATUS_FAULT ? "\033[1;31m"
+					       : "\033[1;33m",
+		v->status == FV_STATUS_OK	      ? "OK:"
+		: v->status == FV_STATUS_FAULT	      ? "FAULT"
+		: v->status == FV_STATUS_INCONCLUSIVE ? "INCONCLUSIVE:"
+						      : "NO TRAFFIC:",
+		fv_color ? "\033[0m " : " ", v->explanation,
 		v->from_counters ? " (from counters: no exchange "
 				   "could be joined by its cookie)"
 				 : "");

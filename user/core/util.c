@@ -17,6 +17,43 @@
 #include "util.h"
 
 bool fv_verbose;
+bool fv_color;
+int fv_stdout_errno;
+
+int fv_flush_stdout(void)
+{
+	errno = 0;
+	if (!fflush(stdout) && !ferror(stdout))
+		return 0;
+	if (errno && !fv_stdout_errno)
+		fv_stdout_errno = errno;
+	return -(fv_stdout_errno ? fv_stdout_errno : EIO);
+}
+
+int fv_color_parse(const char *arg, enum fv_color_mode *mode)
+{
+	if (!strcmp(arg, "auto"))
+		*mode = FV_COLOR_AUTO;
+	else if (!strcmp(arg, "always"))
+		*mode = FV_COLOR_ALWAYS;
+	else if (!strcmp(arg, "never"))
+		*mode = FV_COLOR_NEVER;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+bool fv_color_decide(enum fv_color_mode mode, int fd)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (mode != FV_COLOR_AUTO)
+		fv_color = mode == FV_COLOR_ALWAYS;
+	else
+		fv_color = isatty(fd) && !(no && *no) &&
+			   !(term && !strcmp(term, "dumb"));
+	return fv_color;
+}
 
 /* Every message of ours: one line on stderr behind "flowverify: ". */
 static void say(const char *fmt, va_list ap)

@@ -16,6 +16,24 @@
 
 extern bool fv_verbose;
 
+/* --color auto|always|never: whether text output may carry ANSI colour.
+ * auto colours a terminal unless NO_COLOR is set (no-color.org); an
+ * explicit --color always wins over NO_COLOR. */
+enum fv_color_mode { FV_COLOR_AUTO, FV_COLOR_ALWAYS, FV_COLOR_NEVER };
+extern bool fv_color;
+int fv_color_parse(const char *arg, enum fv_color_mode *mode);
+/* Sets fv_color for output on fd; returns it. */
+bool fv_color_decide(enum fv_color_mode mode, int fd);
+/* fflush(stdout), the errno of a failure kept in fv_stdout_errno for
+ * main() to say why the output was lost (a later flush has none left). */
+extern int fv_stdout_errno;
+int fv_flush_stdout(void);
+/* "s" unless n is 1: "1 exchange", "2 exchanges". */
+static inline const char *fv_plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Time, in the units the kernel and the CLI speak. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include <string.h>
+#include "util.h"
 #include "verdict.h"
 
 static const struct {
@@ -140,21 +141,24 @@ static void explain_ok(struct fv_verdict *v, const struct fv_tally *t,
 			 fv_segment_word(s) ? fv_segment_word(s) : "-");
 	if (!at_nat)
 		snprintf(v->explanation, sizeof(v->explanation),
-			 "replies reach the watched clients: %llu exchanges "
+			 "replies reach the watched clients: %llu exchange%s "
 			 "answered, %s",
-			 (unsigned long long)t->answered, lost);
+			 (unsigned long long)t->answered,
+			 fv_plural(t->answered), lost);
 	else if (t->answered_at_client)
 		snprintf(v->explanation, sizeof(v->explanation),
-			 "replies reach the watched clients (%llu exchanges) "
+			 "replies reach the watched clients (%llu exchange%s) "
 			 "and left the NAT toward clients not watched (%llu "
 			 "more), %s",
 			 (unsigned long long)t->answered_at_client,
+			 fv_plural(t->answered_at_client),
 			 (unsigned long long)at_nat, lost);
 	else
 		snprintf(v->explanation, sizeof(v->explanation),
 			 "replies left the NAT toward the clients: %llu "
-			 "exchanges answered at the NAT, %s; %s",
-			 (unsigned long long)t->answered, lost,
+			 "exchange%s answered at the NAT, %s; %s",
+			 (unsigned long long)t->answered,
+			 fv_plural(t->answered), lost,
 			 t->have_client ? "no watched client sent them, so "
 					  "whether they arrive is not seen"
 					: "add --client on a client to see "
@@ -167,8 +171,9 @@ static void explain(struct fv_verdict *v, const struct fv_tally *t)
 
 	if (v->status == FV_STATUS_PENDING) {
 		snprintf(v->explanation, sizeof(v->explanation),
-			 "%llu exchanges in flight, none old enough to judge yet",
-			 (unsigned long long)t->in_flight);
+			 "%llu exchange%s in flight, none old enough to judge yet",
+			 (unsigned long long)t->in_flight,
+			 fv_plural(t->in_flight));
 		return;
 	}
 	if (v->status == FV_STATUS_NO_TRAFFIC) {

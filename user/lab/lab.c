@@ -19,6 +19,7 @@
 #include "lab_kod.h"
 #include "lab_priv.h"
 #include "options.h"
+#include "report.h"
 #include "util.h"
 
 /* What the lab made, so `down` removes exactly that and nothing else. */
@@ -913,14 +914,16 @@ static int cmd_fault(int argc, char **argv)
 /* One JSON document on stdout, then freed. */
 static int json_print(json_t *doc)
 {
-	int ret = doc ? json_dumpf(doc, stdout, JSON_COMPACT) : -1;
+	char *text = doc ? fv_json_text(doc, JSON_COMPACT) : NULL;
 
 	json_decref(doc);
-	if (ret) {
+	if (!text) {
 		fv_err("lab: out of memory");
 		return FV_EXIT_USAGE;
 	}
-	putchar('\n');
+	/* A write that fails is said by main(). */
+	puts(text);
+	free(text);
 	return FV_EXIT_OK;
 }
 
