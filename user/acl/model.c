@@ -614,7 +614,7 @@ json_t *acl_crossing_json(const struct acl_crossing *c)
 	o = json_pack("{s:s, s:s, s:s?, s:b, s:s, s:s}", "subnet",
 		      acl_subnet_name(c->subnet), "direction",
 		      acl_dir_name(c->dir), "acl", c->acl ? c->acl->id : NULL,
-		      "allowed", c->res.allowed, "peer", peer, "ports", ports);
+		      "allowed", c->res.allowed, "cidr", peer, "ports", ports);
 	json_object_set_new(o, "rule",
 			    c->res.entry ? json_integer(c->res.entry->rule)
 					 : json_string("*"));

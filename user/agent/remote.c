@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "remote.h"
 #include "exchange.h"
+#include "report.h"
 #include "util.h"
 
 #define MAX_AGENTS     8
@@ -247,7 +248,12 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 	bool any_nat = false;
 	struct fv_verdict v;
 	json_t *legs = NULL, *clients = json_array(), *agents = json_array();
+	/* What a local verify also has (docs/json.md): each agent's points,
+	 * NAT mappings and event counts, summed. */
+	json_t *points = json_array(), *mappings = json_array(),
+	       *events = json_object();
 	json_t *root, *lost, *x, *item;
+	const char *key;
 	static char cips[CLIENT_IPS_MAX][64];
 	size_t total = 0, i, k, n_cips = 0;
 	int a, n_nat = 0, seg;
@@ -315,6 +321,16 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 		}
 		json_array_foreach(json_object_get(st, "clients"), i, item)
 			json_array_append(clients, item);
+		json_array_foreach(json_object_get(st, "points"), i, item)
+			json_array_append(points, item);
+		json_array_foreach(json_object_get(st, "nat_mappings"), i, item)
+			json_array_append(mappings, item);
+		json_object_foreach(json_object_get(st, "events"), key, item)
+			json_object_set_new(
+				events, key,
+				json_integer(jint(json_object_get(st, "events"),
+						  key) +
+					     jint(events, key)));
 		json_array_append_new(
 			agents,
 			json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:b, s:b}",
@@ -440,10 +456,31 @@ json_t *fv_remote_join(json_t *const *status, const char *const *names, int n,
 			    legs ? json_incref(legs) : json_array());
 	json_object_set_new(root, "clients", clients);
 	json_object_set_new(root, "agents", agents);
+	/* The sentence of the agent that judged the same segment: the join
+	 * makes no sentence of its own. */
+	json_object_set_new(root, "evidence", json_null());
+	for (a = 0; v.status == FV_STATUS_FAULT && a < n; a++) {
+		const char *s =
+			json_string_value(json_object_get(status[a], "segment"));
+
+		if (s && fv_segment_word(v.segment) &&
+		    !strcmp(s, fv_segment_word(v.segment)) &&
+		    json_is_string(json_object_get(status[a], "evidence"))) {
+			json_object_set(root, "evidence",
+					json_object_get(status[a], "evidence"));
+			break;
+		}
+	}
+	json_object_set_new(root, "nat_mappings", mappings);
+	json_object_set_new(root, "events", events);
+	json_object_set_new(root, "points", points);
 	return root;
 fail:
 	json_decref(clients);
 	json_decref(agents);
+	json_decref(points);
+	json_decref(mappings);
+	json_decref(events);
 	return NULL;
 }
 
@@ -590,8 +627,7 @@ int fv_remote_verify(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_dumpf(r, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		fv_json_write(stdout, r, JSON_INDENT(2));
 	} else {
 		print_text(r);
 	}

@@ -11,6 +11,32 @@
 #include "report.h"
 #include "util.h"
 
+/* A flow's hook in its interface's words ("xdp-native", "tcx-ingress",
+ * "clsact-egress", ...: docs/json.md), so that a flow and the interface it
+ * was seen on say the same; the kernel's own name when the interface is
+ * gone. */
+static const char *flow_hook(const struct fv_report *r,
+			     const struct fv_flow_row *row)
+{
+	const struct fv_report_point *p = &r->points[row->point];
+	int i;
+
+	for (i = 0; i < p->n_ifaces; i++) {
+		const struct fv_report_iface *f = &p->ifaces[i];
+		const char *how;
+
+		if ((uint32_t)f->ifindex != row->key.ifindex || f->gone)
+			continue;
+		how = row->key.hook == FV_HOOK_TC_EGRESS ? f->egress_how
+							 : f->ingress_how;
+		/* XDP seen where tc now watches (or the reverse): stale. */
+		if (how &&
+		    (row->key.hook == FV_HOOK_XDP) == !strncmp(how, "xdp", 3))
+			return how;
+	}
+	return fv_hook_name(row->key.hook);
+}
+
 static json_t *flow_json(const struct fv_report *r, const struct fv_flow_row *row)
 {
 	char src[64], dst[64];
@@ -22,7 +48,7 @@ static json_t *flow_json(const struct fv_report *r, const struct fv_flow_row *ro
 		      dst, "packets", (json_int_t)row->val.packets, "bytes",
 		      (json_int_t)row->val.bytes, "interface",
 		      fv_report_ifname(r, row->point, row->key.ifindex), "hook",
-		      fv_hook_name(row->key.hook), "last_seen_seconds_ago",
+		      flow_hook(r, row), "last_seen_seconds_ago",
 		      fv_report_ago(r, row->val.last_ns));
 	if (row->leg == FV_LEG_UNTRANSLATED)
 		json_object_set_new(o, "translated", json_false());

@@ -927,6 +927,16 @@ static int json_print(json_t *doc)
 	return FV_EXIT_OK;
 }
 
+/* A fault's expected verdict in verify's words (docs/json.md): "status"
+ * ok or fault, "segment" null when healthy and for a Kiss-o'-Death. */
+static json_t *expected_json(const struct lab_fault *f)
+{
+	bool ok = !strcmp(f->segment, "ok"), kod = !strcmp(f->segment, "kod");
+
+	return json_pack("{s:s, s:s?, s:b}", "status", ok ? "ok" : "fault",
+			 "segment", ok || kod ? NULL : f->segment, "kod", kod);
+}
+
 static json_t *status_json(const struct lab_state *st, int loaded, bool srv,
 			   bool cli)
 {
@@ -946,11 +956,11 @@ static json_t *status_json(const struct lab_state *st, int loaded, bool srv,
 			json_array_append_new(ns, json_string(lab_ns(i)));
 	if (json_object_update_new(
 		    doc,
-		    json_pack("{s:s, s:s, s:s, s:o, s:{s:{s:b, s:i}, s:{s:b, s:i}}, s:s, s:s+}",
+		    json_pack("{s:s, s:s, s:o, s:o, s:{s:{s:b, s:i}, s:{s:b, s:i}}, s:s, s:s+}",
 			      "shape", shape_name(st->shape), "fault",
-			      st->fault->name, "expected_segment",
-			      st->fault->segment, "namespaces", ns, "chronyd",
-			      "server", "running", srv, "pid",
+			      st->fault->name, "expected",
+			      expected_json(st->fault), "namespaces", ns,
+			      "chronyd", "server", "running", srv, "pid",
 			      srv ? st->server_pid : 0, "client", "running",
 			      cli, "pid", cli ? st->client_pid : 0, "nat",
 			      nat_ifaces(st->shape), "client",
@@ -1024,9 +1034,9 @@ static int cmd_faults(int argc, char **argv)
 
 		for (i = 0; list && (f = lab_fault_at(i)); i++)
 			json_array_append_new(list,
-					      json_pack("{s:s, s:s, s:s}",
-							"name", f->name,
-							"segment", f->segment,
+					      json_pack("{s:s, s:o, s:s}", "name",
+							f->name, "expected",
+							expected_json(f),
 							"description", f->desc));
 		return json_print(list);
 	}
