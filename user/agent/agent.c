@@ -641,7 +641,7 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 				    exchanges_detail(s, since, now, max_x));
 	fv_report_free(&r);
 	pthread_mutex_unlock(&a->lock);
-	rep->body = json_dumps(j, JSON_COMPACT);
+	rep->body = fv_json_text(j, JSON_COMPACT);
 	json_decref(j);
 	rep->status = 200;
 	rep->type = "application/json";
