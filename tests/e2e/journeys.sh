@@ -56,7 +56,7 @@ check "healthy: the NAT mapping learned from cookies (client 1123 kept as 1123)"
 check "healthy: latency for all five segments, p50 <= p99 <= max" \
 	jq_ok "$out" '[.exchanges.latency_seconds | to_entries[] | select(.value.count > 0 and .value.p50 <= .value.p99 and .value.p99 <= .value.max) | .key] | sort == ["beyond_nat", "client_to_nat", "inside_nat_reply", "inside_nat_request", "nat_to_client"]'
 check "healthy: the server's stratum and refid (chrony 'local stratum 8')" \
-	jq_ok "$out" '.servers[0].address == "198.51.100.123:123" and .servers[0].stratum == 8 and .kod.replies == 0'
+	jq_ok "$out" '.servers[0].server == "198.51.100.123:123" and .servers[0].stratum == 8 and .kod.replies == 0'
 check "healthy: the drop tracer is not attached when nothing is lost" \
 	jq_ok "$out" '.drop_tracer.state == "not needed" and .drops == []'
 

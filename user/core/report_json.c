@@ -241,7 +241,7 @@ static json_t *servers_json(const struct fv_report *r)
 		json_array_append_new(
 			a,
 			json_pack("{s:s, s:I, s:I, s:i, s:s, s:i, s:s?, s:i, s:o}",
-				  "address", addr, "replies",
+				  "server", addr, "replies",
 				  (json_int_t)sv->replies, "kod_replies",
 				  (json_int_t)sv->kod, "stratum", sv->stratum,
 				  "refid", refid, "leap", sv->leap, "kod_code",
