@@ -19,7 +19,7 @@ USER_DIRS := core acl agent lab cmd
 USER_INC  := $(patsubst %,-Iuser/%,$(USER_DIRS))
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP \
 	     -I$(OUTPUT) -Iinclude $(USER_INC) -DFV_VERSION=\"$(VERSION)\" $(SAN_CFLAGS)
-LDLIBS    += -lbpf -lelf -lz -ljansson -lm -lmicrohttpd -lcurl -lcap -lpthread -lnftables
+LDLIBS    += -lbpf -lelf -lz -ljansson -lm -lmicrohttpd -lcurl -lcap -lpthread -lnftables -lpcap
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
 	     -Iinclude -Ivmlinux -I/usr/include/$(MULTIARCH)
 
@@ -109,7 +109,8 @@ test:
 test-kernels:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF)
-	$(Q)scripts/kernels/matrix.sh
+	$(Q)$(MAKE) --no-print-directory dist >/dev/null
+	$(Q)FVK_DIST=$(DIST_BIN) scripts/kernels/matrix.sh
 
 # ---- formatting: .clang-format, checked by make test (tests/e2e/format.sh) ----
 # Every C file git tracks but vmlinux/'s copies of kernel types.
@@ -200,7 +201,8 @@ demo:
 # dist/check-binary.sh if it needs a GLIBC_ version above DIST_GLIBC or a
 # shared library that is not glibc's. libcurl is loaded at run time by
 # 'verify --agent' (dist/curl_runtime.c), libnftables (no static archive)
-# by the masquerade host check (dist/nft_runtime.c); p11-kit, which GnuTLS wants for
+# by the masquerade host check (dist/nft_runtime.c), libpcap (no static
+# libsystemd for its archive) by --pcap (dist/pcap_runtime.c); p11-kit, which GnuTLS wants for
 # PKCS#11 tokens only, is stubbed (dist/p11kit_stubs.c). The archives come
 # from the -dev packages of scripts/deps.sh. Built in a tree of its own
 # (OUTPUT=$(DIST_DIR)), one make at a time (flock), where the files that
@@ -210,7 +212,7 @@ DIST_DIR   := $(OUTPUT)/dist
 DIST_BIN   := $(DIST_DIR)/flowverify-$(VERSION)-$(shell uname -m)
 DIST_GLIBC ?= 2.34
 DIST_OBJS  := $(DIST_DIR)/glue/curl_runtime.o $(DIST_DIR)/glue/p11kit_stubs.o \
-	      $(DIST_DIR)/glue/nft_runtime.o
+	      $(DIST_DIR)/glue/nft_runtime.o $(DIST_DIR)/glue/pcap_runtime.o
 DIST_LIBS  := -lbpf -lelf -lz -ljansson -lmicrohttpd -lgnutls -lhogweed \
 	      -lnettle -lgmp -ltasn1 -lidn2 -lunistring -lcap
 .PHONY: dist dist-path dist-link dist-force
@@ -252,6 +254,10 @@ UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
 install: flowverify
 	install -D -m 0755 flowverify $(DESTDIR)$(PREFIX)/sbin/flowverify
+	# The agent's unprivileged user (a package's postinst makes it instead).
+	[ -n "$(DESTDIR)" ] || getent passwd flowverify >/dev/null || \
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin flowverify
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/flowverify
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|' -e 's|@DOCDIR@|$(PREFIX)/share/doc/flowverify|' \
 		contrib/systemd/flowverify-agent.service > $(DESTDIR)$(UNITDIR)/flowverify-agent.service

@@ -694,12 +694,13 @@ static double send_time(int sends)
 	return (now_s() - t0) * 1e9 / sends;
 }
 
-static void test_cost(void **state)
+static void test_unrelated_frees(void **state)
 {
 	uint64_t cnt0, ns0, cnt1, ns1;
 	double base, with[2], per[2];
+	struct fv_drop_row *rows;
 	struct fv_drops *d;
-	int stats_fd, order;
+	int stats_fd, order, n;
 
 	NEED_SETUP();
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -718,13 +719,17 @@ static void test_cost(void **state)
 		printf("# %s first: %.1f ns per unrelated free in the program (%llu runs)\n",
 		       order ? "protocol" : "netns", per[order],
 		       (unsigned long long)(cnt1 - cnt0));
+		/* Ran on every one, kept none: not our namespace or port. */
+		assert_int_equal(fv_drops_read(d, &rows, &n), 0);
+		assert_int_equal(n, 0);
+		free(rows);
 		fv_drops_stop(d);
 	}
 	printf("# sender wall time per dropped datagram: %.0f ns without, %.0f ns netns-first, %.0f ns protocol-first\n",
 	       base, with[0], with[1]);
 	close(stats_fd);
-	/* Generous bound: a regression to a per-free map walk or similar. */
-	assert_true(per[0] < 2000 && per[1] < 2000);
+	/* The figures are information: their bounds are make bench's
+	 * (docs/drops.md), never a timed assertion here. */
 }
 
 /* Back to the defaults, also after a failed assertion. */
@@ -752,7 +757,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ip_forward_off, reset_knobs),
 		cmocka_unit_test_teardown(test_elsewhere_not_recorded,
 					  reset_knobs),
-		cmocka_unit_test_teardown(test_cost, reset_knobs),
+		cmocka_unit_test_teardown(test_unrelated_frees, reset_knobs),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

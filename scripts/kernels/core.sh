@@ -48,6 +48,17 @@ check_run "healthy lab: status ok, exit 0" 0 "$out" \
 	jq_ok "$out" '.status == "ok" and .segment == null' || got "$out"
 check_run "healthy lab: all four legs have packets" 0 "$out" \
 	jq_ok "$out" '[.legs[] | .packets > 0] == [true, true, true, true]'
+# The portable file (make dist) on this kernel: what docs/portable.md
+# promises, on the lab's NAT.
+if [ -n "${FVK_DIST:-}" ]; then
+	out=$TMP/dist.json
+	check "dist: $(basename "$FVK_DIST") --version, exit 0" quiet "$FVK_DIST" --version
+	check "dist: rules, exit 0" quiet "$FVK_DIST" rules
+	capture "$out" "$FVK_DIST" verify --nat "$NS_NAT:eth0" --client "$NS_CLIENT:eth0" \
+		--duration "$DUR" --json
+	check_run "dist: verify on the healthy lab, status ok, exit 0" 0 "$out" \
+		jq_ok "$out" '.status == "ok"' || got "$out"
+fi
 # The attach mode against the kernel: tcx links from 6.6, clsact below.
 check "attach mode: every egress is $tc-egress (tcx=$has_tcx, FV_TC=${FV_TC:-})" \
 	jq_ok "$out" "[.points[].interfaces[].egress] | length > 0 and all(. == \"$tc-egress\")" ||

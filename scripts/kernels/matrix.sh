@@ -9,6 +9,7 @@
 #   FVK_E2E=attach,lab_faults,bad_input
 #   FV_FUZZ_FRAMES=20000     the BPF fuzz test's frames inside
 #   FVK_TIMEOUT=900          each VM's limit, seconds
+#   FVK_DIST=FILE            the portable file (make dist), checked inside
 # Logs: .output/kernels/log-<kernel>.txt; table: .output/kernels/results.md.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,6 +43,7 @@ for line in "${debs[@]}"; do
 		"${FVK_TIMEOUT:-900}" FVK_TREE="$tree" FVK_SET="$set_" \
 		FV_FUZZ_FRAMES="${FV_FUZZ_FRAMES:-20000}" \
 		${FVK_E2E:+FVK_E2E=$FVK_E2E} ${FVK_UNIT:+FVK_UNIT=$FVK_UNIT} \
+		${FVK_DIST:+FVK_DIST=${FVK_DIST#$top/}} \
 		${FVK_TRACE:+FVK_TRACE=$FVK_TRACE}
 	qrc=$?
 	took=$((SECONDS - start))
