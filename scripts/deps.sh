@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
       libjansson-dev libcmocka-dev iproute2 nftables libnftables-dev chrony tcpdump jq
       libmicrohttpd-dev libcurl4-openssl-dev libcap-dev prometheus curl
+      libpcap-dev chromium # --pcap; the --report page rendered in the tests
       libgnutls28-dev nettle-dev libgmp-dev libtasn1-6-dev libidn2-dev libunistring-dev libp11-kit-dev openssl # make dist
       valgrind libcap2-bin python3 python3-jsonschema clang-format qemu-system-x86 busybox-static
       kmod xz-utils)

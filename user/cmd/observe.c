@@ -16,6 +16,7 @@
 #include "hostcheck.h"
 #include "netinfo.h"
 #include "options.h"
+#include "pcap.h"
 #include "report.h"
 #include "util.h"
 
@@ -45,6 +46,10 @@ struct observe_opts {
 	enum fv_color_mode color;
 	bool redraw; /* watch: stdout is a terminal, frames redraw it */
 	const char *ready_file;
+	/* --pcap FILE [--snaplen N] (docs/evidence.md) */
+	const char *pcap;
+	uint64_t snaplen;
+	struct fv_pcap *pc;
 	enum fv_drops_mode drops;
 	struct acl_live live; /* loaded when acls is set */
 	/* --vpc, --client-port, and the NAT's subnets read at start: what
@@ -55,6 +60,8 @@ struct observe_opts {
 
 enum {
 	OPT_DURATION = FV_OPT_OWN,
+	OPT_PCAP,
+	OPT_SNAPLEN,
 	OPT_JSON,
 	OPT_REPLY_TIMEOUT,
 	OPT_WINDOW,
@@ -70,6 +77,8 @@ enum {
 	{ "duration", required_argument, NULL, OPT_DURATION },                   \
 		{ "reply-timeout", required_argument, NULL, OPT_REPLY_TIMEOUT }, \
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },       \
+		{ "pcap", required_argument, NULL, OPT_PCAP },                   \
+		{ "snaplen", required_argument, NULL, OPT_SNAPLEN },             \
 		{ "drops", required_argument, NULL, OPT_DROPS },                 \
 		{ "color", required_argument, NULL, OPT_COLOR },                 \
 		{ "verbose", no_argument, NULL, 'v' },                           \
@@ -121,6 +130,10 @@ static const char verify_usage[] =
 	"  --duration S        how long to observe (default 10)\n"
 	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
 	"  --json              one JSON object on stdout\n"
+	"  --pcap FILE         write the NTP packets seen, every leg and point, to\n"
+	"                      FILE (pcap, Linux cooked v2: interface and direction)\n"
+	"  --snaplen N         bytes of each frame kept in the pcap: 64..256\n"
+	"                      (default 128)\n"
 	"  --ready-file PATH   create PATH once every program is attached\n"
 	"  --ingress HOOK      how to watch ingress: tc (default: tcx, else clsact;\n"
 	"                      needs nothing of the driver, never resets it), xdp\n"
@@ -173,6 +186,7 @@ static const char trace_usage[] =
 	"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
 	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
 	"  --json              one JSON object per line\n"
+	"  --pcap FILE, --snaplen N   the packets seen, as for verify\n"
 	"  --ready-file PATH   create PATH once every program is attached\n"
 	"  --drops MODE        kernel drop reasons: auto (default), on, off\n"
 	"  --color WHEN        auto (default), always, never: as for verify\n"
@@ -203,6 +217,7 @@ static const char watch_usage[] =
 	"  --window S          the verdict's window (default 10)\n"
 	"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
 	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
+	"  --pcap FILE, --snaplen N   the packets seen, as for verify\n"
 	"  --json              one verify --json object per second, one per line\n"
 	"                      (NDJSON), instead of the drawn frames\n"
 	"  --ready-file PATH   create PATH once every program is attached\n"
@@ -289,6 +304,15 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			o->hint.port_given = true;
 			break;
 		case OPT_READY_FILE: o->ready_file = optarg; break;
+		case OPT_PCAP: o->pcap = optarg; break;
+		case OPT_SNAPLEN:
+			if (fv_parse_u64(optarg, FV_SNAP_MIN, FV_SNAP_MAX,
+					 &o->snaplen)) {
+				fv_err("bad --snaplen '%s': expected bytes in %d..%d",
+				       optarg, FV_SNAP_MIN, FV_SNAP_MAX);
+				return -EINVAL;
+			}
+			break;
 		case OPT_DROPS:
 			if (!strcmp(optarg, "auto"))
 				o->drops = FV_DROPS_AUTO;
@@ -318,6 +342,10 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		return -EINVAL;
 	if (fv_observe_finish(&o->args, true))
 		return -EINVAL;
+	if (o->snaplen && !o->pcap) {
+		fv_err("--snaplen applies only with --pcap");
+		return -EINVAL;
+	}
 	fv_color_decide(o->color, STDOUT_FILENO);
 	/* Before anything is attached: bad input costs nothing. */
 	if (o->args.acls && acl_live_load(&o->live, o->args.acls,
@@ -446,6 +474,28 @@ static void hint_unwatched(struct fv_session *s, struct fv_report *r,
 	}
 }
 
+/* --pcap's closing line needs the points' event counters: read them
+ * before the session stops. 0 without --pcap. */
+static int pcap_close(struct observe_opts *o, struct fv_session *s)
+{
+	uint64_t limited = 0, lost = 0, st[FV_STAT_MAX];
+	struct fv_host hosts[FV_MAX_POINTS];
+	int i;
+
+	if (!o->pc)
+		return 0;
+	for (i = 0; i < s->n_points; i++) {
+		hosts[i] = s->points[i].host;
+		if (fv_session_stats(s, i, st))
+			continue;
+		limited += st[FV_STAT_EVENTS_LIMITED];
+		lost += st[FV_STAT_EVENTS_LOST];
+	}
+	i = fv_pcap_close(o->pc, hosts, s->n_points, limited, lost);
+	o->pc = NULL;
+	return i;
+}
+
 /* Parse, then load and attach: the common start of verify, watch and
  * trace. NULL with *status the exit status when it must not go on (help
  * asked for, bad input, a setup error). */
@@ -469,7 +519,24 @@ static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
 		return NULL;
 	}
 	install_signals();
+	/* Before attaching: a path that cannot be written costs nothing. */
+	if (o->pcap) {
+		char err[600];
+
+		if (fv_pcap_open(&o->pc, o->pcap,
+				 o->snaplen ? o->snaplen : FV_SNAP_DEFAULT, err,
+				 sizeof(err))) {
+			fv_err("%s", err);
+			free(s);
+			acl_set_free(&o->live.set);
+			return NULL;
+		}
+		s->snaplen = fv_pcap_snaplen(o->pc);
+		s->on_frame = fv_pcap_frame;
+		s->on_frame_ctx = o->pc;
+	}
 	if (start(s, o)) {
+		fv_pcap_discard(o->pc);
 		free(s);
 		acl_set_free(&o->live.set);
 		return NULL;
@@ -559,6 +626,7 @@ int cmd_verify(int argc, char **argv)
 		ret = fv_report_build(s, s->start_ns, end_ns, timeout_ns, &r);
 	}
 	if (ret) {
+		pcap_close(&o, s);
 		fv_session_stop(s);
 		free(s);
 		acl_set_free(&o.live.set);
@@ -590,6 +658,9 @@ int cmd_verify(int argc, char **argv)
 		 : r.verdict.status == FV_STATUS_INCONCLUSIVE
 			 ? FV_EXIT_INCONCLUSIVE
 			 : FV_EXIT_FAULT;
+	/* The evidence asked for is part of the output: lost, exit 2. */
+	if (pcap_close(&o, s))
+		status = FV_EXIT_USAGE;
 	fv_report_free(&r);
 	fv_session_stop(s);
 	free(s);
@@ -695,7 +766,7 @@ int cmd_watch(int argc, char **argv)
 	struct observe_opts o;
 	struct fv_session *s;
 	uint64_t prev[FV_LEG_SLOTS] = {}, timeout_ns, window_ns, stop_at = 0;
-	bool have_prev = false;
+	bool have_prev = false, pcap_lost = false;
 	int ret, status = FV_EXIT_OK;
 
 	s = begin(argc, argv, &o, watch_usage, fv_watch_options, true, &ret);
@@ -743,6 +814,8 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (!ret && stop_requested && !o.json)
 		watch_interrupted(s, timeout_ns, window_ns);
+	if (pcap_close(&o, s))
+		pcap_lost = true;
 	fv_session_stop(s);
 	free(s);
 	acl_set_free(&o.live.set);
@@ -750,6 +823,8 @@ int cmd_watch(int argc, char **argv)
 	if (ret)
 		return FV_EXIT_USAGE;
 	fv_info("detached");
+	if (pcap_lost)
+		return FV_EXIT_USAGE;
 	return stop_at && !stop_requested ? status : FV_EXIT_OK;
 }
 
@@ -835,6 +910,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (!ret)
 		trace_settled(s, timeout_ns, o.json, true);
+	if (pcap_close(&o, s))
+		ret = ret ? ret : -EIO;
 	fv_session_stop(s);
 	free(s);
 	return ret ? FV_EXIT_USAGE : FV_EXIT_OK;

@@ -229,10 +229,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
-	if (p->sess->on_frame && e.caplen &&
-	    size >= sizeof(struct fv_event_snap))
-		p->sess->on_frame(p->sess->on_frame_ctx, p - p->sess->points,
-				  &e, ((const struct fv_event_snap *)data)->frame);
+	if (p->sess->on_frame && e.caplen && size >= sizeof(struct fv_event_snap))
+		p->sess->on_frame(p->sess->on_frame_ctx, p - p->sess->points, &e,
+				  ((const struct fv_event_snap *)data)->frame);
 	fv_session_ingest(p->sess, p - p->sess->points, &e);
 	return 0;
 }
@@ -877,9 +876,18 @@ int fv_session_start_hooked(struct fv_session *s, const struct fv_host *hosts,
 {
 	int ret, i;
 
+	/* --pcap's, set by the caller before the start. */
+	uint32_t snaplen = s->snaplen;
+	void (*on_frame)(void *, int, const struct fv_event *, const uint8_t *) =
+		s->on_frame;
+	void *on_frame_ctx = s->on_frame_ctx;
+
 	memset(s, 0, sizeof(*s));
 	s->before_load = before_load;
 	s->before_load_ctx = ctx;
+	s->snaplen = snaplen;
+	s->on_frame = on_frame;
+	s->on_frame_ctx = on_frame_ctx;
 	libbpf_set_print(libbpf_print);
 	if (n < 1 || n > FV_MAX_POINTS) {
 		snprintf(err, errlen, "between 1 and %d observation points",

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The portable build (make dist, docs/portable.md) links no libpcap:
+ * Debian's libpcap.a needs libdbus-1 and libsystemd, and there is no
+ * static libsystemd. The few calls of --pcap (user/core/pcap.c) land here
+ * and go to the host's own libpcap, loaded when --pcap is given, before
+ * anything is attached. Without one, --pcap says so in one line and exits
+ * 2; nothing else needs it. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <pcap/pcap.h>
+
+/* Debian and Ubuntu name the soname 0.8, Fedora and Amazon Linux 1. */
+static const char *const sonames[] = { "libpcap.so.0.8", "libpcap.so.1" };
+
+static struct {
+	void *lib;
+	pcap_t *(*open_dead)(int linktype, int snaplen, u_int precision);
+	pcap_dumper_t *(*dump_open)(pcap_t *p, const char *fname);
+	char *(*geterr)(pcap_t *p);
+	void (*close)(pcap_t *p);
+	void (*dump)(u_char *user, const struct pcap_pkthdr *h, const u_char *sp);
+	FILE *(*dump_file)(pcap_dumper_t *p);
+	int (*dump_flush)(pcap_dumper_t *p);
+	void (*dump_close)(pcap_dumper_t *p);
+} lp;
+
+/* Loads the host's libpcap once, or exits 2 with one line saying why. */
+static void need_libpcap(void)
+{
+	char why[256] = "";
+	size_t i;
+
+	if (lp.lib)
+		return;
+	for (i = 0; i < sizeof(sonames) / sizeof(sonames[0]); i++) {
+		void *l = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+
+		if (!l) {
+			if (!why[0])
+				snprintf(why, sizeof(why), "%s", dlerror());
+			continue;
+		}
+		*(void **)&lp.open_dead =
+			dlsym(l, "pcap_open_dead_with_tstamp_precision");
+		*(void **)&lp.dump_open = dlsym(l, "pcap_dump_open");
+		*(void **)&lp.geterr = dlsym(l, "pcap_geterr");
+		*(void **)&lp.close = dlsym(l, "pcap_close");
+		*(void **)&lp.dump = dlsym(l, "pcap_dump");
+		*(void **)&lp.dump_file = dlsym(l, "pcap_dump_file");
+		*(void **)&lp.dump_flush = dlsym(l, "pcap_dump_flush");
+		*(void **)&lp.dump_close = dlsym(l, "pcap_dump_close");
+		if (lp.open_dead && lp.dump_open && lp.geterr && lp.close &&
+		    lp.dump && lp.dump_file && lp.dump_flush && lp.dump_close) {
+			lp.lib = l;
+			return;
+		}
+		snprintf(why, sizeof(why), "%s lacks a pcap_dump call",
+			 sonames[i]);
+		dlclose(l);
+	}
+	fprintf(stderr,
+		"flowverify: --pcap needs libpcap on this host (this portable "
+		"build loads it when asked: %s); install libpcap (libpcap0.8 "
+		"on Debian and Ubuntu, libpcap on Amazon Linux)\n",
+		why);
+	exit(2);
+}
+
+pcap_t *pcap_open_dead_with_tstamp_precision(int linktype, int snaplen,
+					     u_int precision)
+{
+	need_libpcap();
+	return lp.open_dead(linktype, snaplen, precision);
+}
+
+pcap_dumper_t *pcap_dump_open(pcap_t *p, const char *fname)
+{
+	return lp.dump_open(p, fname);
+}
+
+char *pcap_geterr(pcap_t *p)
+{
+	return lp.geterr(p);
+}
+
+void pcap_close(pcap_t *p)
+{
+	lp.close(p);
+}
+
+void pcap_dump(u_char *user, const struct pcap_pkthdr *h, const u_char *sp)
+{
+	lp.dump(user, h, sp);
+}
+
+FILE *pcap_dump_file(pcap_dumper_t *p)
+{
+	return lp.dump_file(p);
+}
+
+int pcap_dump_flush(pcap_dumper_t *p)
+{
+	return lp.dump_flush(p);
+}
+
+void pcap_dump_close(pcap_dumper_t *p)
+{
+	lp.dump_close(p);
+}
