@@ -180,10 +180,11 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 					     opt == OPT_WINDOW
 						     ? &o->window
 						     : &o->reply_timeout)) {
-				fv_err("bad --%s '%s': expected seconds > 0, e.g. 60 or 0.5",
+				fv_err("bad --%s '%s': expected seconds in 0..%.0f "
+				       "(more than 0), e.g. 60 or 0.5",
 				       opt == OPT_WINDOW ? "window"
 							 : "reply-timeout",
-				       optarg);
+				       optarg, FV_MAX_SECONDS);
 				return -EINVAL;
 			}
 			break;
@@ -604,7 +605,8 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 
 	if (args->window &&
 	    fv_parse_seconds(args->window, FV_MAX_SECONDS, &window)) {
-		reply_text(rep, 400, "bad window: expected seconds > 0\n");
+		reply_text(rep, 400,
+			   "bad window: expected seconds in 0..604800 (more than 0)\n");
 		return;
 	}
 	if (args->exchanges &&

@@ -586,9 +586,10 @@ int fv_remote_verify(int argc, char **argv)
 		case 't':
 			if (fv_parse_seconds(optarg, FV_MAX_SECONDS,
 					     opt == 'd' ? &duration : &timeout)) {
-				fv_err("bad --%s '%s': expected seconds > 0",
+				fv_err("bad --%s '%s': expected seconds in 0..%.0f "
+				       "(more than 0), e.g. 3 or 0.5",
 				       opt == 'd' ? "duration" : "reply-timeout",
-				       optarg);
+				       optarg, FV_MAX_SECONDS);
 				return FV_EXIT_USAGE;
 			}
 			break;
