@@ -92,6 +92,30 @@ static void test_commands(void **state)
 	assert_int_equal(missing, 0);
 }
 
+/* verify, watch and trace say their exit statuses and --color; the top
+ * level names cleanup --filters (issue 16). */
+static void test_observe_help(void **state)
+{
+	static const char *const names[] = { "verify", "watch", "trace" };
+	const struct fv_command *c;
+	char *text;
+	int i, status;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		c = fv_command_find(fv_commands, fv_commands_n, names[i]);
+		assert_non_null(c);
+		text = help_of(c, NULL, &status);
+		assert_non_null(strstr(text, "Exit status:"));
+		assert_non_null(strstr(text, "--color"));
+		assert_non_null(strstr(text, "--duration"));
+		free(text);
+	}
+	c = fv_command_find(fv_commands, fv_commands_n, "cleanup");
+	assert_non_null(c);
+	assert_non_null(strstr(c->help, "--filters"));
+}
+
 /* verify --agent URL hands over to the remote join, with its own help. */
 static void test_verify_agent(void **state)
 {
@@ -161,6 +185,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_verify_agent),
+		cmocka_unit_test(test_observe_help),
 		cmocka_unit_test(test_lab_commands),
 		cmocka_unit_test(test_main_list),
 	};
