@@ -12,9 +12,11 @@ cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 
 NAT=$NS_NAT:eth0 CLIENT=$NS_CLIENT:eth0
-we_made_lab=0 made=()
+we_made_lab=0 made=() agent_pid= AGENT=ev$$
 cleanup() {
 	local ns
+	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+	$FV cleanup --instance $AGENT >/dev/null 2>&1
 	[ $we_made_lab -eq 1 ] && lab down >/dev/null 2>&1
 	for ns in "${made[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$TMP"
@@ -144,5 +146,84 @@ else
 	not_ok "flood: a veth pair of our own ($A, $B)"
 fi
 check "nothing attached after the flood" clean_in $A
+
+# ---- --report: the seed fault's page, in a real browser ----
+# render PAGE OUT: headless Chromium loads PAGE (a file) in a namespace of
+# its own with only loopback, so nothing could leave this machine anyway;
+# OUT.dom is the DOM after load, OUT.err its log (console messages are
+# "CONSOLE" lines), OUT.net its net log. Chromium's own background
+# requests name no initiator; the page's name it ("null": a file).
+BROWSER_NS=fv-e$$-browser
+render() {
+	timeout 120 ip netns exec $BROWSER_NS chromium --headless --no-sandbox \
+		--disable-gpu --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --enable-logging=stderr \
+		--v=0 --log-net-log="$2.net" --dump-dom "file://$1" >"$2.dom" 2>"$2.err"
+}
+# page_requests OUT: the URLs the page itself asked for, but file: ones.
+page_requests() {
+	python3 - "$1.net" <<'PY'
+import json, sys
+seen = set()
+for e in json.load(open(sys.argv[1])).get("events", []):
+    p = e.get("params") or {}
+    if "url" in p and p.get("initiator") not in (None, "not an origin") \
+            and not p["url"].startswith("file:"):
+        seen.add(p["url"])
+print("\n".join(sorted(seen)))
+PY
+}
+if ! command -v chromium >/dev/null; then
+	skip "--report in a browser: no chromium (scripts/deps.sh installs it)"
+elif ! { ip netns add $BROWSER_NS && made+=($BROWSER_NS) && ip -n $BROWSER_NS link set lo up; }; then
+	not_ok "--report: a namespace for the browser ($BROWSER_NS)"
+elif lab_fault_set no-public-in-ephemeral; then
+	# The control: a page that does ask outside is caught.
+	printf '<html><body><img src="http://192.0.2.1/x.png"></body></html>' >"$TMP/control.html"
+	render "$TMP/control.html" "$TMP/control"
+	check "--report: the outside-request check catches a page that asks (control)" \
+		eval 'page_requests "$TMP/control" | grep -q "^http://192.0.2.1/x.png$"'
+	page=$TMP/seed.html out=$TMP/seed
+	capture "$out" $FV verify --nat $NAT --client $CLIENT --duration 3 --report "$page" \
+		--acls tests/fixtures/acl/aws-seed-fault.json --public acl-0a11ce0000000pub \
+		--private subnet-0prv000000000001
+	check_run "--report on the seed fault: verify exits 1, the page written" 1 "$out" test -s "$page"
+	check "--report: the page names no outside URL (no src, href or http)" \
+		eval '! grep -Eiq "https?:|src=|href=|@import|//[a-z0-9]" "$page"'
+	render "$page" "$out"
+	check "--report: Chromium renders it: the legs and the ladder as SVG" \
+		eval 'grep -q "<svg id=\"legs\"" "$out.dom" && grep -q "<svg id=\"ladder\"" "$out.dom"'
+	check "--report: the segment word (beyond_nat) in the title, the X's label and the ladder" \
+		eval 'grep -q "<span id=\"segment\">beyond_nat</span>" "$out.dom" &&
+			grep -q "class=\"stopword\">beyond_nat<" "$out.dom" && grep -q "lost at beyond_nat" "$out.dom"'
+	check "--report: the NAT's outside address and port, the blocking entry, the command" \
+		eval 'grep -q "outside 10.0.0.5:1123" "$out.dom" && grep -q "id=\"blocking\">leg 3: " "$out.dom" &&
+			grep -q "flowverify verify --nat $NAT" "$out.dom"'
+	check "--report: no console message" eval '! grep -q CONSOLE "$out.err"' ||
+		diag_file "$out.err" "chromium: "
+	check "--report: no request from the page" eval '[ -z "$(page_requests "$out")" ]' ||
+		diag "requests: $(page_requests "$out" | paste -sd' ')"
+	# The agent's /report: the same page over HTTP.
+	port=$(free_base 1 27300)
+	bg_start "$TMP/agent" $FV agent --nat $NAT --instance $AGENT --listen 127.0.0.1:$port \
+		--ready-file "$TMP/agent.ready"
+	agent_pid=$BG_PID
+	if bg_ready "$TMP/agent" "$TMP/agent.ready" "agent /report"; then
+		sleep 3
+		capture "$TMP/areport" curl -sS -o "$TMP/agent.html" -w '%{http_code} %{content_type}' \
+			"http://127.0.0.1:$port/report?window=3"
+		check_run "agent /report: 200, text/html" 0 "$TMP/areport" \
+			grep -q '^200 text/html' "$TMP/areport"
+		render "$TMP/agent.html" "$TMP/arender"
+		check "agent /report: Chromium renders it, the fault at beyond_nat, no console message, no request" \
+			eval 'grep -q "<span id=\"segment\">beyond_nat</span>" "$TMP/arender.dom" &&
+				grep -q "<svg id=\"legs\"" "$TMP/arender.dom" && ! grep -q CONSOLE "$TMP/arender.err" &&
+				[ -z "$(page_requests "$TMP/arender")" ]'
+		kill -TERM "$agent_pid"
+		bg_finish "$TMP/agent" 30
+		agent_pid=
+		$FV cleanup --instance $AGENT >/dev/null 2>&1
+	fi
+fi
 
 done_testing

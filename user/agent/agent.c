@@ -30,6 +30,7 @@
 #include "options.h"
 #include "pin.h"
 #include "report.h"
+#include "report_html.h"
 #include "util.h"
 
 #define TICK_NS	 NS_PER_SEC  /* settle, persist, render */
@@ -116,6 +117,8 @@ static const char usage[] =
 	"  /api/v1/status    the JSON object of 'verify --json', since the agent started;\n"
 	"                    ?window=S for the last S seconds, ?exchanges=N adds the N\n"
 	"                    newest exchanges by cookie ('verify --agent' joins them)\n"
+	"  /report           the verdict as one self-contained HTML page, as verify\n"
+	"                    --report writes it; ?window=S as for /api/v1/status\n"
 	"  /healthz          200 while the agent's loop runs\n"
 	"\n"
 	"  --ingress HOOK      as for verify: tc (default), xdp (native only) or\n"
@@ -660,6 +663,60 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 	}
 }
 
+/* /report: the page verify --report writes, over the agent's window. */
+static void route_report(struct agent *a, const struct fv_http_args *args,
+			 struct fv_http_reply *rep)
+{
+	struct acl_blocking blocking;
+	struct fv_session *s = a->s;
+	uint64_t now, since;
+	double window = 0;
+	struct fv_report r;
+	char cmd[160];
+	json_t *j, *xs;
+	size_t len = 0;
+	FILE *f;
+
+	if (args->window &&
+	    fv_parse_seconds(args->window, FV_MAX_SECONDS, &window)) {
+		reply_text(rep, 400, "bad window: expected seconds > 0\n");
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	now = fv_now_ns();
+	since = s->start_ns;
+	if (window && now > s->start_ns + (uint64_t)(window * NS_PER_SEC))
+		since = now - (uint64_t)(window * NS_PER_SEC);
+	if (fv_report_build(s, since, now, s->reply_timeout_ns, &r)) {
+		pthread_mutex_unlock(&a->lock);
+		reply_text(rep, 500, "cannot read the counters\n");
+		return;
+	}
+	j = fv_report_json(&r);
+	acl_explain(&r, a->o.args.acls ? &a->live : NULL, &blocking);
+	acl_blocking_json_add(j, &blocking);
+	json_object_set_new(j, "host_checks",
+			    a->hc_on ? fv_host_checks_json(&a->hc)
+				     : json_array());
+	xs = fv_report_html_exchanges(s, since, now, s->reply_timeout_ns);
+	fv_report_free(&r);
+	pthread_mutex_unlock(&a->lock);
+	snprintf(cmd, sizeof(cmd),
+		 "GET /report%s%s from flowverify agent --instance %s",
+		 args->window ? "?window=" : "", args->window ?: "",
+		 a->o.instance);
+	f = open_memstream(&rep->body, &len);
+	if (f) {
+		fv_report_html(f, j, xs, cmd);
+		fclose(f);
+	}
+	json_decref(xs);
+	json_decref(j);
+	rep->status = 200;
+	rep->type = "text/html; charset=utf-8";
+	rep->len = rep->body ? len : 0;
+}
+
 static void route(void *ctx, const char *path, const struct fv_http_args *args,
 		  struct fv_http_reply *rep)
 {
@@ -674,6 +731,8 @@ static void route(void *ctx, const char *path, const struct fv_http_args *args,
 		rep->len = rep->body ? strlen(rep->body) : 0;
 	} else if (!strcmp(path, "/api/v1/status")) {
 		route_status(a, args, rep);
+	} else if (!strcmp(path, "/report")) {
+		route_report(a, args, rep);
 	} else if (!strcmp(path, "/healthz")) {
 		uint64_t last;
 
@@ -687,7 +746,7 @@ static void route(void *ctx, const char *path, const struct fv_http_args *args,
 			reply_text(rep, 200, "ok\n");
 	} else if (!strcmp(path, "/")) {
 		reply_text(rep, 200,
-			   "flowverify agent: /metrics /api/v1/status /healthz\n");
+			   "flowverify agent: /metrics /api/v1/status /report /healthz\n");
 	} else {
 		reply_text(rep, 404, "not found\n");
 	}

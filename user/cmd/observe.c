@@ -18,6 +18,7 @@
 #include "options.h"
 #include "pcap.h"
 #include "report.h"
+#include "report_html.h"
 #include "util.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -46,10 +47,11 @@ struct observe_opts {
 	enum fv_color_mode color;
 	bool redraw; /* watch: stdout is a terminal, frames redraw it */
 	const char *ready_file;
-	/* --pcap FILE [--snaplen N] (docs/evidence.md) */
+	/* --pcap FILE [--snaplen N], --report FILE.html (docs/evidence.md) */
 	const char *pcap;
 	uint64_t snaplen;
 	struct fv_pcap *pc;
+	const char *report;
 	enum fv_drops_mode drops;
 	struct acl_live live; /* loaded when acls is set */
 	/* --vpc, --client-port, and the NAT's subnets read at start: what
@@ -62,6 +64,7 @@ enum {
 	OPT_DURATION = FV_OPT_OWN,
 	OPT_PCAP,
 	OPT_SNAPLEN,
+	OPT_REPORT,
 	OPT_JSON,
 	OPT_REPLY_TIMEOUT,
 	OPT_WINDOW,
@@ -92,6 +95,7 @@ const struct option fv_verify_options[] = {
 	FV_OBSERVE_LONG_OPTS,
 	OBSERVE_COMMON_OPTS,
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "vpc", required_argument, NULL, OPT_VPC },
 	{ "client-port", required_argument, NULL, OPT_CLIENT_PORT },
 	{},
@@ -130,6 +134,7 @@ static const char verify_usage[] =
 	"  --duration S        how long to observe (default 10)\n"
 	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
 	"  --json              one JSON object on stdout\n"
+	"  --report FILE.html  also write the verdict as one self-contained HTML page\n"
 	"  --pcap FILE         write the NTP packets seen, every leg and point, to\n"
 	"                      FILE (pcap, Linux cooked v2: interface and direction)\n"
 	"  --snaplen N         bytes of each frame kept in the pcap: 64..256\n"
@@ -305,6 +310,7 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 			break;
 		case OPT_READY_FILE: o->ready_file = optarg; break;
 		case OPT_PCAP: o->pcap = optarg; break;
+		case OPT_REPORT: o->report = optarg; break;
 		case OPT_SNAPLEN:
 			if (fv_parse_u64(optarg, FV_SNAP_MIN, FV_SNAP_MAX,
 					 &o->snaplen)) {
@@ -474,6 +480,20 @@ static void hint_unwatched(struct fv_session *s, struct fv_report *r,
 	}
 }
 
+/* Whether path can be written, said in one line if not; leaves it empty,
+ * to be written once the verdict is in. */
+static bool fv_writable(const char *path, const char *opt)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fv_err("cannot write %s '%s': %s", opt, path, strerror(errno));
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
 /* --pcap's closing line needs the points' event counters: read them
  * before the session stops. 0 without --pcap. */
 static int pcap_close(struct observe_opts *o, struct fv_session *s)
@@ -535,7 +555,15 @@ static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
 		s->on_frame = fv_pcap_frame;
 		s->on_frame_ctx = o->pc;
 	}
+	if (o->report && !fv_writable(o->report, "--report")) {
+		fv_pcap_discard(o->pc);
+		free(s);
+		acl_set_free(&o->live.set);
+		return NULL;
+	}
 	if (start(s, o)) {
+		if (o->report)
+			unlink(o->report);
 		fv_pcap_discard(o->pc);
 		free(s);
 		acl_set_free(&o->live.set);
@@ -578,6 +606,31 @@ static int poll_until(struct fv_session *s, uint64_t deadline_ns)
 		}
 	}
 	return 0;
+}
+
+/* --report: the page renders the same JSON --json prints. */
+static int write_report(const struct observe_opts *o, struct fv_session *s,
+			struct fv_report *r, const struct fv_host_checks *hc,
+			const struct acl_blocking *blocking, uint64_t end_ns,
+			uint64_t timeout_ns, int argc, char **argv)
+{
+	json_t *j = fv_report_json(r), *xs;
+	char cmd[2048] = "flowverify";
+	size_t len = strlen(cmd);
+	int i, ret;
+
+	if (hc)
+		fv_host_checks_json_add(hc, r, j);
+	acl_blocking_json_add(j, blocking);
+	xs = fv_report_html_exchanges(s, s->start_ns, end_ns, timeout_ns);
+	for (i = 0; i < argc && len < sizeof(cmd); i++)
+		len += snprintf(cmd + len, sizeof(cmd) - len,
+				strpbrk(argv[i], " \t'\"$") ? " '%s'" : " %s",
+				argv[i]);
+	ret = fv_report_html_file(o->report, j, xs, cmd);
+	json_decref(xs);
+	json_decref(j);
+	return ret;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -658,6 +711,9 @@ int cmd_verify(int argc, char **argv)
 		 : r.verdict.status == FV_STATUS_INCONCLUSIVE
 			 ? FV_EXIT_INCONCLUSIVE
 			 : FV_EXIT_FAULT;
+	if (o.report && write_report(&o, s, &r, hc_on ? &hc : NULL, &blocking,
+				     end_ns, timeout_ns, argc, argv))
+		status = FV_EXIT_USAGE;
 	/* The evidence asked for is part of the output: lost, exit 2. */
 	if (pcap_close(&o, s))
 		status = FV_EXIT_USAGE;
