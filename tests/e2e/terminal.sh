@@ -78,8 +78,8 @@ check_run "--color never on a terminal: no colour" 0 "$out" no_esc "$out"
 
 # 5. A lost output: exit 2 and one line, never the verdict's 0.
 $FV verify --nat $NAT --duration 2 --json >/dev/full 2>"$TMP/full.err"
-check "verify --json > /dev/full: exit 2, one line" exited $? 2 one_line "$TMP/full.err" "cannot write the output: No space left on device"
-diag_file "$TMP/full.err" "stderr: "
+check "verify --json > /dev/full: exit 2, one line" exited $? 2 one_line "$TMP/full.err" "cannot write the output: No space left on device" ||
+	diag_file "$TMP/full.err" "stderr: "
 $FV verify --nat $NAT --duration 2 >&- 2>"$TMP/closed.err"
 check "verify with stdout closed: exit 2, one line" exited $? 2 one_line "$TMP/closed.err" "standard output is closed"
 $FV watch --nat $NAT --duration 30 --json >/dev/full 2>"$TMP/wfull.err"
