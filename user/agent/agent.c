@@ -698,7 +698,7 @@ static void route_report(struct agent *a, const struct fv_http_args *args,
 	json_object_set_new(j, "host_checks",
 			    a->hc_on ? fv_host_checks_json(&a->hc)
 				     : json_array());
-	xs = fv_report_html_exchanges(s, since, now, s->reply_timeout_ns);
+	xs = fv_report_html_exchanges(s, since, now, now, s->reply_timeout_ns);
 	fv_report_free(&r);
 	pthread_mutex_unlock(&a->lock);
 	snprintf(cmd, sizeof(cmd),

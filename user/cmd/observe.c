@@ -622,7 +622,8 @@ static int write_report(const struct observe_opts *o, struct fv_session *s,
 	if (hc)
 		fv_host_checks_json_add(hc, r, j);
 	acl_blocking_json_add(j, blocking);
-	xs = fv_report_html_exchanges(s, s->start_ns, end_ns, timeout_ns);
+	xs = fv_report_html_exchanges(s, s->start_ns, end_ns, fv_now_ns(),
+				      timeout_ns);
 	for (i = 0; i < argc && len < sizeof(cmd); i++)
 		len += snprintf(cmd + len, sizeof(cmd) - len,
 				strpbrk(argv[i], " \t'\"$") ? " '%s'" : " %s",

@@ -24,7 +24,8 @@ static const char *const stage_words[FV_STAGE_MAX] = {
 };
 
 json_t *fv_report_html_exchanges(struct fv_session *s, uint64_t since_ns,
-				 uint64_t until_ns, uint64_t timeout_ns)
+				 uint64_t until_ns, uint64_t now_ns,
+				 uint64_t timeout_ns)
 {
 	json_t *a = json_array();
 	uint32_t i, from = 0, n = 0;
@@ -50,7 +51,7 @@ json_t *fv_report_html_exchanges(struct fv_session *s, uint64_t since_ns,
 		if (x->first_ns < since_ns || x->first_ns > until_ns ||
 		    !(x->seen & (FV_SEEN(FV_STAGE_C1) | FV_SEEN(FV_STAGE_N1))))
 			continue;
-		j = fv_exchange_json(x, until_ns, timeout_ns);
+		j = fv_exchange_json(x, now_ns, timeout_ns);
 		st = json_array();
 		for (k = 0; k < FV_STAGE_MAX; k++) {
 			if (x->seen & FV_SEEN(k))
@@ -213,8 +214,8 @@ static void diagram(FILE *o, const json_t *v)
 		inside = leg_end(v, 1, "src");
 	if (!outside)
 		outside = leg_end(v, 2, "src");
-	fputs("<svg id=\"legs\" width=\"780\" height=\"190\" viewBox=\"0 20 780 "
-	      "190\" role=\"img\" aria-label=\"the four legs\">\n"
+	fputs("<svg id=\"legs\" width=\"780\" height=\"135\" viewBox=\"0 50 780 "
+	      "135\" role=\"img\" aria-label=\"the four legs\">\n"
 	      "<defs><marker id=\"head\" markerWidth=\"8\" markerHeight=\"8\" "
 	      "refX=\"7\" refY=\"4\" orient=\"auto\"><path d=\"M0 0 L8 4 L0 8 "
 	      "z\"/></marker></defs>\n",
@@ -261,7 +262,7 @@ static void diagram(FILE *o, const json_t *v)
 		fprintf(o,
 			"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
 			"class=\"stopword\">",
-			x, y + 32 > 200 ? y - 18 : y + 32);
+			x, 180);
 		esc(o, kod ? "Kiss-o'-Death" : seg);
 		fputs("</text>\n", o);
 	}

@@ -14,10 +14,11 @@ struct fv_session;
 
 #define FV_HTML_LADDER_MAX 400 /* exchanges drawn, the newest */
 
-/* The exchanges first seen in [since, until] for the ladder: each
- * fv_exchange_json with "stages", the points of its path seen. */
+/* The exchanges first seen in [since, until] for the ladder, judged at
+ * now: each fv_exchange_json with "stages", the points of its path seen. */
 json_t *fv_report_html_exchanges(struct fv_session *s, uint64_t since_ns,
-				 uint64_t until_ns, uint64_t timeout_ns);
+				 uint64_t until_ns, uint64_t now_ns,
+				 uint64_t timeout_ns);
 
 /* The page: v is verify's JSON object (host_checks and blocking in it
  * when known), exchanges as above (or NULL), command what produced it.
