@@ -169,6 +169,16 @@ capture "$TMP/nocurl" "${IN_ROOT[@]}" verify --agent http://127.0.0.1:9 --durati
 check_run "chroot: verify --agent without a libcurl on the host: one line, exit 2" 2 "$TMP/nocurl" \
 	one_line_libcurl "$TMP/nocurl"
 
+# 8b. --pcap: libpcap is loaded at run time (dist/pcap_runtime.c). In the
+# chroot there is none: one line, exit 2, before anything is attached;
+# outside it the host's writes the file (no traffic: exit 1, no packet).
+capture "$TMP/nopcap" "${IN_ROOT[@]}" verify --nat $A:veth --duration 1 --pcap /tmp/x.pcap
+check_run "chroot: verify --pcap without a libpcap on the host: one line, exit 2" 2 "$TMP/nopcap" \
+	eval '[ "$(wc -l <"$TMP/nopcap.err")" -eq 1 ] && grep -q "needs libpcap on this host" "$TMP/nopcap.err"'
+capture "$TMP/pcap" "$DIST" verify --nat $A:veth --duration 1 --pcap "$TMP/d.pcap"
+check_run "verify --pcap through the host's libpcap: a file tcpdump reads, the closing line" 1 "$TMP/pcap" \
+	eval 'tcpdump -r "$TMP/d.pcap" 2>&1 | grep -q "LINUX_SLL2" && grep -q "^flowverify: pcap $TMP/d.pcap: 0 packets; 0 counted but not captured" "$TMP/pcap.err"'
+
 # 9-10. doctor: libnftables is loaded at run time (dist/nft_runtime.c).
 # In the chroot there is none: masquerade says unknown, naming it; outside
 # it the host's lists the ruleset ($A has no nat chain: fail). ip_forward is
