@@ -64,6 +64,8 @@ legs "$pc" >"$TMP/legs"
 diag "tcpdump -r: $(wc -l <"$TMP/legs") NTP packets; first: $(head -1 "$TMP/legs")"
 check "healthy: tcpdump -r reads every packet the closing line counts" \
 	eval '[ "$(wc -l <"$TMP/legs")" -eq "$(written "$out.err" "$pc")" ] && [ "$(written "$out.err" "$pc")" -gt 0 ]'
+check "healthy: records in time order across the points (each point has its own ring)" \
+	eval 'tcpdump -nn -tt -r "$pc" 2>/dev/null | awk "{print \$1}" | sort -c'
 check "healthy: nothing counted but not captured" \
 	eval '[ "$(uncaptured "$out.err" "$pc")" = 0 ]'
 # On the NAT (interface 1xxx): leg 1 comes in from the client, leg 2 goes

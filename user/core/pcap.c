@@ -24,6 +24,17 @@
 #define PKT_MULTICAST	 2
 #define PKT_OUTGOING	 4
 #define IFINDEX_PER_HOST 1000
+/* Each point has its own ring, read in turn: records of different points
+ * arrive out of time order by up to a poll. Held this long, at most
+ * REORDER_MAX of them, they are written in time order. */
+#define REORDER_NS  1000000000LL
+#define REORDER_MAX 8192
+
+struct rec {
+	int64_t ts; /* CLOCK_REALTIME, ns */
+	uint32_t caplen, len;
+	uint8_t data[SLL2_HLEN + FV_SNAP_MAX];
+};
 
 struct fv_pcap {
 	pcap_t *dead;
@@ -36,6 +47,8 @@ struct fv_pcap {
 	/* Which interfaces had packets, to name them at the end. */
 	uint32_t seen[FV_MAX_POINTS * FV_MAX_IFACES];
 	int n_seen;
+	struct rec *held; /* a circular buffer, oldest at head */
+	uint32_t head, n_held;
 };
 
 uint32_t fv_pcap_ifindex(int point, uint32_t ifindex)
@@ -80,6 +93,14 @@ int fv_pcap_open(struct fv_pcap **out, const char *path, uint32_t snaplen,
 		pcap_close(pc->dead);
 		free(pc);
 		return -EINVAL;
+	}
+	pc->held = calloc(REORDER_MAX, sizeof(*pc->held));
+	if (!pc->held) {
+		snprintf(err, errlen, "out of memory");
+		pcap_dump_close(pc->dump);
+		pcap_close(pc->dead);
+		free(pc);
+		return -ENOMEM;
 	}
 	snprintf(pc->path, sizeof(pc->path), "%s", path);
 	pc->snaplen = snaplen;
@@ -132,31 +153,57 @@ uint32_t fv_pcap_sll2(uint8_t *out, size_t outlen, uint32_t ifindex,
 	return len;
 }
 
+/* Writes the oldest held record. */
+static void write_oldest(struct fv_pcap *pc)
+{
+	const struct rec *r = &pc->held[pc->head];
+	struct pcap_pkthdr h = { .caplen = r->caplen, .len = r->len };
+
+	/* With nanosecond precision, tv_usec holds nanoseconds. */
+	h.ts.tv_sec = r->ts / 1000000000LL;
+	h.ts.tv_usec = r->ts % 1000000000LL;
+	pcap_dump((u_char *)pc->dump, &h, r->data);
+	pc->written++;
+	pc->head = (pc->head + 1) % REORDER_MAX;
+	pc->n_held--;
+}
+
+#define AT(pc, k) (&(pc)->held[((pc)->head + (k)) % REORDER_MAX])
+
 void fv_pcap_frame(void *ctx, int point, const struct fv_event *e,
 		   const uint8_t *frame)
 {
 	struct fv_pcap *pc = ctx;
-	uint8_t rec[SLL2_HLEN + FV_SNAP_MAX];
-	struct pcap_pkthdr h = {};
-	uint32_t ifx = fv_pcap_ifindex(point, e->key.ifindex);
+	uint32_t ifx = fv_pcap_ifindex(point, e->key.ifindex), k;
 	int64_t ts = (int64_t)e->ts_ns + pc->mono_to_real_ns;
+	struct rec *r;
 	int i;
 
-	h.caplen =
-		fv_pcap_sll2(rec, sizeof(rec), ifx, e->key.hook, frame,
+	if (pc->n_held == REORDER_MAX)
+		write_oldest(pc);
+	r = AT(pc, pc->n_held);
+	r->caplen =
+		fv_pcap_sll2(r->data, sizeof(r->data), ifx, e->key.hook, frame,
 			     e->caplen < FV_SNAP_MAX ? e->caplen : FV_SNAP_MAX);
-	if (!h.caplen) {
+	if (!r->caplen) {
 		pc->short_frames++;
 		return;
 	}
-	h.len = e->frame_len - ETH_HLEN_ + SLL2_HLEN;
-	if (h.len < h.caplen)
-		h.len = h.caplen;
-	/* With nanosecond precision, tv_usec holds nanoseconds. */
-	h.ts.tv_sec = ts / 1000000000LL;
-	h.ts.tv_usec = ts % 1000000000LL;
-	pcap_dump((u_char *)pc->dump, &h, rec);
-	pc->written++;
+	r->ts = ts;
+	r->len = e->frame_len - ETH_HLEN_ + SLL2_HLEN;
+	if (r->len < r->caplen)
+		r->len = r->caplen;
+	/* Into time order: nearly sorted already, so a step or two. */
+	for (k = pc->n_held; k > 0 && AT(pc, k - 1)->ts > ts; k--) {
+		struct rec tmp = *AT(pc, k - 1);
+
+		*AT(pc, k - 1) = *AT(pc, k);
+		*AT(pc, k) = tmp;
+	}
+	pc->n_held++;
+	while (pc->n_held &&
+	       AT(pc, 0)->ts + REORDER_NS < AT(pc, pc->n_held - 1)->ts)
+		write_oldest(pc);
 	for (i = 0; i < pc->n_seen && pc->seen[i] != ifx; i++)
 		;
 	if (i == pc->n_seen && i < (int)(sizeof(pc->seen) / sizeof(pc->seen[0])))
@@ -199,6 +246,8 @@ int fv_pcap_close(struct fv_pcap *pc, const struct fv_host *hosts, int n_hosts,
 
 	if (!pc)
 		return 0;
+	while (pc->n_held)
+		write_oldest(pc);
 	f = pcap_dump_file(pc->dump);
 	if (pcap_dump_flush(pc->dump) || ferror(f)) {
 		saved = errno;
@@ -225,6 +274,7 @@ int fv_pcap_close(struct fv_pcap *pc, const struct fv_host *hosts, int n_hosts,
 			(unsigned long long)limited, (unsigned long long)lost,
 			extra);
 	}
+	free(pc->held);
 	free(pc);
 	return ret;
 }
@@ -236,5 +286,6 @@ void fv_pcap_discard(struct fv_pcap *pc)
 	pcap_dump_close(pc->dump);
 	pcap_close(pc->dead);
 	unlink(pc->path);
+	free(pc->held);
 	free(pc);
 }
