@@ -39,6 +39,7 @@ bad "--snaplen 63" "64..256" verify --nat lo --pcap "$TMP/x.pcap" --snaplen 63
 bad "--snaplen 257" "64..256" verify --nat lo --pcap "$TMP/x.pcap" --snaplen 257
 bad "--snaplen 1e2" "64..256" trace --nat lo --pcap "$TMP/x.pcap" --snaplen 1e2
 bad "--snaplen without --pcap" "only with --pcap" watch --nat lo --snaplen 100
+bad "--pcap - (stdout)" "needs a file" trace --nat lo --pcap -
 bad "--pcap in a missing directory" "cannot write --pcap" \
 	verify --nat lo --duration 1 --pcap "$TMP/none/x.pcap"
 check "bad input: no pcap file was left" eval '! ls "$TMP"/*.pcap "$TMP"/none 2>/dev/null'

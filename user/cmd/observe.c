@@ -352,6 +352,11 @@ static int parse_observe(int argc, char **argv, struct observe_opts *o,
 		fv_err("--snaplen applies only with --pcap");
 		return -EINVAL;
 	}
+	/* libpcap would take "-" for stdout, which carries the verdict. */
+	if (o->pcap && !strcmp(o->pcap, "-")) {
+		fv_err("--pcap needs a file: stdout carries the verdict");
+		return -EINVAL;
+	}
 	fv_color_decide(o->color, STDOUT_FILENO);
 	/* Before anything is attached: bad input costs nothing. */
 	if (o->args.acls && acl_live_load(&o->live, o->args.acls,
