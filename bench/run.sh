@@ -7,7 +7,7 @@
 # Namespaces: fv-bench-snd -> fv-bench-nat (masquerade) -> fv-bench-rcv for
 # traffic, fv-bench-att for attach timing, fv-bench-drp for unrelated drops;
 # all removed on exit. The lab (fv-client, fv-nat, ...) is used only for the
-# first-verdict figure, under /tmp/fv-lab-session.lock, and refused when
+# first-verdict figure, under /run/flowverify/lab-session.lock, and refused when
 # someone else's lab is up.
 set -euo pipefail
 
@@ -18,6 +18,7 @@ FV=./flowverify
 B=.output/bench/fvbench
 OUT=${FV_BENCH_OUT:-bench/results.json}
 T=$(mktemp -d /tmp/fv-bench.XXXXXX)
+LAB_LOCK=/run/flowverify/lab-session.lock
 NS_SND=fv-bench-snd NS_NAT=fv-bench-nat NS_RCV=fv-bench-rcv
 NS_ATT=fv-bench-att NS_DRP=fv-bench-drp
 ALL_NS="$NS_SND $NS_NAT $NS_RCV $NS_ATT $NS_DRP"
@@ -363,8 +364,10 @@ section_attach() {
 
 # Time from start to the first verdict in the lab, under the lab lock.
 section_lab() {
-	say "first verdict in the lab (waits for /tmp/fv-lab-session.lock)"
-	FV="$FV" T="$T" flock -w $LOCK_WAIT /tmp/fv-lab-session.lock bash -c '
+	say "first verdict in the lab (waits for $LAB_LOCK)"
+	# Root's own directory: a lock in /tmp could be anyone's file.
+	mkdir -p -m 0700 /run/flowverify
+	FV="$FV" T="$T" flock -w $LOCK_WAIT "$LAB_LOCK" bash -c '
 		set -u
 		if ip netns list | grep -qw fv-nat; then
 			echo "{\"skipped\": \"a lab is already up (someone else'"'"'s): not touched\"}" >"$T/lab.json"
@@ -398,7 +401,7 @@ section_lab() {
 			 first_verdict_seconds: (if \$first == \"\" then null else ((\$first | tonumber) - \$ts) end),
 			 first_screen_seconds: (if \$any == \"\" then null else ((\$any | tonumber) - \$ts) end),
 			 verdict: \$word, poll_resolution_seconds: 0.05 }" >"$T/lab.json"
-	' || echo "{\"skipped\": \"/tmp/fv-lab-session.lock busy for ${LOCK_WAIT} s\"}" >"$T/lab.json"
+	' || echo "{\"skipped\": \"$LAB_LOCK busy for ${LOCK_WAIT} s\"}" >"$T/lab.json"
 }
 
 # ---------------------------------------------------------------- run

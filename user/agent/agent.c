@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -41,7 +42,7 @@ struct agent_opts {
 	double reply_timeout, window;
 	const char *listen, *instance, *ready_file, *user;
 	const char *tls_cert, *tls_key, *auth_file;
-	bool allow_remote, drops;
+	bool allow_remote, insecure, drops;
 	uint64_t max_conns;
 };
 
@@ -50,6 +51,18 @@ struct agent {
 	struct fv_session *s;
 	struct acl_live live;
 	pthread_mutex_t lock; /* the session, state and snapshot */
+	/* Only metrics and last_tick_ns: /metrics and /healthz never wait
+	 * for a report being built under lock. */
+	pthread_mutex_t out_lock;
+	/* One status answer built at a time, and the last one kept for a
+	 * second: clients asking the same thing share it, and the event loop
+	 * waits for one builder at most, never a queue of them. */
+	pthread_mutex_t status_lock;
+	struct {
+		char *body;
+		char query[96];
+		uint64_t at_ns;
+	} status_cache;
 	char pin_dir[128];
 	int state_fd;
 	struct fv_agent_state st;
@@ -75,6 +88,7 @@ enum {
 	OPT_WINDOW,
 	OPT_LISTEN,
 	OPT_ALLOW_REMOTE,
+	OPT_INSECURE,
 	OPT_INSTANCE,
 	OPT_READY_FILE,
 	OPT_USER,
@@ -91,6 +105,7 @@ const struct option fv_agent_options[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "instance", required_argument, NULL, OPT_INSTANCE },
 	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -128,7 +143,11 @@ static const char usage[] =
 	"                      --client\n"
 	"  --listen ADDR:PORT  default " FV_AGENT_LISTEN_DEFAULT
 	"; an address other than\n"
-	"                      loopback needs --allow-remote\n"
+	"                      loopback needs --allow-remote, and then TLS and basic\n"
+	"                      auth, or --insecure\n"
+	"  --insecure          with --allow-remote: serve without TLS or auth; every\n"
+	"                      host that reaches the port reads client addresses,\n"
+	"                      NAT mappings, interface names and ACL rows\n"
 	"  --instance NAME     pins under " FV_PIN_ROOT
 	"/NAME (default " FV_INSTANCE_DEFAULT ");\n"
 	"                      a restart with the same points continues the counters\n"
@@ -138,7 +157,10 @@ static const char usage[] =
 	"  --basic-auth-file F    require HTTP basic auth; F holds 'user:password'\n"
 	"                      and must not be readable by group or others\n"
 	"  --max-connections N at most N connections at once (default 64)\n"
-	"  --user NAME         also switch to this user after attaching\n"
+	"  --user NAME         the user to switch to after attaching (default\n"
+	"                      " FV_AGENT_USER
+	" if it exists, else nobody; root only\n"
+	"                      when named, with a warning)\n"
 	"  --ready-file PATH   create PATH, with the pid, once serving\n"
 	"  --port N, --reply-timeout S, --acls FILE, --public ID, --private ID\n"
 	"                      as for verify\n"
@@ -209,6 +231,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 			break;
 		case OPT_LISTEN: o->listen = optarg; break;
 		case OPT_ALLOW_REMOTE: o->allow_remote = true; break;
+		case OPT_INSECURE: o->insecure = true; break;
 		case OPT_INSTANCE: o->instance = optarg; break;
 		case OPT_READY_FILE: o->ready_file = optarg; break;
 		case OPT_USER: o->user = optarg; break;
@@ -229,11 +252,21 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 		fv_err("--tls-cert and --tls-key go together");
 		return -EINVAL;
 	}
+	/* Not root after attaching, unless asked: uid 0 without capabilities
+	 * still owns every root file. Already someone else: stay so. */
+	if (!o->user && !geteuid())
+		o->user = getpwnam(FV_AGENT_USER) ? FV_AGENT_USER : "nobody";
 	/* Before anything is attached or pinned: a bad --user left the
 	 * pins of a failed start behind (tests/e2e/bad_input.sh). */
 	if (o->user && !getpwnam(o->user)) {
 		fv_err("no user '%s'", o->user);
 		return -EINVAL;
+	}
+	if (o->user && !getpwnam(o->user)->pw_uid) {
+		fv_warn("--user %s: the agent keeps uid 0 after attaching; without "
+			"capabilities, but able to write every file root owns",
+			o->user);
+		o->user = NULL;
 	}
 	return 0;
 }
@@ -482,7 +515,9 @@ static void tick(struct agent *a, uint64_t now)
 	char *m;
 	int i, k, ret;
 
+	pthread_mutex_lock(&a->out_lock);
 	a->last_tick_ns = now;
+	pthread_mutex_unlock(&a->out_lock);
 	settle(a, now);
 	a->st.events = a->base.events + s->events;
 	a->st.unmatched_replies =
@@ -525,8 +560,10 @@ static void tick(struct agent *a, uint64_t now)
 	m = fv_agent_metrics(&v);
 	fv_report_free(&r);
 	if (m) {
+		pthread_mutex_lock(&a->out_lock);
 		free(a->metrics);
 		a->metrics = m;
+		pthread_mutex_unlock(&a->out_lock);
 	}
 }
 
@@ -556,22 +593,32 @@ int fv_stage_parse(const char *word)
 	return -1;
 }
 
-/* The newest max exchanges first seen in [since, now], for joining views
- * of several agents by cookie. */
+/* The newest max exchanges first seen in [since, now] and before
+ * *before (0: none), for joining views of several agents by cookie; at
+ * most FV_EXCHANGES_PAGE: *before is then where the next page starts,
+ * else 0. */
 static json_t *exchanges_detail(struct fv_session *s, uint64_t since,
-				uint64_t now, uint64_t max)
+				uint64_t now, uint64_t max, uint64_t *before)
 {
 	json_t *a = json_array();
+	uint64_t limit = *before ? *before : now + 1;
 	int32_t i;
 	int k;
 
+	*before = 0;
 	for (i = (int32_t)s->xt.count - 1; i >= 0 && json_array_size(a) < max;
 	     i--) {
 		const struct fv_exchange *x = fv_xtable_at(&s->xt, i);
 		json_t *j, *stages;
 
-		if (x->first_ns < since || x->first_ns > now)
+		if (x->first_ns < since || x->first_ns > now ||
+		    x->first_ns >= limit)
 			continue;
+		if (json_array_size(a) == FV_EXCHANGES_PAGE) {
+			*before = limit; /* one more: a next page */
+			break;
+		}
+		limit = x->first_ns;
 		j = fv_exchange_json(x, now, s->reply_timeout_ns);
 		stages = json_array();
 		for (k = 0; k < FV_STAGE_MAX; k++) {
@@ -596,12 +643,30 @@ static void reply_text(struct fv_http_reply *rep, int status, const char *text)
 	rep->len = rep->body ? strlen(rep->body) : 0;
 }
 
+static void reply_json(struct fv_http_reply *rep, char *body)
+{
+	rep->body = body;
+	rep->status = 200;
+	rep->type = "application/json";
+	rep->len = rep->body ? strlen(rep->body) : 0;
+	if (rep->body && (!rep->len || rep->body[rep->len - 1] != '\n')) {
+		/* A newline, as verify prints; json_dumps leaves room for none. */
+		char *grown = realloc(rep->body, rep->len + 2);
+
+		if (grown) {
+			rep->body = grown;
+			rep->body[rep->len++] = '\n';
+			rep->body[rep->len] = '\0';
+		}
+	}
+}
+
 static void route_status(struct agent *a, const struct fv_http_args *args,
 			 struct fv_http_reply *rep)
 {
 	struct acl_blocking blocking;
 	struct fv_session *s = a->s;
-	uint64_t now, since, max_x = 0;
+	uint64_t now, since, max_x = 0, before = 0;
 	double window = 0;
 	struct fv_report r;
 	json_t *j;
@@ -615,6 +680,10 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 	if (args->exchanges &&
 	    fv_parse_u64(args->exchanges, 1, FV_XTABLE_CAPACITY, &max_x)) {
 		reply_text(rep, 400, "bad exchanges: expected 1-65536\n");
+		return;
+	}
+	if (args->before && fv_parse_u64(args->before, 1, UINT64_MAX, &before)) {
+		reply_text(rep, 400, "bad before: expected an exchanges_next\n");
 		return;
 	}
 	pthread_mutex_lock(&a->lock);
@@ -641,26 +710,20 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 				      "spec", a->st.spec, "uptime_seconds",
 				      fv_seconds(now - s->start_ns), "starts",
 				      (json_int_t)a->st.starts));
-	if (max_x)
+	if (max_x) {
 		json_object_set_new(j, "exchanges_detail",
-				    exchanges_detail(s, since, now, max_x));
+				    exchanges_detail(s, since, now, max_x,
+						     &before));
+		/* The page's end: ?before=this&exchanges=the rest. */
+		if (before)
+			json_object_set_new(
+				j, "exchanges_next",
+				json_sprintf("%llu", (unsigned long long)before));
+	}
 	fv_report_free(&r);
 	pthread_mutex_unlock(&a->lock);
-	rep->body = fv_json_text(j, JSON_COMPACT);
+	reply_json(rep, fv_json_text(j, JSON_COMPACT));
 	json_decref(j);
-	rep->status = 200;
-	rep->type = "application/json";
-	rep->len = rep->body ? strlen(rep->body) : 0;
-	if (rep->body) {
-		/* A newline, as verify prints; json_dumps leaves room for none. */
-		char *grown = realloc(rep->body, rep->len + 2);
-
-		if (grown) {
-			rep->body = grown;
-			rep->body[rep->len++] = '\n';
-			rep->body[rep->len] = '\0';
-		}
-	}
 }
 
 /* /report: the page verify --report writes, over the agent's window. */
@@ -723,22 +786,44 @@ static void route(void *ctx, const char *path, const struct fv_http_args *args,
 	struct agent *a = ctx;
 
 	if (!strcmp(path, "/metrics")) {
-		pthread_mutex_lock(&a->lock);
+		pthread_mutex_lock(&a->out_lock);
 		rep->body = a->metrics ? strdup(a->metrics) : NULL;
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->out_lock);
 		rep->status = 200;
 		rep->type = "text/plain; version=0.0.4; charset=utf-8";
 		rep->len = rep->body ? strlen(rep->body) : 0;
 	} else if (!strcmp(path, "/api/v1/status")) {
-		route_status(a, args, rep);
+		char query[sizeof(a->status_cache.query)];
+		/* A query too long for the key is never cached. */
+		bool keyed = snprintf(query, sizeof(query), "%s|%s|%s",
+				      args->window ?: "", args->exchanges ?: "",
+				      args->before ?: "") < (int)sizeof(query);
+
+		pthread_mutex_lock(&a->status_lock);
+		if (keyed && a->status_cache.body &&
+		    !strcmp(query, a->status_cache.query) &&
+		    fv_now_ns() - a->status_cache.at_ns < TICK_NS) {
+			reply_json(rep, strdup(a->status_cache.body));
+		} else {
+			route_status(a, args, rep);
+			if (keyed && rep->status == 200 && rep->body) {
+				free(a->status_cache.body);
+				a->status_cache.body = strdup(rep->body);
+				snprintf(a->status_cache.query,
+					 sizeof(a->status_cache.query), "%s",
+					 query);
+				a->status_cache.at_ns = fv_now_ns();
+			}
+		}
+		pthread_mutex_unlock(&a->status_lock);
 	} else if (!strcmp(path, "/report")) {
 		route_report(a, args, rep);
 	} else if (!strcmp(path, "/healthz")) {
 		uint64_t last;
 
-		pthread_mutex_lock(&a->lock);
+		pthread_mutex_lock(&a->out_lock);
 		last = a->last_tick_ns;
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->out_lock);
 		/* The loop ticks every second; a stall is not healthy. */
 		if (fv_now_ns() - last > 5 * NS_PER_SEC)
 			reply_text(rep, 503, "stalled\n");
@@ -779,6 +864,25 @@ static int listen_socket(const struct agent_opts *o)
 		       o->listen);
 		return -EINVAL;
 	}
+	/* What the status carries: client addresses and ports, the NAT's
+	 * mappings, interface names, ACL rows. */
+	if (!loopback && (!o->tls_cert || !o->auth_file)) {
+		if (!o->insecure) {
+			fv_err("--listen %s with --allow-remote needs --tls-cert, "
+			       "--tls-key and --basic-auth-file (or --insecure to "
+			       "serve it as it is)",
+			       o->listen);
+			return -EINVAL;
+		}
+		fv_warn("--insecure: every host that reaches %s reads NTP client "
+			"addresses and ports, the NAT's mappings, interface names "
+			"and ACL rows%s%s",
+			o->listen, o->tls_cert ? "" : ", in plain text",
+			o->auth_file ? "" : ", without a password");
+	}
+	if (o->auth_file && !o->tls_cert)
+		fv_warn("--basic-auth-file without --tls-cert: the password "
+			"crosses the network in the clear");
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fd = -errno; /* before fv_err changes it */
@@ -869,12 +973,6 @@ static int serve(struct agent *a, struct fv_http_conf *hc)
 		fv_err("%s", err);
 		return -EINVAL;
 	}
-	/* Created only now, so that its existence means "serving"; without
-	 * it whoever waits for it would wait for ever: stop instead. */
-	if (fv_ready_file_write(a->o.ready_file)) {
-		fv_http_stop(http);
-		return -EIO;
-	}
 	epfd = ring_buffer__epoll_fd(a->s->rb);
 	while (!stop_requested) {
 		uint64_t now;
@@ -916,6 +1014,9 @@ int cmd_agent(int argc, char **argv)
 		return FV_EXIT_USAGE;
 	}
 	a->state_fd = -1;
+	/* Few malloc arenas: each HTTP thread would keep its own, with the
+	 * peak of the answers it built. */
+	mallopt(M_ARENA_MAX, 2);
 	ret = parse_opts(argc, argv, &a->o);
 	if (ret) {
 		free(a);
@@ -1013,9 +1114,17 @@ int cmd_agent(int argc, char **argv)
 	}
 	a->hc_on = !fv_host_checks_begin_nat(&a->hc, &a->o.args.points) &&
 		   !fv_host_checks_end(&a->hc, err, sizeof(err));
+	/* Written while the directory is still ours to write: the socket
+	 * listens already, so a client that reads it is answered as soon as
+	 * the HTTP thread runs. Without it whoever waits would wait for
+	 * ever: stop instead. */
+	if (fv_ready_file_write(a->o.ready_file))
+		goto stop;
 	if (drop_privileges(a->o.user))
 		goto stop;
 	pthread_mutex_init(&a->lock, NULL);
+	pthread_mutex_init(&a->out_lock, NULL);
+	pthread_mutex_init(&a->status_lock, NULL);
 	a->start_time = time(NULL);
 	tick(a, fv_now_ns());
 	hc.max_conns = a->o.max_conns;
@@ -1053,6 +1162,7 @@ out:
 	/* Zeroed (calloc) when no --acls or its load failed: a no-op then. */
 	acl_set_free(&a->live.set);
 	free(a->metrics);
+	free(a->status_cache.body);
 	free(a);
 	return status;
 }

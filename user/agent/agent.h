@@ -14,7 +14,9 @@
 #include "verdict.h"
 
 #define FV_AGENT_LISTEN_DEFAULT "127.0.0.1:9123"
-#define FV_AGENT_API		1 /* /api/v1: bump when the JSON breaks */
+/* The user the agent serves as (make install creates it), else nobody. */
+#define FV_AGENT_USER "flowverify"
+#define FV_AGENT_API  1 /* /api/v1: bump when the JSON breaks */
 
 /* Kept in the pinned map "fv_agent" (one array element): the marker that
  * says the pins are a flowverify agent's, which points they observe, and

@@ -11,6 +11,13 @@
 #define FV_HTTP_MAX_CONNS 64
 #define FV_HTTP_TIMEOUT_S 10	      /* idle connections closed after */
 #define FV_HTTP_MEM_LIMIT (32 * 1024) /* per connection: bounds headers */
+/* Connections one address may hold: the rest of --max-connections stays
+ * for others (Prometheus, a probe of /healthz). */
+#define FV_HTTP_KEEP_FOR_OTHERS 8
+#define FV_HTTP_FAIL_DELAY_MS	1000 /* each failed login, one at a time */
+/* Exchanges in one /api/v1/status answer (about 0.4 KB each), so that
+ * every connection's answer stays small; more come in pages (?before=). */
+#define FV_EXCHANGES_PAGE 500
 
 struct fv_http_reply {
 	int status;
@@ -23,6 +30,7 @@ struct fv_http_reply {
 struct fv_http_args {
 	const char *window;
 	const char *exchanges;
+	const char *before; /* paging ?exchanges= */
 };
 
 typedef void (*fv_http_route_fn)(void *ctx, const char *path,

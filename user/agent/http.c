@@ -3,16 +3,74 @@
  * no request bodies, a memory cap per connection (which bounds the
  * request line and headers), a connection cap and an idle timeout, so a
  * bad or hostile client costs little and the next scrape is served. */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <microhttpd.h>
 #include "agent_http.h"
 
 struct fv_http {
 	struct MHD_Daemon *d;
 	struct fv_http_conf conf;
+	/* Failed logins: their connections suspended, answered one a
+	 * second by a thread of their own, so that guessing stays slow
+	 * while the polling thread goes on serving everyone else. */
+	pthread_t delayer;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct MHD_Connection *waiting[FV_HTTP_MAX_CONNS];
+	int n_waiting;
+	bool stopping, delayer_on;
 };
+
+/* Marks a connection whose failed login waits for its answer. */
+static char delayed;
+
+static void *delayer(void *arg)
+{
+	struct fv_http *h = arg;
+	struct timespec until;
+	int i;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		if (!h->n_waiting) {
+			pthread_cond_wait(&h->cond, &h->lock);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += FV_HTTP_FAIL_DELAY_MS / 1000;
+		while (!h->stopping &&
+		       pthread_cond_timedwait(&h->cond, &h->lock, &until) !=
+			       ETIMEDOUT)
+			;
+		MHD_resume_connection(h->waiting[0]);
+		memmove(h->waiting, h->waiting + 1,
+			--h->n_waiting * sizeof(h->waiting[0]));
+	}
+	for (i = 0; i < h->n_waiting; i++)
+		MHD_resume_connection(h->waiting[i]);
+	h->n_waiting = 0;
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+static enum MHD_Result send_unauthorized(struct MHD_Connection *c)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(13, "unauthorized\n",
+					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	ret = MHD_queue_basic_auth_fail_response(c, "flowverify", r);
+	MHD_destroy_response(r);
+	return ret;
+}
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, int status,
 				  const char *type, char *body, size_t len)
@@ -68,8 +126,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct fv_http_args args;
 	const char *clen;
 	bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
-	enum MHD_Result ret;
 
+	/* Resumed after its delay: the answer to a failed login. */
+	if (*req_cls == &delayed) {
+		*req_cls = h;
+		return send_unauthorized(c);
+	}
 	/* First call: headers only. Everything is decided here, so no body
 	 * is ever read or kept. */
 	if (*req_cls)
@@ -90,25 +152,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		char *user = MHD_basic_auth_get_username_password(c, &pass);
 		bool ok = user && same(user, h->conf.user) &&
 			  same(pass, h->conf.pass);
-		struct MHD_Response *r;
 
 		MHD_free(user);
 		MHD_free(pass);
 		if (!ok) {
-			r = MHD_create_response_from_buffer(
-				13, "unauthorized\n", MHD_RESPMEM_PERSISTENT);
-			if (!r)
-				return MHD_NO;
-			ret = MHD_queue_basic_auth_fail_response(c, "flowverify",
-								 r);
-			MHD_destroy_response(r);
-			return ret;
+			pthread_mutex_lock(&h->lock);
+			if (!h->delayer_on || h->n_waiting == FV_HTTP_MAX_CONNS) {
+				pthread_mutex_unlock(&h->lock);
+				return MHD_NO; /* closed, no answer */
+			}
+			*req_cls = &delayed;
+			MHD_suspend_connection(c);
+			h->waiting[h->n_waiting++] = c;
+			pthread_cond_signal(&h->cond);
+			pthread_mutex_unlock(&h->lock);
+			return MHD_YES;
 		}
 	}
 	args.window =
 		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "window");
 	args.exchanges = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 						     "exchanges");
+	args.before =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "before");
 	h->conf.route(h->conf.ctx, url, &args, &rep);
 	if (!rep.body)
 		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -119,14 +185,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
 			      size_t errlen)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	/* One polling thread: /api/v1/status is built one at a time, in
+	 * bounded pages and kept for a second (agent.c), and a failed login
+	 * waits suspended, so nothing holds the thread long. */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	struct fv_http *h = calloc(1, sizeof(*h));
+	unsigned int per_ip = conf->max_conns > 2 * FV_HTTP_KEEP_FOR_OTHERS
+				      ? conf->max_conns - FV_HTTP_KEEP_FOR_OTHERS
+				      : (conf->max_conns + 1) / 2;
 
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	h->conf = *conf;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
 	if (conf->tls_cert) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			snprintf(err, errlen,
@@ -139,6 +214,7 @@ struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
 	h->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET,
 		conf->listen_fd, MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)FV_HTTP_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FV_HTTP_MEM_LIMIT,
 		conf->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
@@ -151,6 +227,8 @@ struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
 		free(h);
 		return NULL;
 	}
+	/* Without it a failed login is closed unanswered: still slow. */
+	h->delayer_on = !pthread_create(&h->delayer, NULL, delayer, h);
 	return h;
 }
 
@@ -158,6 +236,13 @@ void fv_http_stop(struct fv_http *h)
 {
 	if (!h)
 		return;
+	if (h->delayer_on) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = true;
+		pthread_cond_signal(&h->cond);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->delayer, NULL);
+	}
 	MHD_stop_daemon(h->d);
 	free(h);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -125,24 +126,35 @@ int fv_pin_state_read(const char *dir, struct fv_agent_state *st)
 	return ret;
 }
 
-bool fv_pin_agent_running(const struct fv_agent_state *st)
-{
-	char path[64], comm[32] = "";
-	FILE *f;
+/* The running agent holds an exclusive flock on its pin directory for
+ * as long as it lives (the kernel drops it however the process ends), so
+ * a recycled pid or a process name proves nothing either way. */
+static int lock_fd = -1;
+static char lock_dir[256];
 
-	if (!st->pid || st->pid == (__u32)getpid())
-		return false;
-	if (kill(st->pid, 0) && errno == ESRCH)
-		return false;
-	/* A recycled pid of another program is not an agent. */
-	snprintf(path, sizeof(path), "/proc/%u/comm", st->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return !strncmp(comm, "flowverify", 10);
+static int dir_lock(const char *dir, bool keep)
+{
+	int fd, ret = 0;
+
+	if (lock_fd >= 0 && !strcmp(dir, lock_dir))
+		return 0; /* ours */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB))
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	if (ret || !keep) {
+		close(fd);
+		return ret;
+	}
+	lock_fd = fd;
+	snprintf(lock_dir, sizeof(lock_dir), "%s", dir);
+	return 0;
+}
+
+bool fv_pin_agent_running(const char *dir)
+{
+	return dir_lock(dir, false) == -EBUSY;
 }
 
 /* What each point pins, after "pN_". */
@@ -211,6 +223,22 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 			 strerror(-ret));
 		return ret;
 	}
+	ret = dir_lock(dir, true);
+	if (ret) {
+		struct fv_agent_state other = { 0 };
+
+		if (ret != -EBUSY) {
+			snprintf(err, errlen, "cannot lock %s: %s", dir,
+				 strerror(-ret));
+			return ret;
+		}
+		fv_pin_state_read(dir, &other);
+		snprintf(err, errlen,
+			 "an agent (pid %u) is running on %s; stop it first "
+			 "or choose another --instance",
+			 other.pid, dir);
+		return ret;
+	}
 	snprintf(path, sizeof(path), "%s/" FV_PIN_STATE, dir);
 	ret = open_pinned(path, &state_shape, fd);
 	if (ret == -ENOENT) {
@@ -259,14 +287,6 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 				 "%s is not a flowverify agent's state map "
 				 "(or from an incompatible version); not touching it",
 				 path);
-			goto fail;
-		}
-		if (fv_pin_agent_running(st)) {
-			snprintf(err, errlen,
-				 "an agent (pid %u) is running on %s; stop it "
-				 "first or choose another --instance",
-				 st->pid, dir);
-			ret = -EBUSY;
 			goto fail;
 		}
 		if (strcmp(st->spec, spec)) {
@@ -406,7 +426,7 @@ int fv_pin_remove(const char *dir, FILE *out, char *err, size_t errlen)
 			 "state map; not touching %s",
 			 dir, dir);
 		return -EPERM;
-	} else if (fv_pin_agent_running(&st)) {
+	} else if (fv_pin_agent_running(dir)) {
 		snprintf(err, errlen,
 			 "an agent (pid %u) is running on %s; stop it first",
 			 st.pid, dir);

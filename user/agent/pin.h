@@ -50,8 +50,9 @@ int fv_pin_state_write(int fd, const struct fv_agent_state *st);
  * none, -EPERM when it is not an agent's. */
 int fv_pin_state_read(const char *dir, struct fv_agent_state *st);
 
-/* Whether the pid in st is a live flowverify process other than us. */
-bool fv_pin_agent_running(const struct fv_agent_state *st);
+/* Whether another process holds the agent's lock on dir (an flock that
+ * fv_pin_adopt takes and keeps until the process ends). */
+bool fv_pin_agent_running(const char *dir);
 
 /* Remove every pin of an agent in dir, then dir. Refuses (-EPERM) pins
  * that are not a flowverify agent's, and (-EBUSY) a running agent's.

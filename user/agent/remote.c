@@ -17,8 +17,11 @@
 #include "report.h"
 #include "util.h"
 
-#define MAX_AGENTS     8
-#define BODY_MAX       (64u << 20) /* 65536 exchanges fit with room */
+#define MAX_AGENTS 8
+/* The largest real answer: a page of FV_EXCHANGES_PAGE exchanges (about
+ * 0.2 MB) and the report, whose per-flow rows stay under 14 MB even with
+ * every kept flow listed (65536 per host). */
+#define BODY_MAX       (16u << 20)
 #define CLIENT_IPS_MAX 1024
 
 const struct option fv_remote_options[] = {
@@ -27,6 +30,7 @@ const struct option fv_remote_options[] = {
 	{ "reply-timeout", required_argument, NULL, 't' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "cacert", required_argument, NULL, 'c' },
+	{ "auth-file", required_argument, NULL, 'u' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -35,17 +39,21 @@ const struct option fv_remote_options[] = {
 static const char usage[] =
 	"Usage: flowverify verify --agent URL [--agent URL]... [--duration S]\n"
 	"                         [--reply-timeout S] [--json] [--cacert FILE]\n"
+	"                         [--auth-file FILE]\n"
 	"\n"
 	"Join the views of running agents (flowverify agent) into one verdict: the\n"
 	"NAT's agent and its clients' agents, on different machines. Exchanges are\n"
 	"joined by their NTP cookie over the last S seconds (default 10). URL is the\n"
-	"agent's base, e.g. http://10.0.0.5:9123 or https://user:pass@nat:9123.\n"
+	"agent's base, e.g. https://nat:9123 or http://10.0.0.5:9123.\n"
 	"\n"
 	"  --agent URL         an agent to ask (repeatable, up to 8)\n"
 	"  --duration S        the window the exchanges are joined over (default 10)\n"
 	"  --reply-timeout S   a request unanswered this long is lost (default 1)\n"
 	"  --json              one JSON object on stdout, as 'verify --json'\n"
 	"  --cacert FILE       trust this CA for https agents\n"
+	"  --auth-file FILE    basic auth for the agents: one line 'user:password',\n"
+	"                      not readable by group or others (else ~/.netrc);\n"
+	"                      a password in a URL is seen by every local user\n"
 	"  -v, --verbose       diagnostics on stderr\n"
 	"\n"
 	"Exit status: 0 replies get through, 1 a fault or no traffic, 2 bad input or\n"
@@ -77,9 +85,63 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
 	return add;
 }
 
-/* GET base/api/v1/status?window=W&exchanges=65536, parsed. */
-static json_t *fetch(const char *base, double window, const char *cacert,
-		     char *err, size_t errlen)
+/* Credentials for every agent (--auth-file), else from ~/.netrc. */
+static char auth_user[128], auth_pass[256];
+
+static bool has_ctl(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* Control characters out of every string an agent sent (keys with one
+ * dropped), before any of it reaches a terminal. */
+static void sanitize(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	void *tmp;
+	size_t i;
+
+	if (json_is_string(j)) {
+		size_t n = json_string_length(j);
+		char *c;
+
+		if (!has_ctl(json_string_value(j), n))
+			return;
+		c = malloc(n + 1);
+		if (!c)
+			return;
+		memcpy(c, json_string_value(j), n);
+		for (i = 0; i < n; i++) {
+			if ((unsigned char)c[i] < 0x20 || c[i] == 0x7f)
+				c[i] = '?';
+		}
+		c[n] = '\0';
+		json_string_setn(j, c, n);
+		free(c);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) sanitize(v);
+	} else if (json_is_object(j)) {
+		json_object_foreach_safe(j, tmp, key, v)
+		{
+			if (has_ctl(key, strlen(key)))
+				json_object_del(j, key);
+			else
+				sanitize(v);
+		}
+	}
+}
+
+/* GET base/api/v1/status?window=W&exchanges=N[&before=B], parsed. */
+static json_t *fetch_page(const char *base, double window, size_t want,
+			  const char *before, const char *cacert, char *err,
+			  size_t errlen)
 {
 	char url[2048];
 	struct body b = { 0 };
@@ -97,8 +159,9 @@ static json_t *fetch(const char *base, double window, const char *cacert,
 		return NULL;
 	}
 	snprintf(url, sizeof(url),
-		 "%.*s/api/v1/status?window=%.3f&exchanges=65536", (int)blen,
-		 base, window);
+		 "%.*s/api/v1/status?window=%.3f&exchanges=%zu%s%s", (int)blen,
+		 base, window, want, before ? "&before=" : "",
+		 before ? before : "");
 	c = curl_easy_init();
 	if (!c) {
 		snprintf(err, errlen, "cannot initialise libcurl");
@@ -112,6 +175,14 @@ static json_t *fetch(const char *base, double window, const char *cacert,
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "flowverify/" FV_VERSION);
+	/* A declared length over the cap is refused before any byte. */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)BODY_MAX);
+	if (*auth_user) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, auth_user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, auth_pass);
+	} else {
+		curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+	}
 	if (cacert)
 		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	rc = curl_easy_perform(c);
@@ -119,14 +190,15 @@ static json_t *fetch(const char *base, double window, const char *cacert,
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "does not answer: %s",
-			 b.too_big ? "answer larger than 64 MiB"
-				   : curl_easy_strerror(rc));
+			 b.too_big || rc == CURLE_FILESIZE_EXCEEDED
+				 ? "answer larger than 16 MiB"
+				 : curl_easy_strerror(rc));
 		free(b.p);
 		return NULL;
 	}
 	if (code != 200) {
 		snprintf(err, errlen, "answered HTTP %ld%s", code,
-			 code == 401 ? " (it wants basic auth: https://user:password@host:port)"
+			 code == 401 ? " (it wants basic auth: --auth-file FILE or ~/.netrc)"
 			 : code == 404
 				 ? " (not a flowverify agent, or an older one)"
 				 : "");
@@ -142,6 +214,46 @@ static json_t *fetch(const char *base, double window, const char *cacert,
 			 j ? "not an object" : jerr.text);
 		json_decref(j);
 		return NULL;
+	}
+	sanitize(j);
+	return j;
+}
+
+/* Every exchange of the window, page by page (FV_EXCHANGES_PAGE each),
+ * gathered in the first page's object. */
+static json_t *fetch(const char *base, double window, const char *cacert,
+		     char *err, size_t errlen)
+{
+	json_t *j = fetch_page(base, window, FV_XTABLE_CAPACITY, NULL, cacert,
+			       err, errlen);
+	json_t *all = json_object_get(j, "exchanges_detail");
+	char before[32];
+
+	while (j && json_is_array(all) &&
+	       json_array_size(all) < FV_XTABLE_CAPACITY) {
+		const char *next =
+			json_string_value(json_object_get(j, "exchanges_next"));
+		json_t *page, *more;
+
+		if (!next)
+			break;
+		snprintf(before, sizeof(before), "%s", next);
+		page = fetch_page(base, window,
+				  FV_XTABLE_CAPACITY - json_array_size(all),
+				  before, cacert, err, errlen);
+		if (!page) {
+			json_decref(j);
+			return NULL;
+		}
+		more = json_object_get(page, "exchanges_detail");
+		json_object_set(j, "exchanges_next",
+				json_object_get(page, "exchanges_next")
+					?: json_null());
+		if (!json_array_size(more) || json_array_extend(all, more)) {
+			json_decref(page);
+			break;
+		}
+		json_decref(page);
 	}
 	return j;
 }
@@ -552,6 +664,17 @@ static char *redact(const char *url)
 	return out;
 }
 
+/* "scheme://user:password@host...": a password in the URL. */
+static bool has_password(const char *url)
+{
+	const char *host = strstr(url, "://"), *at, *slash;
+
+	host = host ? host + 3 : url;
+	slash = strchr(host, '/');
+	at = memchr(host, '@', slash ? (size_t)(slash - host) : strlen(host));
+	return at && memchr(host, ':', at - host);
+}
+
 int fv_remote_verify(int argc, char **argv)
 {
 	const char *urls[MAX_AGENTS], *cacert = NULL;
@@ -595,6 +718,22 @@ int fv_remote_verify(int argc, char **argv)
 			break;
 		case 'j': json = true; break;
 		case 'c': cacert = optarg; break;
+		case 'u':
+			ret = fv_agent_read_basic_auth(optarg, auth_user,
+						       sizeof(auth_user),
+						       auth_pass,
+						       sizeof(auth_pass));
+			if (ret) {
+				fv_err("cannot use --auth-file %s: %s", optarg,
+				       ret == -EINVAL
+					       ? "expected one line 'user:password'"
+				       : ret == -EACCES
+					       ? "readable by group or others; chmod 600 it"
+					       : strerror(-ret));
+				return FV_EXIT_USAGE;
+			}
+			ret = FV_EXIT_USAGE;
+			break;
 		case 'v': fv_verbose = true; break;
 		case 'h': fputs(usage, stdout); return FV_EXIT_OK;
 		default:
@@ -609,8 +748,20 @@ int fv_remote_verify(int argc, char **argv)
 		return FV_EXIT_USAGE;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		shown[i] = redact(urls[i]);
+		/* Too late to hide: it is in our argv already. */
+		if (has_password(urls[i]))
+			fv_warn("agent %s: a password in the URL can be read by "
+				"every local user (/proc/PID/cmdline); use "
+				"--auth-file FILE or ~/.netrc",
+				shown[i] ? shown[i] : "?");
+		if ((has_password(urls[i]) || *auth_user) &&
+		    !strncmp(urls[i], "http://", 7))
+			fv_warn("agent %s: basic auth over plain http sends the "
+				"password in the clear; use https",
+				shown[i] ? shown[i] : "?");
+	}
 	for (i = 0; i < n; i++) {
 		/* Asked for more than the window: the agents are not asked at
 		 * the same instant, and an exchange must be whole in each view. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -169,20 +170,77 @@ uint64_t fv_now_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec - timens_mono_ns;
 }
 
+static struct {
+	char *path;
+	int fd;	   /* kept to empty it when it cannot be removed */
+	pid_t pid; /* the writer: forked children leave it alone */
+} ready = { .fd = -1 };
+
+static void ready_file_remove(void)
+{
+	if (!ready.path || getpid() != ready.pid)
+		return;
+	if (unlink(ready.path) && errno != ENOENT && ready.fd >= 0)
+		(void)!ftruncate(ready.fd, 0); /* a stale one must not say "ready" */
+}
+
 int fv_ready_file_write(const char *path)
 {
-	int fd, err = 0;
+	char *tmp = NULL;
+	int fd = -1, err = 0;
 
 	if (!path)
 		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0)
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+		tmp = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fchmod(fd, 0644) || dprintf(fd, "%d\n", getpid()) < 0 ||
+	    rename(tmp, path)) {
 		err = -errno;
-	if (fd >= 0 && close(fd) && !err)
-		err = -errno;
+		if (fd >= 0)
+			unlink(tmp);
+		goto out;
+	}
+	if (!ready.path)
+		atexit(ready_file_remove);
+	free(ready.path);
+	if (ready.fd >= 0)
+		close(ready.fd);
+	ready.path = strdup(path);
+	ready.fd = fd;
+	ready.pid = getpid();
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
 	if (err)
 		fv_err("cannot create ready file %s: %s", path, strerror(-err));
 	return err;
+}
+
+/* A fixed PATH, never the caller's: we run these as root. */
+static char *const fixed_env[] = { "PATH=" FV_FIXED_PATH, NULL };
+
+void fv_exec_fixed(char *const argv[])
+{
+	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin",
+					    "/bin" };
+	char path[256];
+	size_t i;
+
+	/* No allocation: it runs in a child forked from any thread. */
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, fixed_env);
+		return;
+	}
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], argv[0]);
+		execve(path, argv, fixed_env);
+	}
 }
 
 int fv_run_capture(char *const argv[], char **out, size_t max)
@@ -212,7 +270,7 @@ int fv_run_capture(char *const argv[], char **out, size_t max)
 		dup2(pipefd[1], STDOUT_FILENO);
 		if (fd >= 0)
 			dup2(fd, STDERR_FILENO);
-		execvp(argv[0], argv);
+		fv_exec_fixed(argv);
 		_exit(127);
 	}
 	close(pipefd[1]);

@@ -77,9 +77,19 @@ bool fv_have_caps(void);
 /* CLOCK_MONOTONIC in ns, the clock bpf_ktime_get_ns() uses. */
 uint64_t fv_now_ns(void);
 
-/* --ready-file: create path holding our pid, once attached (or serving).
- * NULL: nothing to do. 0, or -errno having said why on stderr. */
+/* --ready-file: create path holding our pid, once attached (or serving):
+ * written under a temporary name beside it (O_EXCL, O_NOFOLLOW), then
+ * renamed over it, so no symlink is followed and no reader sees half of
+ * it. Removed when the process exits; where it may not be any more (the
+ * agent after switching user), emptied. NULL: nothing to do. 0, or -errno
+ * having said why on stderr. */
 int fv_ready_file_write(const char *path);
+
+/* Commands we run (ip, nft, tc, sysctl, chronyd), often as root: found in
+ * FV_FIXED_PATH only and run with PATH=FV_FIXED_PATH as their whole
+ * environment, never the caller's. Returns only if none could run. */
+#define FV_FIXED_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+void fv_exec_fixed(char *const argv[]);
 
 /* Run argv (argv[0] looked up in PATH) and wait, its standard output read
  * into *out (malloc'd, NUL

@@ -98,7 +98,7 @@ int lab_ns_run(const char *ns, char *const argv[])
 				dup2(fd, STDERR_FILENO);
 			}
 		}
-		execvp(argv[0], argv);
+		fv_exec_fixed(argv);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0) {
