@@ -70,7 +70,8 @@ check "the next page: 500 more, none of the first page's" \
 check "?before=bad: 400" \
 	test "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/status?exchanges=5&before=x")" = 400
 
-# 64 clients from 127.0.0.1 ask for everything and never read; meanwhile
+# 64 clients from 127.0.0.1 ask for everything (half of them for the HTML
+# /report) and never read; meanwhile
 # /healthz and /metrics from 127.0.0.2, 40 times each, timed.
 python3 - $PORT "$TMP/slow" <<'PY' &
 import socket, sys, time
@@ -81,7 +82,8 @@ for i in range(64):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.settimeout(2)
         s.connect(("127.0.0.1", int(sys.argv[1])))
-        s.sendall(b"GET /api/v1/status?exchanges=65536 HTTP/1.1\r\nHost: x\r\n\r\n")
+        path = b"/api/v1/status?exchanges=65536" if i % 2 else b"/report"
+        s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
         held.append(s)
     except OSError:
         pass

@@ -118,6 +118,10 @@ DUR=$((CHURN / 2000 + 40))
 $FV verify --nat $WATCH --duration $DUR --json >"$TMP/verify.json" 2>"$TMP/verify.err" &
 verify_pid=$!
 pids+=($verify_pid)
+# And one whose flows expire after 2 s idle, folded into their legs.
+FV_FLOW_IDLE_SECONDS=2 $FV verify --nat $WATCH --duration $DUR --json >"$TMP/vidle.json" 2>"$TMP/vidle.err" &
+vidle_pid=$!
+pids+=($vidle_pid)
 sleep 3 # verify attaches (no ready file for verify with --json)
 
 metrics() { curl -s -m 10 -o "$1" http://127.0.0.1:$PORT/metrics; }
@@ -150,11 +154,17 @@ check "flowverify_flow_table_full_total 0 ($(full "$TMP/m2"))" test "$(full "$TM
 wait $verify_pid
 rc=$?
 echo $rc >"$TMP/verify.json.rc"
+wait $vidle_pid
 kill -TERM $server_pid && wait $server_pid
 check "the server answered every request ($(cat "$TMP/served"), want $want)" test "$(cat "$TMP/served")" = $want
 vlegs=$(jq -c '[.. | objects | select(has("leg") and has("packets") and has("flows")) | .packets]' "$TMP/verify.json" 2>/dev/null)
 check "verify over the same run: every leg at $want ($vlegs)" test "$vlegs" = "[$want,$want,$want,$want]" ||
 	diag_file "$TMP/verify.err" "verify: "
+vidle=$(jq -c '[.. | objects | select(has("leg") and has("packets") and has("flows")) | .packets]' "$TMP/vidle.json" 2>/dev/null)
+check "verify with flows expiring after 2 s idle: every leg at $want ($vidle), the expired ones as one flow per leg" \
+	eval "[ '$vidle' = '[$want,$want,$want,$want]' ] &&
+		jq -e '[.. | objects | select(.hook? == \"expired\")] | length == 4' '$TMP/vidle.json' >/dev/null" ||
+	diag_file "$TMP/vidle.err" "verify: "
 check "verify: ok, exit 0 ($(cat "$TMP/verify.json.rc"))" \
 	eval "[ $rc = 0 ] && jq -e '.status == \"ok\"' '$TMP/verify.json' >/dev/null" ||
 	diag "status: $(jq -r .status "$TMP/verify.json" 2>/dev/null)"

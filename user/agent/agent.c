@@ -60,7 +60,9 @@ struct agent {
 	pthread_mutex_t status_lock;
 	struct {
 		char *body;
-		char query[96];
+		size_t len;
+		const char *type; /* static strings */
+		char query[128];
 		uint64_t at_ns;
 	} status_cache;
 	char pin_dir[128];
@@ -780,6 +782,53 @@ static void route_report(struct agent *a, const struct fv_http_args *args,
 	rep->len = rep->body ? len : 0;
 }
 
+/* The reports (/api/v1/status, /report): built one at a time, and the
+ * last answer kept for a second for whoever asks the same. */
+static void route_cached(struct agent *a, const char *path,
+			 const struct fv_http_args *args,
+			 struct fv_http_reply *rep,
+			 void (*build)(struct agent *, const struct fv_http_args *,
+				       struct fv_http_reply *))
+{
+	char query[sizeof(a->status_cache.query)];
+	/* A query too long for the key is never cached. */
+	bool keyed = snprintf(query, sizeof(query), "%s|%s|%s|%s", path,
+			      args->window ?: "", args->exchanges ?: "",
+			      args->before ?: "") < (int)sizeof(query);
+	char *body;
+
+	pthread_mutex_lock(&a->status_lock);
+	if (keyed && a->status_cache.body &&
+	    !strcmp(query, a->status_cache.query) &&
+	    fv_now_ns() - a->status_cache.at_ns < TICK_NS) {
+		body = malloc(a->status_cache.len + 1);
+		if (body)
+			memcpy(body, a->status_cache.body,
+			       a->status_cache.len + 1);
+		rep->body = body;
+		rep->len = body ? a->status_cache.len : 0;
+		rep->status = 200;
+		rep->type = a->status_cache.type;
+	} else {
+		build(a, args, rep);
+		body = keyed && rep->status == 200 && rep->body
+			       ? malloc(rep->len + 1)
+			       : NULL;
+		if (body) {
+			memcpy(body, rep->body, rep->len);
+			body[rep->len] = '\0';
+			free(a->status_cache.body);
+			a->status_cache.body = body;
+			a->status_cache.len = rep->len;
+			a->status_cache.type = rep->type;
+			snprintf(a->status_cache.query,
+				 sizeof(a->status_cache.query), "%s", query);
+			a->status_cache.at_ns = fv_now_ns();
+		}
+	}
+	pthread_mutex_unlock(&a->status_lock);
+}
+
 static void route(void *ctx, const char *path, const struct fv_http_args *args,
 		  struct fv_http_reply *rep)
 {
@@ -793,31 +842,9 @@ static void route(void *ctx, const char *path, const struct fv_http_args *args,
 		rep->type = "text/plain; version=0.0.4; charset=utf-8";
 		rep->len = rep->body ? strlen(rep->body) : 0;
 	} else if (!strcmp(path, "/api/v1/status")) {
-		char query[sizeof(a->status_cache.query)];
-		/* A query too long for the key is never cached. */
-		bool keyed = snprintf(query, sizeof(query), "%s|%s|%s",
-				      args->window ?: "", args->exchanges ?: "",
-				      args->before ?: "") < (int)sizeof(query);
-
-		pthread_mutex_lock(&a->status_lock);
-		if (keyed && a->status_cache.body &&
-		    !strcmp(query, a->status_cache.query) &&
-		    fv_now_ns() - a->status_cache.at_ns < TICK_NS) {
-			reply_json(rep, strdup(a->status_cache.body));
-		} else {
-			route_status(a, args, rep);
-			if (keyed && rep->status == 200 && rep->body) {
-				free(a->status_cache.body);
-				a->status_cache.body = strdup(rep->body);
-				snprintf(a->status_cache.query,
-					 sizeof(a->status_cache.query), "%s",
-					 query);
-				a->status_cache.at_ns = fv_now_ns();
-			}
-		}
-		pthread_mutex_unlock(&a->status_lock);
+		route_cached(a, path, args, rep, route_status);
 	} else if (!strcmp(path, "/report")) {
-		route_report(a, args, rep);
+		route_cached(a, path, args, rep, route_report);
 	} else if (!strcmp(path, "/healthz")) {
 		uint64_t last;
 
@@ -835,6 +862,11 @@ static void route(void *ctx, const char *path, const struct fv_http_args *args,
 	} else {
 		reply_text(rep, 404, "not found\n");
 	}
+}
+
+static bool slow_route(const char *path)
+{
+	return !strcmp(path, "/api/v1/status") || !strcmp(path, "/report");
 }
 
 /* The session's hook before each point loads: its counter maps pinned in
@@ -1129,6 +1161,7 @@ int cmd_agent(int argc, char **argv)
 	tick(a, fv_now_ns());
 	hc.max_conns = a->o.max_conns;
 	hc.route = route;
+	hc.slow = slow_route;
 	hc.ctx = a;
 	status = serve(a, &hc);
 	if (status < 0)

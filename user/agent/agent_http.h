@@ -43,6 +43,10 @@ struct fv_http_conf {
 	char *tls_cert, *tls_key; /* PEM contents, or NULL */
 	const char *user, *pass;  /* basic auth, or NULL */
 	fv_http_route_fn route;
+	/* Routes that take long (a report): built on a thread of their own
+	 * while their connection waits suspended, never on the polling
+	 * thread that answers the others. NULL: none. */
+	bool (*slow)(const char *path);
 	void *ctx;
 };
 

@@ -12,6 +12,9 @@
 #include <microhttpd.h>
 #include "agent_http.h"
 
+/* Marks a connection whose failed login waits for its answer. */
+static char delayed;
+
 struct fv_http {
 	struct MHD_Daemon *d;
 	struct fv_http_conf conf;
@@ -24,10 +27,94 @@ struct fv_http {
 	struct MHD_Connection *waiting[FV_HTTP_MAX_CONNS];
 	int n_waiting;
 	bool stopping, delayer_on;
+	/* Slow routes: their jobs, built in order by the builder thread. */
+	pthread_t builder;
+	pthread_cond_t jobs_cond;
+	struct job *jobs, **jobs_tail;
+	bool builder_on;
 };
 
-/* Marks a connection whose failed login waits for its answer. */
-static char delayed;
+/* One slow request: copied out of its connection, answered by the
+ * builder, which then resumes the connection to send it. */
+struct job {
+	struct job *next;
+	struct MHD_Connection *c;
+	char *path;
+	struct fv_http_args args;
+	struct fv_http_reply rep;
+	bool done;
+};
+
+static void job_free(struct job *j)
+{
+	free(j->path);
+	free((char *)j->args.window);
+	free((char *)j->args.exchanges);
+	free((char *)j->args.before);
+	free(j->rep.body);
+	free(j);
+}
+
+static void *builder(void *arg)
+{
+	struct fv_http *h = arg;
+	struct job *j;
+
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		while (!h->jobs && !h->stopping)
+			pthread_cond_wait(&h->jobs_cond, &h->lock);
+		j = h->jobs;
+		if (!j)
+			break; /* stopping, nothing left */
+		h->jobs = j->next;
+		if (!h->jobs)
+			h->jobs_tail = &h->jobs;
+		pthread_mutex_unlock(&h->lock);
+		if (!h->stopping)
+			h->conf.route(h->conf.ctx, j->path, &j->args, &j->rep);
+		pthread_mutex_lock(&h->lock);
+		j->done = true;
+		MHD_resume_connection(j->c);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* Suspends c until the builder has its answer. false: cannot. */
+static bool job_start(struct fv_http *h, struct MHD_Connection *c,
+		      const char *url, const struct fv_http_args *args,
+		      void **req_cls)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return false;
+	j->c = c;
+	j->path = strdup(url);
+	j->args.window = args->window ? strdup(args->window) : NULL;
+	j->args.exchanges = args->exchanges ? strdup(args->exchanges) : NULL;
+	j->args.before = args->before ? strdup(args->before) : NULL;
+	if (!j->path || (args->window && !j->args.window) ||
+	    (args->exchanges && !j->args.exchanges) ||
+	    (args->before && !j->args.before)) {
+		job_free(j);
+		return false;
+	}
+	*req_cls = j;
+	pthread_mutex_lock(&h->lock);
+	MHD_suspend_connection(c);
+	*h->jobs_tail = j;
+	h->jobs_tail = &j->next;
+	pthread_cond_signal(&h->jobs_cond);
+	pthread_mutex_unlock(&h->lock);
+	return true;
+}
+
+static bool is_job(const struct fv_http *h, void *req_cls)
+{
+	return req_cls && req_cls != h && req_cls != &delayed;
+}
 
 static void *delayer(void *arg)
 {
@@ -116,6 +203,14 @@ static bool same(const char *got, const char *want)
 	return !diff;
 }
 
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	if (is_job(cls, *req_cls))
+		job_free(*req_cls);
+	*req_cls = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -131,6 +226,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (*req_cls == &delayed) {
 		*req_cls = h;
 		return send_unauthorized(c);
+	}
+	/* Resumed by the builder: its answer (the job is freed once the
+	 * request completes). */
+	if (is_job(h, *req_cls)) {
+		struct job *j = *req_cls;
+
+		if (!j->done || !j->rep.body)
+			return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					 "out of memory\n");
+		rep = j->rep;
+		j->rep.body = NULL; /* the response owns it now */
+		return send_reply(c, rep.status, rep.type, rep.body, rep.len);
 	}
 	/* First call: headers only. Everything is decided here, so no body
 	 * is ever read or kept. */
@@ -175,6 +282,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 						     "exchanges");
 	args.before =
 		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "before");
+	if (h->builder_on && h->conf.slow && h->conf.slow(url)) {
+		if (job_start(h, c, url, &args, req_cls))
+			return MHD_YES;
+		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				 "out of memory\n");
+	}
 	h->conf.route(h->conf.ctx, url, &args, &rep);
 	if (!rep.body)
 		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -202,6 +315,8 @@ struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
 	h->conf = *conf;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
+	pthread_cond_init(&h->jobs_cond, NULL);
+	h->jobs_tail = &h->jobs;
 	if (conf->tls_cert) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			snprintf(err, errlen,
@@ -217,6 +332,7 @@ struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)FV_HTTP_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FV_HTTP_MEM_LIMIT,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		conf->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 		conf->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, conf->tls_key,
 		MHD_OPTION_END);
@@ -229,6 +345,8 @@ struct fv_http *fv_http_start(const struct fv_http_conf *conf, char *err,
 	}
 	/* Without it a failed login is closed unanswered: still slow. */
 	h->delayer_on = !pthread_create(&h->delayer, NULL, delayer, h);
+	/* Without it slow routes are built on the polling thread. */
+	h->builder_on = !pthread_create(&h->builder, NULL, builder, h);
 	return h;
 }
 
@@ -236,13 +354,15 @@ void fv_http_stop(struct fv_http *h)
 {
 	if (!h)
 		return;
-	if (h->delayer_on) {
-		pthread_mutex_lock(&h->lock);
-		h->stopping = true;
-		pthread_cond_signal(&h->cond);
-		pthread_mutex_unlock(&h->lock);
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	pthread_cond_signal(&h->cond);
+	pthread_cond_signal(&h->jobs_cond);
+	pthread_mutex_unlock(&h->lock);
+	if (h->delayer_on)
 		pthread_join(h->delayer, NULL);
-	}
+	if (h->builder_on)
+		pthread_join(h->builder, NULL);
 	MHD_stop_daemon(h->d);
 	free(h);
 }
