@@ -273,7 +273,7 @@ ended() { ! kill -0 "$1" 2>/dev/null; }
 bg_start() {
 	local out=$1
 	shift
-	rm -f "$out.rc" "$out.sent" "$out.readyfile"
+	rm -f "$out.rc" "$out.sent" "$out.readyat"
 	now_ms >"$out.t0"
 	"$@" >"$out" 2>"$out.err" &
 	BG_PID=$!
@@ -289,7 +289,8 @@ bg_ready() {
 	pid=$(cat "$out.pid")
 	wait_until "$s" eval '[ -e "$f" ] || ended "$pid"'
 	if [ -e "$f" ]; then
-		echo "$f" >"$out.readyfile"
+		# When it was written: the run removes it when it exits.
+		stat -c %.6Y "$f" >"$out.readyat" 2>/dev/null
 		return 0
 	fi
 	if ended "$pid"; then
@@ -329,7 +330,8 @@ bg_finish() {
 bg_sent() { echo "$EPOCHREALTIME" >"$1.sent"; }
 
 # in_window OUT S [COMMAND...]: everything sent (bg_sent OUT) went less than
-# S seconds after the run was ready (its ready file's mtime: the window of
+# S seconds after the run was ready (its ready file's mtime, read by
+# bg_ready while it is there: the window of
 # verify --duration S opens after it is written), so inside its window;
 # then COMMAND succeeds. Otherwise a diagnostic naming that precondition,
 # so that a count after it fails for what it is: a machine too slow for
@@ -338,7 +340,7 @@ in_window() {
 	local out=$1 s=$2 sent ready ms
 	shift 2
 	if ! sent=$(cat "$out.sent" 2>/dev/null) ||
-	   ! ready=$(stat -c %.6Y "$(cat "$out.readyfile" 2>/dev/null)" 2>/dev/null); then
+	   ! ready=$(cat "$out.readyat" 2>/dev/null) || [ -z "$ready" ]; then
 		diag "precondition: ${out##*/} was ready and requests were sent to it"
 		return 1
 	fi
