@@ -67,6 +67,12 @@ check "the next page: 500 more, none of the first page's" \
 	eval "jq -e -n --slurpfile a '$TMP/page1' --slurpfile b '$TMP/page2' \
 		'(\$b[0].exchanges_detail | length) == 500 and
 		 ((\$a[0].exchanges_detail | map(.cookie)) - (\$b[0].exchanges_detail | map(.cookie)) | length) == 500' >/dev/null"
+# verify --agent follows the pages: every one of the 40000 is joined.
+capture "$TMP/join" $FV verify --agent http://127.0.0.1:$PORT --duration 300
+joined=$(sed -n 's/^exchanges joined by cookie: \([0-9]*\) answered, \([0-9]*\) unanswered, \([0-9]*\) in flight$/\1 \2 \3/p' "$TMP/join" |
+	awk '{ print $1 + $2 + $3 }')
+check "verify --agent joins every page: at least 40000 exchanges (${joined:-none})" test "${joined:-0}" -ge 40000 ||
+	diag_file "$TMP/join.err" "verify: "
 check "?before=bad: 400" \
 	test "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/status?exchanges=5&before=x")" = 400
 

@@ -235,7 +235,10 @@ static json_t *fetch(const char *base, double window, const char *cacert,
 			json_string_value(json_object_get(j, "exchanges_next"));
 		json_t *page, *more;
 
-		if (!next)
+		/* Digits only: it goes into our next URL. */
+		if (!next || !*next ||
+		    strspn(next, "0123456789") != strlen(next) ||
+		    strlen(next) >= sizeof(before))
 			break;
 		snprintf(before, sizeof(before), "%s", next);
 		page = fetch_page(base, window,
