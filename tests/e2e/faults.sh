@@ -771,6 +771,7 @@ under_valgrind() {
 	need_pair "$what" || return
 	[ $REASONS = 1 ] || drops=()
 	start "$out" valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
+		--suppressions=tests/valgrind/libbpf.supp \
 		$FV verify --nat $A:a0 --client $B:b0 --duration 8 --json "${drops[@]}" \
 		--acls tests/fixtures/acl/aws-ntp.json --public acl-0a11ce0000000pub \
 		--private acl-0b0b000000000prv --ready-file "$out.ready"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -515,6 +516,26 @@ static void detach_point(struct fv_point *p)
 	fv_netns_leave(saved);
 }
 
+/* clsact filters have no link to ask whether their interface is still
+ * there: look in its namespace (CAP_SYS_ADMIN), holding nothing of it, so
+ * a deleted namespace is free to go. Gone: the name holds another
+ * namespace or none, or the namespace has no interface of that index. */
+static bool clsact_iface_missing(const struct fv_point *p, int i)
+{
+	char name[IF_NAMESIZE];
+	uint32_t inum;
+	bool missing;
+	int saved;
+
+	if (fv_netns_inum(p->host.netns, &inum) || inum != p->netns_inum)
+		return true;
+	if (fv_netns_enter(p->host.netns, &saved))
+		return false; /* cannot tell */
+	missing = !if_indextoname(p->host.ifindex[i], name) && errno == ENXIO;
+	fv_netns_leave(saved);
+	return missing;
+}
+
 static bool holds_clsact(const struct fv_session *s)
 {
 	for (int i = 0; i < s->n_points; i++)
@@ -550,13 +571,39 @@ static int detacher_keep_caps(void)
 	return ret;
 }
 
+/* In the child, once a second: which clsact interfaces went away, for
+ * the owner, who has no privilege left to look (fd 4, one byte each:
+ * point * FV_MAX_IFACES + interface). */
+_Static_assert(FV_MAX_POINTS *FV_MAX_IFACES <= 256, "one byte per interface");
+static void detacher_check(struct fv_session *s)
+{
+	for (int k = 0; k < s->n_points; k++) {
+		struct fv_point *p = &s->points[k];
+
+		for (int i = 0; i < p->host.n_ifaces; i++) {
+			struct fv_iface_att *a = &p->att[i];
+			uint8_t which = k * FV_MAX_IFACES + i;
+
+			if (a->reported_gone ||
+			    !(a->egress_clsact || a->ingress_clsact) ||
+			    !clsact_iface_missing(p, i))
+				continue;
+			a->reported_gone = true;
+			if (write(4, &which, 1) != 1)
+				a->reported_gone = false; /* again next time */
+		}
+	}
+}
+
 /* In the child: wait for the session's owner to close its end of the
  * pipe, by fv_session_stop or by dying (even by SIGKILL), then remove
- * the clsact filters. Signals meant for the owner (Ctrl-C to the group,
- * systemd's SIGTERM to the unit) must not end it first. */
+ * the clsact filters; meanwhile tell it of interfaces gone. Signals meant
+ * for the owner (Ctrl-C to the group, systemd's SIGTERM to the unit) must
+ * not end it first. */
 static void __attribute__((noreturn))
-detacher_run(struct fv_session *s, int wait_fd)
+detacher_run(struct fv_session *s, int wait_fd, int report_fd)
 {
+	struct pollfd pfd = { .fd = 3, .events = POLLIN };
 	char byte;
 	ssize_t n;
 	int ret;
@@ -568,17 +615,27 @@ detacher_run(struct fv_session *s, int wait_fd)
 	prctl(PR_SET_NAME, "fv-detacher", 0, 0, 0);
 	/* Nothing of the owner's: not its links (a tcx or XDP link we held
 	 * would outlive the owner), sockets or keys. */
-	if (dup2(wait_fd, 3) < 0)
+	if (dup2(wait_fd, 3) < 0 || dup2(report_fd, 4) < 0)
 		_exit(1);
-	if (syscall(SYS_close_range, 4, ~0U, 0))
-		for (int fd = 4; fd < 4096; fd++)
+	if (syscall(SYS_close_range, 5, ~0U, 0))
+		for (int fd = 5; fd < 4096; fd++)
 			close(fd);
 	ret = detacher_keep_caps();
 	if (ret)
 		fv_warn("detacher: cannot drop capabilities: %s", strerror(-ret));
-	do
-		n = read(3, &byte, 1);
-	while (n > 0 || (n < 0 && errno == EINTR));
+	for (;;) {
+		ret = poll(&pfd, 1, 1000);
+		if (ret == 0) {
+			detacher_check(s);
+			continue;
+		}
+		if (ret < 0 && errno == EINTR)
+			continue;
+		n = ret < 0 ? -1 : read(3, &byte, 1);
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		break; /* closed: the owner stopped or died */
+	}
 	for (int i = 0; i < s->n_points; i++) {
 		struct fv_point *p = &s->points[i];
 		int saved;
@@ -588,6 +645,8 @@ detacher_run(struct fv_session *s, int wait_fd)
 		for (int j = 0; j < p->host.n_ifaces; j++) {
 			struct fv_iface_att *a = &p->att[j];
 
+			if (a->reported_gone)
+				continue; /* its filters went with it */
 			if (a->egress_clsact)
 				detach_clsact(p->host.ifindex[j], BPF_TC_EGRESS,
 					      &a->egress_tc);
@@ -602,7 +661,7 @@ detacher_run(struct fv_session *s, int wait_fd)
 
 int fv_session_detach_later(struct fv_session *s, char *err, size_t errlen)
 {
-	int pipefd[2], ret;
+	int pipefd[2], report[2], ret;
 	pid_t pid;
 
 	if (!holds_clsact(s))
@@ -613,9 +672,7 @@ int fv_session_detach_later(struct fv_session *s, char *err, size_t errlen)
 			 strerror(-ret));
 		return ret;
 	}
-	fflush(NULL); /* the child must not write the owner's buffers again */
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(report, O_CLOEXEC | O_NONBLOCK)) {
 		ret = -errno;
 		close(pipefd[0]);
 		close(pipefd[1]);
@@ -623,13 +680,28 @@ int fv_session_detach_later(struct fv_session *s, char *err, size_t errlen)
 			 strerror(-ret));
 		return ret;
 	}
+	fflush(NULL); /* the child must not write the owner's buffers again */
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(report[0]);
+		close(report[1]);
+		snprintf(err, errlen, "cannot start the detacher: %s",
+			 strerror(-ret));
+		return ret;
+	}
 	if (pid == 0) {
 		close(pipefd[1]);
-		detacher_run(s, pipefd[0]);
+		close(report[0]);
+		detacher_run(s, pipefd[0], report[1]);
 	}
 	close(pipefd[0]);
+	close(report[1]);
 	s->detacher_pid = pid;
 	s->detacher_fd = pipefd[1];
+	s->detacher_report_fd = report[0];
 	return 0;
 }
 
@@ -643,6 +715,8 @@ static void detacher_finish(struct fv_session *s)
 				s->points[i].att[j].ingress_clsact = false;
 	close(s->detacher_fd);
 	s->detacher_fd = -1;
+	close(s->detacher_report_fd);
+	s->detacher_report_fd = -1;
 	while (waitpid(s->detacher_pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	s->detacher_pid = 0;
@@ -1004,9 +1078,15 @@ static bool link_detached(int link_fd)
 	return info.xdp.ifindex == 0;
 }
 
-static bool iface_lost(const struct fv_iface_att *a)
+static bool iface_lost(struct fv_point *p, int i)
 {
-	if (a->gone)
+	struct fv_iface_att *a = &p->att[i];
+
+	if (a->gone || a->reported_gone)
+		return true;
+	/* Without a detacher we still hold the privilege to look. */
+	if ((a->egress_clsact || a->ingress_clsact) && !p->sess->detacher_pid &&
+	    clsact_iface_missing(p, i))
 		return true;
 	return (a->xdp_link >= 0 && link_detached(a->xdp_link)) ||
 	       (a->ingress_link >= 0 && link_detached(a->ingress_link)) ||
@@ -1080,7 +1160,15 @@ bool fv_point_has_netns(const struct fv_point *p, uint32_t inum)
 
 int fv_session_check_ifaces(struct fv_session *s)
 {
+	uint8_t which;
 	int lost = 0;
+
+	/* What the detacher found gone since the last look. */
+	while (s->detacher_pid > 0 && read(s->detacher_report_fd, &which, 1) == 1)
+		if (which / FV_MAX_IFACES < s->n_points)
+			s->points[which / FV_MAX_IFACES]
+				.att[which % FV_MAX_IFACES]
+				.reported_gone = true;
 
 	for (int k = 0; k < s->n_points; k++) {
 		struct fv_point *p = &s->points[k];
@@ -1088,7 +1176,7 @@ int fv_session_check_ifaces(struct fv_session *s)
 		for (int i = 0; i < p->host.n_ifaces; i++) {
 			struct fv_iface_att *a = &p->att[i];
 
-			if (!iface_lost(a))
+			if (!iface_lost(p, i))
 				continue;
 			if (!a->gone)
 				fv_warn("%s%s%s went away; %s", p->host.netns,
@@ -1098,6 +1186,9 @@ int fv_session_check_ifaces(struct fv_session *s)
 						? "it is no longer watched"
 						: "watching it again when it is back");
 			a->gone = true;
+			/* Its filters went with it; the same index may name
+			 * another interface now. */
+			a->egress_clsact = a->ingress_clsact = false;
 			if (!s->no_reattach)
 				reattach_iface(p, i);
 			lost += a->gone;

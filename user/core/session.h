@@ -42,6 +42,7 @@ struct fv_iface_att {
 	const char *ingress_how; /* "xdp-native", "xdp-generic", "tcx-ingress", ... */
 	const char *egress_how;
 	bool foreign_xdp;    /* someone else's XDP program is there */
+	bool reported_gone;  /* clsact: the detacher found it gone */
 	bool gone;	     /* the interface went away: nothing watched */
 	uint32_t reattached; /* times watched again on a re-created one */
 	int refused_ifindex; /* a re-created one we could not attach to */
@@ -99,10 +100,11 @@ struct fv_session {
 	void *on_frame_ctx;
 	char drops_error[160]; /* why it could not be attached */
 	uint64_t ifaces_checked_ns;
-	int ifaces_gone;    /* at the last check */
-	bool no_reattach;   /* the agent: no privileges left to attach */
-	pid_t detacher_pid; /* 0: none (fv_session_detach_later) */
-	int detacher_fd;    /* its pipe: closing it lets it detach */
+	int ifaces_gone;	/* at the last check */
+	bool no_reattach;	/* the agent: no privileges left to attach */
+	pid_t detacher_pid;	/* 0: none (fv_session_detach_later) */
+	int detacher_fd;	/* its pipe: closing it lets it detach */
+	int detacher_report_fd; /* it writes the clsact interfaces gone */
 	uint64_t flows_swapped_ns;
 	uint64_t flows_idle_ns; /* 0: FV_FLOW_IDLE_SECONDS */
 };
