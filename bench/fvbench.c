@@ -4,11 +4,14 @@
  *
  *   prog    per-packet cost of the XDP and tc programs and of an empty
  *           program (the floor) through BPF_PROG_TEST_RUN
+ *   live    the same on programs a running flowverify has attached (their
+ *           maps as in use), by program id, against the empty ones
  *   drops   cost of the kfree_skb drop tracer per unrelated free, against
  *           an empty tp_btf/kfree_skb program (BPF_STATS_RUN_TIME)
  *   attach  time to start (load, verify, attach) and stop a session on
  *           N interfaces of one namespace
- *   send    UDP (or NTP request) sender at the highest rate, sendmmsg
+ *   send    UDP (or NTP request) sender at the highest rate, or at a
+ *           given one (-R), sendmmsg
  *   sink    UDP receiver counting datagrams, optionally answering NTP
  */
 #define _GNU_SOURCE
@@ -421,6 +424,107 @@ static int cmd_prog(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* live: programs attached by a running flowverify, as they are */
+
+/* -i ID,ID...: fv_xdp_ingress / fv_tc_ingress / fv_tc_egress by id, each
+ * run on the non-NTP UDP frame and an NTP request and reply, interleaved
+ * in rounds with the empty program of its type. NTP here takes the path a
+ * NAT's NTP packet takes once the event budget is spent (the program's
+ * token bucket is shared with its live traffic). */
+static int cmd_live(int argc, char **argv)
+{
+	int rounds = 5, repeat = 2000000, cpu = 1, opt, n = 0, r, i;
+	static const int live_frames[] = { 1, 3, 4 }; /* udp4, ntp4 req/rep */
+	static struct prog_case cases[64];
+	struct bpf_object *empty;
+	char *ids = NULL, *save = NULL, *tok;
+
+	while ((opt = getopt(argc, argv, "i:r:n:c:o:")) != -1) {
+		switch (opt) {
+		case 'i': ids = optarg; break;
+		case 'r':
+			rounds = parse_long(optarg, 1, MAX_ROUNDS, "rounds");
+			break;
+		case 'n':
+			repeat = parse_long(optarg, 1000, 100000000, "repeat");
+			break;
+		case 'c': cpu = parse_long(optarg, -1, 1023, "cpu"); break;
+		case 'o': empty_obj_path = optarg; break;
+		default: return 2;
+		}
+	}
+	if (!ids) {
+		fprintf(stderr,
+			"fvbench live: -i PROG_ID[,PROG_ID...] required\n");
+		return 2;
+	}
+	pin_cpu(cpu);
+	build_frames();
+	empty = bpf_object__open_file(empty_obj_path, NULL);
+	if (!empty || bpf_object__load(empty))
+		die(empty_obj_path, errno ? errno : EINVAL);
+	for (tok = strtok_r(ids, ",", &save); tok && n < 56;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(
+			parse_long(tok, 1, INT32_MAX, "program id"));
+		bool xdp;
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			die("program id", errno);
+		xdp = info.type == BPF_PROG_TYPE_XDP;
+		cases[n++] = (struct prog_case){
+			.hook = xdp ? "xdp" : "tc",
+			.variant = "empty",
+			.frame = -1,
+			.fd = bpf_program__fd(bpf_object__find_program_by_name(
+				empty, xdp ? "empty_xdp" : "empty_tc")),
+		};
+		for (i = 0; i < (int)ARRAY_SIZE(live_frames); i++)
+			cases[n++] = (struct prog_case){
+				.hook = xdp ? "xdp" : "tc",
+				.variant = strdup(info.name),
+				.frame = live_frames[i],
+				.fd = fd,
+			};
+	}
+	for (i = 0; i < n; i++)
+		run_once(cases[i].fd,
+			 &frames[cases[i].frame < 0 ? 0 : cases[i].frame],
+			 repeat / 10, NULL, NULL);
+	for (r = 0; r < rounds; r++)
+		for (i = 0; i < n; i++)
+			cases[i].ns[r] = run_once(
+				cases[i].fd,
+				&frames[cases[i].frame < 0 ? 0 : cases[i].frame],
+				repeat, NULL, NULL);
+	printf("{\"rounds\": %d, \"repeat\": %d, \"cpu\": %d, \"results\": [",
+	       rounds, repeat, cpu);
+	for (i = 0; i < n; i++) {
+		struct summary s = summarize(cases[i].ns, rounds);
+		int f = 0;
+
+		/* Its floor: the empty case just before its program's. */
+		for (int j = i; j >= 0; j--)
+			if (cases[j].frame < 0) {
+				f = j;
+				break;
+			}
+		printf("%s\n {\"hook\": \"%s\", \"program\": \"%s\", \"frame\": \"%s\", "
+		       "\"ns_median\": %.2f, \"ns_min\": %.2f, \"ns_max\": %.2f, "
+		       "\"over_floor_ns\": %.2f}",
+		       i ? "," : "", cases[i].hook, cases[i].variant,
+		       cases[i].frame < 0 ? "any" : frames[cases[i].frame].name,
+		       s.median, s.min, s.max,
+		       s.median - summarize(cases[f].ns, rounds).median);
+	}
+	printf("\n]}\n");
+	bpf_object__close(empty);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* drops: the kfree_skb tracer on unrelated frees */
 
 /* n UDP datagrams to a closed port on loopback: each is freed as dropped
@@ -634,7 +738,7 @@ static int cmd_send(int argc, char **argv)
 {
 	const char *dst = NULL;
 	int port = 0, sport = 0, size = 18, opt, fd, cpu = -1;
-	double duration = 3, t0, t;
+	double duration = 3, t0, t, rate = 0;
 	bool ntp = false;
 	struct sockaddr_in to = { .sin_family = AF_INET },
 			   from = { .sin_family = AF_INET };
@@ -643,7 +747,7 @@ static int cmd_send(int argc, char **argv)
 	struct iovec iov[BATCH];
 	unsigned long long sent = 0, calls = 0, errors = 0, seq = 1;
 
-	while ((opt = getopt(argc, argv, "d:p:s:t:l:nc:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:p:s:t:l:nR:c:")) != -1) {
 		switch (opt) {
 		case 'd': dst = optarg; break;
 		case 'p': port = parse_long(optarg, 1, 65535, "port"); break;
@@ -661,6 +765,9 @@ static int cmd_send(int argc, char **argv)
 		case 'n':
 			ntp = true;
 			size = 48;
+			break;
+		case 'R':
+			rate = parse_long(optarg, 1, 100000000, "rate");
 			break;
 		case 'c': cpu = parse_long(optarg, -1, 1023, "cpu"); break;
 		default: return 2;
@@ -710,6 +817,18 @@ static int cmd_send(int argc, char **argv)
 				seq -= BATCH;
 		}
 		t = now_s() - t0;
+		/* -R: the next batch when the rate says so (a fixed offered
+		 * load, below what the path can forward). */
+		if (rate && sent / rate > t) {
+			double wait = sent / rate - t;
+			struct timespec ts = {
+				.tv_sec = (time_t)wait,
+				.tv_nsec = (long)((wait - (time_t)wait) * 1e9)
+			};
+
+			nanosleep(&ts, NULL);
+			t = now_s() - t0;
+		}
 	} while (t < duration && !stop_flag);
 	printf("{\"sent\": %llu, \"seconds\": %.4f, \"pps\": %.0f, \"calls\": %llu, "
 	       "\"send_errors\": %llu, \"payload_bytes\": %d}\n",
@@ -813,6 +932,8 @@ int main(int argc, char **argv)
 		return cmd_prog(argc - 1, argv + 1);
 	if (!strcmp(cmd, "drops"))
 		return cmd_drops(argc - 1, argv + 1);
+	if (!strcmp(cmd, "live"))
+		return cmd_live(argc - 1, argv + 1);
 	if (!strcmp(cmd, "attach"))
 		return cmd_attach(argc - 1, argv + 1);
 	if (!strcmp(cmd, "send"))
@@ -823,8 +944,9 @@ int main(int argc, char **argv)
 		"usage: fvbench prog|drops|attach|send|sink [options]\n"
 		"  prog   [-r ROUNDS] [-n REPEAT] [-c CPU]\n"
 		"  drops  -w WATCHED_NETNS [-r ROUNDS] [-n SENDS]\n"
+		"  live   -i PROG_ID[,PROG_ID...] [-r ROUNDS] [-n REPEAT] [-c CPU]\n"
 		"  attach -s NETNS:IF[,IF...] [-r ROUNDS]\n"
-		"  send   -d IPV4 -p PORT [-s SPORT] [-t MS] [-l BYTES] [-n] [-c CPU]\n"
+		"  send   -d IPV4 -p PORT [-s SPORT] [-t MS] [-l BYTES] [-n] [-R PPS] [-c CPU]\n"
 		"  sink   -p PORT [-t MS] [-r] [-c CPU]\n");
 	return 2;
 }

@@ -242,6 +242,81 @@ section_throughput() {
 		"$T/tp.jsonl" >"$T/throughput.json"
 }
 
+# ids_of HOOK...: the ids of our programs on n0 for each hook named
+# (fv_attached: "n0 xdp-native ID fv_xdp_ingress"), comma-separated.
+ids_of() {
+	local h ids=
+	for h in "$@"; do
+		ids+=${ids:+,}$(.output/tests/fv_attached --ours $NS_NAT | awk -v h="$h" '$1 == "n0" && $2 == h {print $3; exit}')
+	done
+	echo "$ids"
+}
+
+# The programs a running `watch` has attached, their maps as in use (an
+# NTP flood first), through BPF_PROG_TEST_RUN by id: what a NAT pays per
+# packet, next to the freshly loaded figures of section_prog.
+section_live() {
+	local how ids ms=1000
+	say "per-packet cost of the attached programs ($PROG_ROUNDS rounds x $PROG_REPEAT)"
+	: >"$T/live.jsonl"
+	for how in xdp tc; do
+		$FV watch --ingress $how --nat $NS_NAT:n0,n1 >"$T/lwatch.out" 2>"$T/lwatch.err" &
+		local w=$!
+		PIDS+=($w)
+		wait_for "$T/lwatch.out" 'flowverify watch' 10
+		ip netns exec $NS_RCV $B sink -p 123 -r -t $((ms + 3000)) -c 1 >/dev/null 2>"$T/lsink.err" &
+		local k=$!
+		PIDS+=($k)
+		wait_for "$T/lsink.err" 'sink ready' 10
+		nx $NS_SND $B send -d 10.199.2.2 -p 123 -s 40123 -n -t $ms -c 0 >/dev/null
+		kill -INT $k 2>/dev/null || true; wait $k 2>/dev/null || true
+		if [ $how = xdp ]; then
+			ids=$(ids_of xdp-native tcx-egress)
+		else
+			ids=$(ids_of tcx-ingress)
+		fi
+		$B live -i "$ids" -r $PROG_ROUNDS -n $PROG_REPEAT -c 1 >>"$T/live.jsonl" ||
+			echo '{"results": []}' >>"$T/live.jsonl"
+		kill -INT $w 2>/dev/null || true; wait $w 2>/dev/null || true
+	done
+	jq -s '{ rounds: .[0].rounds, repeat: .[0].repeat, results: (map(.results) | add) }' \
+		"$T/live.jsonl" >"$T/live.json"
+}
+
+# CPU per forwarded packet at a fixed offered load below what the path
+# forwards (half of "nothing"'s median throughput): throughput on this
+# 2-vCPU VM swings between rounds, the work per packet much less.
+section_cpu_cost() {
+	local r i mode rate modes=(none flowverify_tc flowverify tcpdump)
+	rate=$(jq '.summary[] | select(.mode == "none") | .pps_median / 2 | floor' "$T/throughput.json")
+	say "CPU per forwarded packet at $rate pkts/s ($TP_ROUNDS rounds x ${#modes[@]} modes)"
+	: >"$T/cpu.jsonl"
+	for ((r = 1; r <= TP_ROUNDS; r++)); do
+		for ((i = 0; i < ${#modes[@]}; i++)); do
+			mode=${modes[(i + r - 1) % ${#modes[@]}]}
+			start_mode $mode
+			traffic 9000 $TP_MS "-l 18 -R $rate" "" |
+				jq -c --arg mode $mode --argjson round $r '. + {mode: $mode, round: $round}' >>"$T/cpu.jsonl"
+			stop_mode $mode
+		done
+	done
+	jq -s --argjson rate "$rate" '
+		(map(select(.mode == "none")) | map({key: (.round | tostring), value: .}) | from_entries) as $none |
+		map(. + {softirq_ratio: (.softirq_ns_per_packet / $none[.round | tostring].softirq_ns_per_packet),
+			 busy_ratio: (.busy_ns_per_packet / $none[.round | tostring].busy_ns_per_packet)}) as $rows |
+		def med: sort | .[(length - 1) / 2 | floor];
+		{ offered_pps: $rate, rounds: $rows,
+		  summary: ([ "none", "flowverify_tc", "flowverify", "tcpdump" ] | map(. as $m |
+			($rows | map(select(.mode == $m))) as $x |
+			{ mode: $m,
+			  delivered_pps_median: ($x | map(.delivered_pps) | med),
+			  softirq_ns_per_packet_median: ($x | map(.softirq_ns_per_packet) | med),
+			  busy_ns_per_packet_median: ($x | map(.busy_ns_per_packet) | med),
+			  softirq_ratio_median: ($x | map(.softirq_ratio) | med),
+			  busy_ratio_median: ($x | map(.busy_ratio) | med) })) }' \
+		"$T/cpu.jsonl" >"$T/cpu.json"
+}
+
 # The long-running observer: `flowverify agent` when it exists, else watch.
 observer_cmd() {
 	if $FV agent --help >/dev/null 2>&1; then
@@ -408,8 +483,10 @@ section_lab() {
 info_json >"$T/info.json"
 section_prog
 setup_nat
+section_live
 section_drops
 section_throughput
+section_cpu_cost
 section_flood
 section_observer
 section_attach
@@ -418,8 +495,10 @@ section_lab
 jq -n --slurpfile info "$T/info.json" --slurpfile prog "$T/prog.json" \
       --slurpfile drops "$T/drops.json" --slurpfile tp "$T/throughput.json" \
       --slurpfile flood "$T/flood.json" --slurpfile obs "$T/observer.json" \
-      --slurpfile att "$T/attach.json" --slurpfile lab "$T/lab.json" '
-	$info[0] + { per_packet: $prog[0], drop_tracer: $drops[0], throughput: $tp[0],
+      --slurpfile att "$T/attach.json" --slurpfile lab "$T/lab.json" \
+      --slurpfile live "$T/live.json" --slurpfile cpu "$T/cpu.json" '
+	$info[0] + { per_packet: $prog[0], per_packet_attached: $live[0],
+		     cpu_per_packet: $cpu[0], drop_tracer: $drops[0], throughput: $tp[0],
 		     ntp_flood: $flood[0], observer: $obs[0], attach: $att[0],
 		     lab_first_verdict: $lab[0] }' >"$OUT"
 say "wrote $OUT"
