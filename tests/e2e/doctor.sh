@@ -92,6 +92,15 @@ if lab_fault_set no-ip-forward; then
 	doctor "$out" --nat "$NAT"
 	check_run "no-ip-forward, text: FAIL line with the cause" 1 "$out" \
 		grep -qx "FAIL: net.ipv4.ip_forward is 0 on the NAT host" "$out"
+	# watch reads them over 10 s windows: the frames from then on carry
+	# them, and the cause heads the verdict's.
+	out=$TMP/nofwd.watch
+	capture "$out" $FV watch --nat "$NAT" --json --duration 12
+	check_run "no-ip-forward, watch --json: after 10 s each frame has ip_forward fail, its cause first (exit 1)" 1 "$out" \
+		jq -se 'map(select(.host_checks)) | length >= 1 and
+			all(.[]; (.host_checks | any(.check == "ip_forward" and .status == "fail")) and
+			     (.causes | startswith("net.ipv4.ip_forward is 0 on the NAT host")))' "$out" ||
+		diag "$(jq -c '[.status, .host_checks, .causes]' "$out" 2>/dev/null | tail -3)"
 fi
 
 if lab_fault_set no-masquerade; then

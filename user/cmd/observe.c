@@ -215,7 +215,8 @@ static const char watch_usage[] =
 	"with packet counts (total and last second), the NAT's outside port, and the\n"
 	"verdict over the last --window seconds. Detaches cleanly on exit. On a\n"
 	"terminal each frame redraws the screen; into a pipe or file, frames follow\n"
-	"one another as plain text, with no escape codes.\n"
+	"one another as plain text, with no escape codes. The NAT host checks (as\n"
+	"doctor's) are read over 10-second windows and shown from the first one on.\n"
 	"\n"
 	"  --nat SPEC, --client SPEC, --port N, --ingress tc|xdp|xdp-generic,\n"
 	"  --xdp-reset-ok      as for verify\n"
@@ -760,8 +761,13 @@ static void print_latest(struct fv_session *s, const struct fv_report *r, int ma
 	}
 }
 
+/* watch reads the host checks over windows of this length, not every
+ * second: the masquerade check lists the whole ruleset. */
+#define WATCH_HOST_CHECKS_NS (10 * NS_PER_SEC)
+
 static void draw_watch(struct fv_session *s, const struct fv_report *r,
-		       const uint64_t *prev, const struct observe_opts *o)
+		       const uint64_t *prev, const struct observe_opts *o,
+		       const struct fv_host_checks *hc)
 {
 	const struct fv_verdict *v = &r->verdict;
 	struct acl_blocking blocking;
@@ -786,6 +792,11 @@ static void draw_watch(struct fv_session *s, const struct fv_report *r,
 	if (v->status == FV_STATUS_FAULT)
 		printf("\nBREAKS AT: %s\n", v->kod ? "the server (Kiss-o'-Death)"
 						   : fv_segment_word(v->segment));
+	if (hc) {
+		printf("\nNAT host checks (over the last %.0f s):\n",
+		       fv_seconds(hc->end_ns - hc->start_ns));
+		fv_host_checks_text(stdout, hc);
+	}
 	print_latest(s, r, WATCH_LATEST);
 	fv_flush_stdout();
 }
@@ -812,13 +823,16 @@ static void watch_interrupted(struct fv_session *s, uint64_t timeout_ns,
 }
 
 /* watch --json: each second's report as one line (NDJSON). */
-static void watch_json(struct fv_report *r, const struct observe_opts *o)
+static void watch_json(struct fv_report *r, const struct observe_opts *o,
+		       const struct fv_host_checks *hc)
 {
 	struct acl_blocking blocking;
 	json_t *j = fv_report_json(r);
 
 	acl_explain_with(r, o->args.acls ? &o->live : NULL, &o->hint, &blocking);
 	acl_blocking_json_add(j, &blocking);
+	if (hc)
+		fv_host_checks_json_add(hc, r, j);
 	fv_json_write(stdout, j, JSON_COMPACT);
 	json_decref(j);
 }
@@ -828,12 +842,15 @@ int cmd_watch(int argc, char **argv)
 	struct observe_opts o;
 	struct fv_session *s;
 	uint64_t prev[FV_LEG_SLOTS] = {}, timeout_ns, window_ns, stop_at = 0;
-	bool have_prev = false, pcap_lost = false;
+	bool have_prev = false, pcap_lost = false, hc_on, hc_have = false;
 	int ret, status = FV_EXIT_OK;
+	/* Read over one window while the last complete one is shown. */
+	static struct fv_host_checks hc, hc_shown;
 
 	s = begin(argc, argv, &o, watch_usage, fv_watch_options, true, &ret);
 	if (!s)
 		return ret;
+	hc_on = !fv_host_checks_begin_nat(&hc, &o.args.points);
 	o.redraw = !o.json && isatty(STDOUT_FILENO);
 	timeout_ns = o.reply_timeout * NS_PER_SEC;
 	window_ns = o.window * NS_PER_SEC;
@@ -852,10 +869,23 @@ int cmd_watch(int argc, char **argv)
 		if (fv_report_build(s, since, now, timeout_ns, &r))
 			break;
 		hint_unwatched(s, &r, &o);
+		if (hc_on && now - hc.start_ns >= WATCH_HOST_CHECKS_NS) {
+			/* Ends this window (its causes join this verdict's)
+			 * and starts the next. */
+			if (!fv_host_checks_end_report(&hc, &r)) {
+				hc_shown = hc;
+				hc_have = true;
+			}
+			hc_on = !fv_host_checks_begin_nat(&hc, &o.args.points);
+		} else if (hc_have && r.verdict.status == FV_STATUS_FAULT) {
+			fv_host_checks_prepend(&hc_shown, r.verdict.explanation,
+					       sizeof(r.verdict.explanation));
+		}
 		if (o.json)
-			watch_json(&r, &o);
+			watch_json(&r, &o, hc_have ? &hc_shown : NULL);
 		else
-			draw_watch(s, &r, have_prev ? prev : NULL, &o);
+			draw_watch(s, &r, have_prev ? prev : NULL, &o,
+				   hc_have ? &hc_shown : NULL);
 		fv_report_leg_packets(&r, prev);
 		have_prev = true;
 		/* --duration ends like verify, by the last verdict. */
