@@ -415,14 +415,13 @@ static bool need_root(void)
 	return false;
 }
 
+/* In the fixed PATH the commands run from (fv_exec_fixed), not ours. */
 static bool in_path(const char *prog)
 {
-	const char *path = getenv("PATH");
+	const char *path = FV_FIXED_PATH;
 	char buf[512], dir[256];
 	size_t len;
 
-	if (!path || !*path)
-		path = "/usr/sbin:/usr/bin:/sbin:/bin";
 	while (*path) {
 		len = strcspn(path, ":");
 		if (len && len < sizeof(dir)) {
@@ -440,11 +439,13 @@ static bool in_path(const char *prog)
 static bool have_tools(void)
 {
 	if (!in_path("ip")) {
-		fv_err("lab: 'ip' not found in PATH (install iproute2)");
+		fv_err("lab: 'ip' not found in " FV_FIXED_PATH
+		       " (install iproute2)");
 		return false;
 	}
 	if (!in_path("nft")) {
-		fv_err("lab: 'nft' not found in PATH (install nftables)");
+		fv_err("lab: 'nft' not found in " FV_FIXED_PATH
+		       " (install nftables)");
 		return false;
 	}
 	if (access(LAB_CHRONYD, X_OK)) {
