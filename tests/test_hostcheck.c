@@ -389,8 +389,9 @@ static void row_of(struct fv_flow_row *row, int point, enum fv_leg leg,
 	row->val.packets = packets;
 }
 
-/* time_service: absent without a client point; ok and saying so when a
- * client asks 169.254.169.123, with or without servers beyond the NAT. */
+/* time_service: absent unless a client point saw a request to a time
+ * service on its link; then ok and saying so, with or without servers
+ * beyond the NAT. */
 static void test_time_service(void **state)
 {
 	static const uint8_t amazon[4] = { 169, 254, 169, 123 };
@@ -412,9 +413,7 @@ static void test_time_service(void **state)
 	r.n_points = 2;
 	r.points[1].role = FV_ROLE_CLIENT;
 	fv_time_service_check(&r, &c);
-	assert_string_equal(c.name, "time_service");
-	assert_int_equal(c.status, FV_CHECK_OK);
-	assert_non_null(strstr(c.detail, "no request"));
+	assert_null(c.name); /* a client point, no such request */
 
 	row_of(&rows[1], 1, FV_LEG_LINK_SERVICE, FV_NTP_MODE_REQUEST, 11,
 	       amazon, 7);

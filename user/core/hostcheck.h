@@ -130,7 +130,7 @@ int fv_host_checks_end(struct fv_host_checks *hc, char *err, size_t errlen);
 
 /* time_service, from the rows of the client points (pure): requests to a
  * time service on the client's own link (fv_addr_link_service) never
- * cross the NAT. Left out (no name) without a client point. */
+ * cross the NAT. Left out (no name) when no client point saw one. */
 struct fv_report;
 void fv_time_service_check(const struct fv_report *r, struct fv_check *out);
 
