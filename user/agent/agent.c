@@ -43,6 +43,7 @@ struct agent_opts {
 	const char *listen, *instance, *ready_file, *user;
 	const char *tls_cert, *tls_key, *auth_file;
 	bool allow_remote, insecure, drops;
+	bool nobody_uid; /* switch to FV_NOBODY_ID, there being no user named */
 	uint64_t max_conns;
 };
 
@@ -256,8 +257,13 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 	}
 	/* Not root after attaching, unless asked: uid 0 without capabilities
 	 * still owns every root file. Already someone else: stay so. */
-	if (!o->user && !geteuid())
-		o->user = getpwnam(FV_AGENT_USER) ? FV_AGENT_USER : "nobody";
+	if (!o->user && !geteuid()) {
+		o->user = getpwnam(FV_AGENT_USER) ? FV_AGENT_USER
+			  : getpwnam("nobody")	  ? "nobody"
+						  : NULL;
+		/* No user database (a chroot): nobody's usual number. */
+		o->nobody_uid = !o->user;
+	}
 	/* Before anything is attached or pinned: a bad --user left the
 	 * pins of a failed start behind (tests/e2e/bad_input.sh). */
 	if (o->user && !getpwnam(o->user)) {
@@ -935,7 +941,7 @@ static int listen_socket(const struct agent_opts *o)
 /* Everything privileged is done: keep no capability, in any set, and
  * never gain one again. Before any thread starts (capabilities are per
  * thread). */
-static int drop_privileges(const char *user)
+static int drop_privileges(const char *user, bool nobody_uid)
 {
 	struct passwd *pw = NULL;
 	cap_t none;
@@ -958,10 +964,12 @@ static int drop_privileges(const char *user)
 	}
 	cap_reset_ambient();
 	/* errno saved first: fv_err and cap_free may change it. */
-	if (pw &&
-	    (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))) {
+	if ((pw || nobody_uid) &&
+	    (setgroups(0, NULL) || setgid(pw ? pw->pw_gid : FV_NOBODY_ID) ||
+	     setuid(pw ? pw->pw_uid : FV_NOBODY_ID))) {
 		ret = -errno;
-		fv_err("cannot switch to user '%s': %s", user, strerror(-ret));
+		fv_err("cannot switch to user '%s': %s", user ? user : "65534",
+		       strerror(-ret));
 		return ret;
 	}
 	none = cap_init();
@@ -1152,7 +1160,7 @@ int cmd_agent(int argc, char **argv)
 	 * ever: stop instead. */
 	if (fv_ready_file_write(a->o.ready_file))
 		goto stop;
-	if (drop_privileges(a->o.user))
+	if (drop_privileges(a->o.user, a->o.nobody_uid))
 		goto stop;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_mutex_init(&a->out_lock, NULL);

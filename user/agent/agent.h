@@ -16,7 +16,8 @@
 #define FV_AGENT_LISTEN_DEFAULT "127.0.0.1:9123"
 /* The user the agent serves as (make install creates it), else nobody. */
 #define FV_AGENT_USER "flowverify"
-#define FV_AGENT_API  1 /* /api/v1: bump when the JSON breaks */
+#define FV_NOBODY_ID  65534 /* where no user database names nobody */
+#define FV_AGENT_API  1	    /* /api/v1: bump when the JSON breaks */
 
 /* Kept in the pinned map "fv_agent" (one array element): the marker that
  * says the pins are a flowverify agent's, which points they observe, and
