@@ -260,6 +260,12 @@ check_run "lab down with fake tools first in PATH: exit 0, none run" 0 "$TMP/lab
 	test -z "$(ls "$TMP/fakebin" | grep ran-)"
 $FV lab --instance $LI down >/dev/null 2>&1
 
+# 11. The bench's lab lock is root's own (/run/flowverify, 0700), never a
+# file in /tmp that anyone could have made first.
+check "bench/run.sh takes its lab lock under /run/flowverify (0700), none in /tmp" \
+	eval "grep -q '^LAB_LOCK=/run/flowverify/' bench/run.sh && grep -q 'mkdir -p -m 0700 /run/flowverify' bench/run.sh &&
+		! grep -q 'flock[^|]*/tmp/' bench/run.sh"
+
 capture "$TMP/clean" $FV cleanup --instance $INST
 check_run "cleanup of the stopped agent's pins, exit 0" 0 "$TMP/clean"
 check "nothing of ours left in $NS" clean_in $NS

@@ -124,7 +124,8 @@ const struct option fv_agent_options[] = {
 
 static const char usage[] =
 	"Usage: flowverify agent --nat [NETNS:]IFACE[,IFACE] [--client [NETNS:]IFACE]...\n"
-	"                        [--listen ADDR:PORT [--allow-remote]] [--instance NAME]\n"
+	"                        [--listen ADDR:PORT [--allow-remote [--insecure]]]\n"
+	"                        [--instance NAME]\n"
 	"                        [--window S] [--port N] [--reply-timeout S] [--drops on|off]\n"
 	"                        [--tls-cert FILE --tls-key FILE] [--basic-auth-file FILE]\n"
 	"                        [--max-connections N] [--user NAME] [--ready-file PATH]\n"
