@@ -40,6 +40,7 @@
 #include "drop_trace.h"
 #include "point.h"
 #include "session.h"
+#include "util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ROUNDS    64
@@ -236,6 +237,7 @@ static struct flowverify *load_fv(__u64 rate, __u64 burst)
 	if (!skel)
 		die("flowverify__open", errno);
 	skel->rodata->event_rate = rate;
+	skel->rodata->coarse_clock = fv_have_coarse_clock();
 	skel->rodata->event_burst = burst;
 	err = flowverify__load(skel);
 	if (err)

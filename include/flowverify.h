@@ -98,13 +98,16 @@ struct fv_flow_key {
 struct fv_flow_val {
 	__u64 packets;
 	__u64 bytes;
-	__u64 first_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	/* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns, 5.11+): tick
+	 * resolution, a few ms; on 5.10 bpf_ktime_get_ns. Compare with
+	 * fv_flow_now_ns(), never with an event's ts_ns. */
+	__u64 first_ns;
 	__u64 last_ns;
 };
 
 /* One per NTP packet (modes 3 and 4 and others) through the ring buffer. */
 struct fv_event {
-	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u64 ts_ns; /* CLOCK_MONOTONIC, precise (bpf_ktime_get_ns) */
 	struct fv_flow_key key;
 	__u32 len;    /* bytes on the wire from the L3 header */
 	__u16 caplen; /* bytes in fv_event_snap.frame: 0 unless the knob is on */

@@ -479,6 +479,7 @@ static struct flowverify *fz_load(__u16 port, int *err)
 		*err = errno ? -errno : -EINVAL;
 	} else {
 		skel->rodata->ntp_port_be = htons(port);
+		skel->rodata->coarse_clock = fv_have_coarse_clock();
 		/* No event rate limit here: the test runs far faster than a
 		 * wire and every NTP frame must produce its event. */
 		skel->rodata->event_rate = 1000000000ULL;
@@ -725,7 +726,7 @@ static int run_batch(struct flowverify *skel, const struct fz_frame *fr, size_t 
 	__u64 t0, t1, last_ts = 0;
 
 	fz_reset(skel);
-	t0 = now_ns();
+	t0 = flow_clock_ns(); /* events are later, on the precise clock */
 	for (i = 0; i < n; i++) {
 		const int hooks[2] = { FV_HOOK_XDP, fr[i].hook };
 

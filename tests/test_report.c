@@ -53,6 +53,7 @@ static struct fv_report *model_new(void)
 
 	assert_non_null(r);
 	r->now_ns = NOW;
+	r->flow_now_ns = NOW;
 	r->since_ns = NOW - 30 * SEC;
 	r->until_ns = NOW - 2 * SEC;
 	r->timeout_ns = 2 * SEC;

@@ -594,6 +594,7 @@ static int build(struct fv_session *s, uint64_t since_ns, uint64_t until_ns,
 	r->since_ns = since_ns;
 	r->until_ns = until_ns;
 	r->now_ns = fv_now_ns();
+	r->flow_now_ns = fv_flow_now_ns();
 	r->timeout_ns = timeout_ns;
 	ret = fv_session_flows(s, &r->rows, &r->n_rows);
 	if (ret)
@@ -662,4 +663,9 @@ const char *fv_report_ifname(const struct fv_report *r, int point,
 double fv_report_ago(const struct fv_report *r, uint64_t ts)
 {
 	return ts && ts <= r->now_ns ? fv_seconds(r->now_ns - ts) : 0;
+}
+
+double fv_report_flow_ago(const struct fv_report *r, uint64_t ts)
+{
+	return ts && ts <= r->flow_now_ns ? fv_seconds(r->flow_now_ns - ts) : 0;
 }

@@ -73,6 +73,7 @@ struct fv_report_leg {
 
 struct fv_report {
 	uint64_t since_ns, until_ns, now_ns, timeout_ns;
+	uint64_t flow_now_ns; /* now on the flows' clock (fv_flow_now_ns) */
 	struct fv_tally tally;
 	struct fv_verdict verdict;
 	char evidence[640]; /* one sentence with addresses, for a fault */
@@ -154,6 +155,8 @@ const char *fv_report_ifname(const struct fv_report *r, int point,
 			     uint32_t ifindex);
 /* Seconds from ts to the model's now, 0 for none. */
 double fv_report_ago(const struct fv_report *r, uint64_t ts);
+/* The same for a flow's last_ns, which has tick resolution. */
+double fv_report_flow_ago(const struct fv_report *r, uint64_t ts);
 
 /* ---- text (report_text.c) ---- */
 

@@ -49,7 +49,7 @@ static json_t *flow_json(const struct fv_report *r, const struct fv_flow_row *ro
 		      (json_int_t)row->val.bytes, "interface",
 		      fv_report_ifname(r, row->point, row->key.ifindex), "hook",
 		      flow_hook(r, row), "last_seen_seconds_ago",
-		      fv_report_ago(r, row->val.last_ns));
+		      fv_report_flow_ago(r, row->val.last_ns));
 	if (row->leg == FV_LEG_UNTRANSLATED)
 		json_object_set_new(o, "translated", json_false());
 	return o;
@@ -89,7 +89,7 @@ static json_t *legs_json(const struct fv_report *r, int point, bool client)
 			json_pack("{s:i, s:s, s:I, s:o, s:o}", "leg", leg,
 				  "name", fv_leg_name(leg), "packets",
 				  (json_int_t)packets, "last_seen_seconds_ago",
-				  last ? json_real(fv_report_ago(r, last))
+				  last ? json_real(fv_report_flow_ago(r, last))
 				       : json_null(),
 				  "flows", flows));
 	}

@@ -22,7 +22,7 @@ static void leg_line(FILE *out, const struct fv_report *r, int point,
 				   sizeof(dst));
 		fprintf(out, "   %s -> %s on %s, last %.1f s ago", src, dst,
 			fv_report_ifname(r, point, row->key.ifindex),
-			fv_report_ago(r, row->val.last_ns));
+			fv_report_flow_ago(r, row->val.last_ns));
 		if (l->flows > 1)
 			fprintf(out, " (+%d flows)", l->flows - 1);
 	}

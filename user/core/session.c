@@ -877,6 +877,7 @@ static int start_point(struct fv_session *s, struct fv_point *p, char *err,
 		return ret;
 	}
 	p->skel->rodata->ntp_port_be = htons(s->port);
+	p->skel->rodata->coarse_clock = fv_have_coarse_clock();
 	if (s->snaplen) {
 		/* Events three times larger: a ring to match. */
 		p->skel->rodata->snaplen = s->snaplen;
@@ -1380,7 +1381,7 @@ static uint64_t flows_idle_default(void)
 int fv_session_flows(struct fv_session *s, struct fv_flow_row **rows, int *n)
 {
 	uint64_t idle = s->flows_idle_ns ?: flows_idle_default();
-	uint64_t now = fv_now_ns();
+	uint64_t now = fv_flow_now_ns(); /* last_ns's clock */
 	struct rows o = { 0 };
 	int i, ret;
 

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
+#include <bpf/libbpf.h>
 #include <time.h>
 #include <unistd.h>
 #include "util.h"
@@ -167,6 +169,32 @@ uint64_t fv_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec - timens_mono_ns;
+}
+
+/* bpf_ktime_get_coarse_ns (5.11): probed once; -1 not yet. */
+static int coarse_clock = -1;
+
+bool fv_have_coarse_clock(void)
+{
+	if (coarse_clock < 0)
+		coarse_clock =
+			libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP,
+						BPF_FUNC_ktime_get_coarse_ns,
+						NULL) == 1 &&
+			libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS,
+						BPF_FUNC_ktime_get_coarse_ns,
+						NULL) == 1;
+	return coarse_clock;
+}
+
+uint64_t fv_flow_now_ns(void)
+{
+	struct timespec ts;
+
+	if (!fv_have_coarse_clock())
+		return fv_now_ns();
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec - timens_mono_ns;
 }
 

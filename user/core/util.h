@@ -77,6 +77,14 @@ bool fv_have_caps(void);
 /* CLOCK_MONOTONIC in ns, the clock bpf_ktime_get_ns() uses. */
 uint64_t fv_now_ns(void);
 
+/* Flow timestamps (fv_flow_val first_ns, last_ns) come from
+ * bpf_ktime_get_coarse_ns where the kernel has it (5.11): tick resolution.
+ * fv_have_coarse_clock() says so (probed once; the loaders set the
+ * program's coarse_clock knob from it); fv_flow_now_ns() is the matching
+ * clock to compare them with: CLOCK_MONOTONIC_COARSE, else fv_now_ns(). */
+bool fv_have_coarse_clock(void);
+uint64_t fv_flow_now_ns(void);
+
 /* --ready-file: create path holding our pid, once attached (or serving):
  * written under a temporary name beside it (O_EXCL, O_NOFOLLOW), then
  * renamed over it, so no symlink is followed and no reader sees half of
