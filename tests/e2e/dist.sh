@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 
-echo "1..16"
+echo "1..18"
 
 A=fv-dist$$-a B=fv-dist$$-b INST=e2e-dist-$$
 ROOT=$TMP/root
@@ -91,6 +91,11 @@ for lib in $needed; do
 	cp -L "/lib/x86_64-linux-gnu/$lib" "$ROOT/lib/x86_64-linux-gnu/" || fatal "setup: $lib in the chroot" /dev/null
 done
 : >"$ROOT/dev/null"
+# The agent serves as an unprivileged user (nobody when there is no
+# flowverify user): every host has one; glibc's own files lookup reads it.
+mkdir -p "$ROOT/etc"
+echo 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$ROOT/etc/passwd"
+echo 'nogroup:x:65534:' >"$ROOT/etc/group"
 IN_ROOT=(unshare --mount --propagation private -- bash -c '
 	r=$1
 	shift
