@@ -532,6 +532,8 @@ static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
 	struct fv_session *s;
 	int ret;
 
+	/* First: a Ctrl-C from here on ends the window, never the process. */
+	install_signals();
 	ret = parse_observe(argc, argv, o, usage, opts, open_ended);
 	if (ret) {
 		*status = ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
@@ -544,7 +546,6 @@ static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
 		acl_set_free(&o->live.set);
 		return NULL;
 	}
-	install_signals();
 	/* Before attaching: a path that cannot be written costs nothing. */
 	if (o->pcap) {
 		char err[600];
