@@ -121,17 +121,28 @@ static __always_inline bool eth_is_vlan(__be16 proto)
 	return proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE;
 }
 
-/* Ethernet and up to FV_VLAN_MAX tags: the ethertype after them. */
-static __always_inline int parse_eth(struct hdr_cursor *nh, void *data_end)
+/* The Ethernet header: its ethertype in *protop, 0; or the stop. */
+static __always_inline int parse_eth(struct hdr_cursor *nh, void *data_end,
+				     __be16 *protop)
 {
 	struct ethhdr *eth = nh->pos;
-	__be16 proto;
-	int i;
 
 	if ((void *)(eth + 1) > data_end)
 		return FV_STOP(FV_STAT_ETH_TRUNCATED);
-	proto = eth->h_proto;
+	/* One 16-bit load: struct ethhdr is packed, so h_proto is read a
+	 * byte at a time. */
+	*protop = *(__be16 *)((void *)eth + offsetof(struct ethhdr, h_proto));
 	nh->pos = eth + 1;
+	return 0;
+}
+
+/* Up to FV_VLAN_MAX tags after Ethernet (*protop its ethertype): the
+ * ethertype after them in *protop, 0; or the stop. */
+static __always_inline int parse_vlan(struct hdr_cursor *nh, void *data_end,
+				      __be16 *protop)
+{
+	__be16 proto = *protop;
+	int i;
 
 #pragma unroll
 	for (i = 0; i < FV_VLAN_MAX; i++) {
@@ -146,7 +157,8 @@ static __always_inline int parse_eth(struct hdr_cursor *nh, void *data_end)
 	}
 	if (eth_is_vlan(proto))
 		return FV_STOP(FV_STAT_VLAN_TOO_DEEP);
-	return proto;
+	*protop = proto;
+	return 0;
 }
 
 /* IPPROTO_UDP for an IPv4 UDP packet that is not a fragment. */
@@ -155,6 +167,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *nh, void *data_end,
 {
 	struct iphdr *ip = nh->pos;
 	__u32 ihl_bytes;
+	__u8 vihl;
 
 	if ((void *)(ip + 1) > data_end)
 		return FV_STOP(FV_STAT_IPV4_TRUNCATED);
@@ -163,9 +176,11 @@ static __always_inline int parse_ipv4(struct hdr_cursor *nh, void *data_end,
 		return FV_STOP(FV_WHY_NOT_NTP);
 	if (ip->frag_off & IP_MF_OFFSET_BE)
 		return FV_STOP(FV_STAT_IPV4_FRAGMENT);
-	ihl_bytes = ip->ihl * 4;
-	if (ip->version != 4 || ihl_bytes < sizeof(*ip))
+	/* Version 4 and ihl >= 5: 0x45..0x4f, one range test. */
+	vihl = *(__u8 *)ip;
+	if (vihl < 0x45 || vihl > 0x4f)
 		return FV_STOP(FV_STAT_IPV4_TRUNCATED);
+	ihl_bytes = (vihl & 0x0f) * 4;
 	nh->pos = (void *)ip + ihl_bytes;
 	*iph = ip;
 	return IPPROTO_UDP;
@@ -223,10 +238,11 @@ static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
 				     struct udphdr **udph)
 {
 	struct udphdr *udp = nh->pos;
+	__be16 port = ntp_port_be; /* volatile: read once, not per test */
 
 	if ((void *)(udp + 1) > data_end)
 		return FV_STOP(FV_WHY_CUT);
-	if (udp->dest != ntp_port_be && udp->source != ntp_port_be)
+	if (udp->dest != port && udp->source != port)
 		return FV_STOP(FV_WHY_NOT_NTP);
 	nh->pos = udp + 1;
 	*udph = udp;
@@ -469,59 +485,101 @@ fv_record(void *ctx, __u8 hook, struct fv_flow_key *key, struct udphdr *udp,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* IPv6 up to the port test: the UDP datagram's length, with *udp, the
+ * key's addresses and *l3_len set; or the stop. */
+static __always_inline int fv_ipv6(struct hdr_cursor *nh, void *data_end,
+				   struct fv_flow_key *key, struct udphdr **udp,
+				   __u32 *l3_len)
+{
+	struct ipv6hdr *ip6;
+	int ret;
+
+	ret = parse_ipv6(nh, data_end, &ip6);
+	if (ret >= 0)
+		ret = parse_ipv6_ext(nh, data_end, ret);
+	if (ret < 0)
+		return ret;
+	ret = parse_udp(nh, data_end, udp);
+	if (ret < 0)
+		return ret;
+	__builtin_memcpy(key->saddr, &ip6->saddr, sizeof(key->saddr));
+	__builtin_memcpy(key->daddr, &ip6->daddr, sizeof(key->daddr));
+	*l3_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+	return ret;
+}
+
+/* The same for IPv4. */
+static __always_inline int fv_ipv4(struct hdr_cursor *nh, void *data_end,
+				   struct fv_flow_key *key, struct udphdr **udp,
+				   __u32 *l3_len)
+{
+	struct iphdr *ip;
+	int ret;
+
+	ret = parse_ipv4(nh, data_end, &ip);
+	if (ret < 0)
+		return ret;
+	ret = parse_udp(nh, data_end, udp);
+	if (ret < 0)
+		return ret;
+	v4_mapped(key->saddr, ip->saddr);
+	v4_mapped(key->daddr, ip->daddr);
+	*l3_len = bpf_ntohs(ip->tot_len);
+	return ret;
+}
+
 /* The shared core. data..data_end is the frame from its Ethernet header;
  * ctx is the program's context (struct xdp_md for FV_HOOK_XDP, else struct
  * __sk_buff). Each family parses up to the port test before the paths
  * join: joined earlier, every packet would carry its family along. */
-static __always_inline enum fv_verdict fv_observe(void *ctx, void *data,
-						  void *data_end, __u32 wire_len,
-						  __u8 hook, bool can_pull)
+static __always_inline enum fv_verdict
+fv_observe(void *ctx, void *data, void *data_end, __u8 hook, bool can_pull)
 {
 	struct hdr_cursor nh = { .pos = data };
 	struct fv_flow_key key;
-	int proto, ret, udp_len, mode;
+	int ret, udp_len, mode;
+	__be16 proto;
 	struct udphdr *udp;
-	__u32 l3_len;
+	__u32 l3_len, wire_len;
 	void *l3;
 
-	proto = parse_eth(&nh, data_end);
-	l3 = nh.pos;
-	/* IPv6 first here makes clang test IPv4 first; likely() would too,
-	 * but would lengthen IPv6's path on tc. */
-	if (proto == ETH_P_IPV6_BE) {
-		struct ipv6hdr *ip6;
-
-		ret = parse_ipv6(&nh, data_end, &ip6);
-		if (ret >= 0)
-			ret = parse_ipv6_ext(&nh, data_end, ret);
+	ret = parse_eth(&nh, data_end, &proto);
+	if (ret < 0)
+		return fv_stop(ret, can_pull);
+	/* Untagged IPv4 and IPv6 go straight to their parser. gotos: with
+	 * the tagged joining them first, clang tested the ethertype twice
+	 * on every packet. */
+	if (proto == ETH_P_IP_BE)
+		goto ipv4;
+	if (proto != ETH_P_IPV6_BE) {
+		ret = parse_vlan(&nh, data_end, &proto);
 		if (ret < 0)
 			return fv_stop(ret, can_pull);
-		udp_len = parse_udp(&nh, data_end, &udp);
-		if (udp_len < 0)
-			return fv_stop(udp_len, can_pull);
-		__builtin_memcpy(key.saddr, &ip6->saddr, sizeof(key.saddr));
-		__builtin_memcpy(key.daddr, &ip6->daddr, sizeof(key.daddr));
-		l3_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
-	} else if (proto == ETH_P_IP_BE) {
-		struct iphdr *ip;
-
-		ret = parse_ipv4(&nh, data_end, &ip);
-		if (ret < 0)
-			return fv_stop(ret, can_pull);
-		udp_len = parse_udp(&nh, data_end, &udp);
-		if (udp_len < 0)
-			return fv_stop(udp_len, can_pull);
-		v4_mapped(key.saddr, ip->saddr);
-		v4_mapped(key.daddr, ip->daddr);
-		l3_len = bpf_ntohs(ip->tot_len);
-	} else {
-		return fv_stop(proto < 0 ? proto : FV_STOP(FV_WHY_NOT_NTP),
-			       can_pull);
+		if (proto == ETH_P_IP_BE)
+			goto ipv4;
+		if (proto != ETH_P_IPV6_BE)
+			return fv_stop(FV_STOP(FV_WHY_NOT_NTP), can_pull);
 	}
-
+	l3 = nh.pos;
+	udp_len = fv_ipv6(&nh, data_end, &key, &udp, &l3_len);
+	if (udp_len < 0)
+		return fv_stop(udp_len, can_pull);
+	goto ntp;
+ipv4:
+	l3 = nh.pos;
+	udp_len = fv_ipv4(&nh, data_end, &key, &udp, &l3_len);
+	if (udp_len < 0)
+		return fv_stop(udp_len, can_pull);
+ntp:
 	mode = parse_ntp(udp, data_end, udp_len);
 	if (mode < 0)
 		return fv_stop(mode, can_pull);
+	/* Read here, not by the entry point: clang loaded skb->len before
+	 * the port test, on every packet. */
+	if (hook == FV_HOOK_XDP)
+		wire_len = data_end - data;
+	else
+		wire_len = ((struct __sk_buff *)ctx)->len;
 	ret = check_lengths(data, l3, udp, udp_len, l3_len, wire_len, proto);
 	if (ret < 0)
 		return fv_stop(ret, can_pull);
@@ -536,7 +594,7 @@ int fv_xdp_ingress(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	fv_observe(ctx, data, data_end, data_end - data, FV_HOOK_XDP, false);
+	fv_observe(ctx, data, data_end, FV_HOOK_XDP, false);
 	return XDP_PASS;
 }
 
@@ -545,7 +603,7 @@ static __always_inline void fv_observe_skb(struct __sk_buff *skb, __u8 hook)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 
-	if (fv_observe(skb, data, data_end, skb->len, hook, true) != FV_NEED_PULL)
+	if (fv_observe(skb, data, data_end, hook, true) != FV_NEED_PULL)
 		return;
 	/* UDP or NTP header beyond the linear area: make it linear (contents
 	 * unchanged) and look once more; a really short packet is counted. */
@@ -556,7 +614,7 @@ static __always_inline void fv_observe_skb(struct __sk_buff *skb, __u8 hook)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	fv_observe(skb, data, data_end, skb->len, hook, false);
+	fv_observe(skb, data, data_end, hook, false);
 }
 
 /* TC_ACT_UNSPEC (TCX_NEXT): no verdict of ours. The tcx programs and
