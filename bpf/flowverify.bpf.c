@@ -31,11 +31,11 @@ const volatile __u32 snaplen = 0;
  * precise clock stands in. */
 const volatile bool coarse_clock = false;
 
-/* Two flow tables; flows_cur names the one counted into. User space
- * swaps them once a second (the map-in-map update waits for running
- * programs), then drains the idle one into flow_sums: no packet is
- * counted while it is read, so none is lost, and a full table clears
- * within a second. */
+/* Two flow tables (IPv6; IPv4's below); flows_cur names the one
+ * counted into. User space swaps them once a second (the map-in-map
+ * update waits for running programs), then drains the idle one into
+ * flow_sums: no packet is counted while it is read, so none is lost, and
+ * a full table clears within a second. */
 struct fv_flows_table {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, FV_FLOW_MAX_ENTRIES);
@@ -51,6 +51,24 @@ struct {
 	__array(values, struct fv_flows_table);
 } flows_cur SEC(".maps") = {
 	.values = { [0] = &flows },
+};
+
+/* IPv4's tables, the same way: a 20-byte key to hash, not 44. */
+struct fv_flows4_table {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FV_FLOW_MAX_ENTRIES);
+	__type(key, struct fv_flow_key4);
+	__type(value, struct fv_flow_val);
+};
+struct fv_flows4_table flows4 SEC(".maps"), flows4_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct fv_flows4_table);
+} flows4_cur SEC(".maps") = {
+	.values = { [0] = &flows4 },
 };
 
 /* Written by user space only: per-flow totals drained from the tables,
@@ -313,7 +331,8 @@ static __always_inline enum fv_verdict fv_stop(int ret, bool can_pull)
 }
 #undef FV_COUNT
 
-static __always_inline void count_flow(const struct fv_flow_key *key,
+/* key into the table outer names (flows_cur or flows4_cur). */
+static __always_inline void count_flow(void *outer, const void *key,
 				       __u32 l3_len, __u64 now)
 {
 	struct fv_flow_val *val, init = {
@@ -326,7 +345,7 @@ static __always_inline void count_flow(const struct fv_flow_key *key,
 	void *table;
 	long err;
 
-	table = bpf_map_lookup_elem(&flows_cur, &zero);
+	table = bpf_map_lookup_elem(outer, &zero);
 	if (!table) {
 		stat_inc(&stats, FV_STAT_FLOW_TABLE_FULL);
 		return;
@@ -436,9 +455,10 @@ static __always_inline void fv_emit_snap(void *ctx, __u8 hook,
 /* An NTP packet that passed every check: its flow counted, an event if
  * the budget allows. key has its addresses; ctx is read for the interface
  * index only here: two or three dependent loads every other packet skips. */
-static __always_inline void
-fv_record(void *ctx, __u8 hook, struct fv_flow_key *key, struct udphdr *udp,
-	  __u32 l3_len, __u8 mode, void *data, void *data_end, __u32 wire_len)
+static __always_inline void fv_record(void *ctx, __u8 hook,
+				      struct fv_flow_key *key, bool v4,
+				      struct udphdr *udp, __u32 l3_len, __u8 mode,
+				      void *data, void *data_end, __u32 wire_len)
 {
 	struct fv_event *ev;
 	__u64 now;
@@ -458,7 +478,21 @@ fv_record(void *ctx, __u8 hook, struct fv_flow_key *key, struct udphdr *udp,
 
 	now = fv_coarse_ns();
 	stat_inc(&stats, FV_STAT_NTP_PACKETS);
-	count_flow(key, l3_len, now);
+	if (v4) {
+		struct fv_flow_key4 k4 = {
+			.ifindex = key->ifindex,
+			.sport = key->sport,
+			.dport = key->dport,
+			.hook = hook,
+			.mode = mode,
+		};
+
+		__builtin_memcpy(&k4.saddr, key->saddr + 12, 4);
+		__builtin_memcpy(&k4.daddr, key->daddr + 12, 4);
+		count_flow(&flows4_cur, &k4, l3_len, now);
+	} else {
+		count_flow(&flows_cur, key, l3_len, now);
+	}
 
 	if (!event_allowed(now)) {
 		stat_inc(&stats, FV_STAT_EVENTS_LIMITED);
@@ -541,6 +575,7 @@ fv_observe(void *ctx, void *data, void *data_end, __u8 hook, bool can_pull)
 	__be16 proto;
 	struct udphdr *udp;
 	__u32 l3_len, wire_len;
+	bool v4 = false;
 	void *l3;
 
 	ret = parse_eth(&nh, data_end, &proto);
@@ -570,6 +605,7 @@ ipv4:
 	udp_len = fv_ipv4(&nh, data_end, &key, &udp, &l3_len);
 	if (udp_len < 0)
 		return fv_stop(udp_len, can_pull);
+	v4 = true;
 ntp:
 	mode = parse_ntp(udp, data_end, udp_len);
 	if (mode < 0)
@@ -584,7 +620,8 @@ ntp:
 	if (ret < 0)
 		return fv_stop(ret, can_pull);
 
-	fv_record(ctx, hook, &key, udp, l3_len, mode, data, data_end, wire_len);
+	fv_record(ctx, hook, &key, v4, udp, l3_len, mode, data, data_end,
+		  wire_len);
 	return FV_DONE;
 }
 

@@ -15,7 +15,7 @@
  * mode); an exchange from a fresh client port makes about 4. A table only
  * holds the flows new within one swap (a second, docs/agent.md "Flow
  * table"); beyond that they count in FV_STAT_FLOW_TABLE_FULL. Per-CPU
- * values: 32 bytes * CPUs per entry, two tables. */
+ * values: 32 bytes * CPUs per entry, four tables (two per family). */
 #define FV_FLOW_MAX_ENTRIES 16384
 /* flow_sums: flows kept by key until idle for FV_FLOW_IDLE_SECONDS, then
  * folded into flow_folded by leg; a full flow_sums folds at once. */
@@ -39,6 +39,9 @@
 #define FV_MAP_FLOWS	   "flows"
 #define FV_MAP_FLOWS_B	   "flows_b"
 #define FV_MAP_FLOWS_CUR   "flows_cur"
+#define FV_MAP_FLOWS4	   "flows4"
+#define FV_MAP_FLOWS4_B	   "flows4_b"
+#define FV_MAP_FLOWS4_CUR  "flows4_cur"
 #define FV_MAP_FLOW_SUMS   "flow_sums"
 #define FV_MAP_FLOW_FOLDED "flow_folded"
 #define FV_MAP_STATS	   "stats"
@@ -84,6 +87,8 @@ enum fv_stat {
 	FV_STAT_MAX,
 };
 
+/* The key of flows/flows_b (IPv6 only), flow_sums and events (both
+ * families). */
 struct fv_flow_key {
 	__u8 saddr[16]; /* IPv4 as v4-mapped IPv6 (::ffff:a.b.c.d) */
 	__u8 daddr[16];
@@ -94,6 +99,23 @@ struct fv_flow_key {
 	__u8 mode; /* NTP mode 0..7 */
 	__u8 pad[2];
 };
+
+/* ABI (issue 15): IPv4 flows are counted in flows4/flows4_b (flows4_cur
+ * names the live one) under this 20-byte key; the per-CPU hash costs by
+ * the bytes it hashes, and fv_flow_key is 44. flows/flows_b hold IPv6
+ * only. User space widens it to fv_flow_key (v4-mapped) as it drains, so
+ * flow_sums, flow_folded, events, JSON and metrics are as before. */
+struct fv_flow_key4 {
+	__be32 saddr;
+	__be32 daddr;
+	__u32 ifindex;
+	__be16 sport;
+	__be16 dport;
+	__u8 hook; /* enum fv_hook */
+	__u8 mode;
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct fv_flow_key4) == 20, "the IPv4 key is 20 bytes");
 
 struct fv_flow_val {
 	__u64 packets;

@@ -690,14 +690,18 @@ static size_t flows_fold(struct fz_flow *v, size_t n)
 static void fz_reset(struct flowverify *skel)
 {
 	int ffd = bpf_map__fd(skel->maps.flows);
+	int f4 = bpf_map__fd(skel->maps.flows4);
 	int sfd = bpf_map__fd(skel->maps.stats);
 	__u64 zero[512] = { 0 };
 	struct fv_flow_key key;
+	struct fv_flow_key4 k4;
 	struct ring_buffer *rb;
 	__u32 i;
 
 	while (!bpf_map_get_next_key(ffd, NULL, &key))
 		bpf_map_delete_elem(ffd, &key);
+	while (!bpf_map_get_next_key(f4, NULL, &k4))
+		bpf_map_delete_elem(f4, &k4);
 	for (i = 0; i < FV_STAT_MAX; i++)
 		bpf_map_update_elem(sfd, &i, zero, BPF_ANY);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), fz_on_event,
@@ -718,6 +722,7 @@ static int run_batch(struct flowverify *skel, const struct fz_frame *fr, size_t 
 	static struct fz_expect ex[FZ_BATCH];
 	__u64 want_stat[FV_STAT_MAX] = { 0 }, vals[512];
 	struct fv_flow_val fvals[512];
+	const char *fold_why;
 	struct fz_ev_sink sink = { .max = ARRAY_SIZE(gev), .ev = gev };
 	size_t nw = 0, ng = 0, nwev = 0, i;
 	int ffd = bpf_map__fd(skel->maps.flows), err, c, h;
@@ -777,6 +782,11 @@ static int run_batch(struct flowverify *skel, const struct fz_frame *fr, size_t 
 		fz.stat_hits[i] += sum;
 	}
 
+	fold_why = flows4_fold(skel, fz.ncpus);
+	if (fold_why) {
+		why("%s", fold_why);
+		return -1;
+	}
 	for (err = bpf_map_get_next_key(ffd, NULL, &key); !err;
 	     err = bpf_map_get_next_key(ffd, &key, &next), key = next) {
 		if (ng == ARRAY_SIZE(got)) {

@@ -159,7 +159,8 @@ bool fv_pin_agent_running(const char *dir)
 
 /* What each point pins, after "pN_". */
 static const char *const point_pins[] = {
-	"flows", "flows_b", "flows_cur", "flow_sums", "flow_folded", "stats",
+	"flows",      "flows_b",   "flows_cur",	  "flows4", "flows4_b",
+	"flows4_cur", "flow_sums", "flow_folded", "stats",
 };
 
 /* Names an agent with n points may pin; n < 0: any number. */
@@ -364,6 +365,18 @@ int fv_pin_point_maps(struct flowverify *skel, const char *dir, int point,
 	const struct map_shape flows_cur = {
 		FV_MAP_FLOWS_CUR, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 1,
 	};
+	/* IPv4's (issue 15): an agent of before them pinned none. */
+	const struct map_shape flows4 = {
+		FV_MAP_FLOWS4,
+		BPF_MAP_TYPE_PERCPU_HASH,
+		sizeof(struct fv_flow_key4),
+		sizeof(struct fv_flow_val),
+		FV_FLOW_MAX_ENTRIES,
+	};
+	struct map_shape flows4_b = flows4;
+	const struct map_shape flows4_cur = {
+		FV_MAP_FLOWS4_CUR, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 1,
+	};
 	const struct map_shape sums = {
 		FV_MAP_FLOW_SUMS,	    BPF_MAP_TYPE_HASH,
 		sizeof(struct fv_flow_key), sizeof(struct fv_flow_val),
@@ -380,7 +393,8 @@ int fv_pin_point_maps(struct flowverify *skel, const char *dir, int point,
 	int ret;
 
 	flows_b.name = FV_MAP_FLOWS_B;
-	/* All or none: the totals live in the five flow maps together. */
+	flows4_b.name = FV_MAP_FLOWS4_B;
+	/* All or none: the totals live in the eight flow maps together. */
 	ret = pin_one(skel->maps.flows, dir, point, "flows", &flows, err, errlen);
 	if (!ret)
 		ret = pin_one(skel->maps.flows_b, dir, point, "flows_b",
@@ -388,6 +402,15 @@ int fv_pin_point_maps(struct flowverify *skel, const char *dir, int point,
 	if (!ret)
 		ret = pin_one(skel->maps.flows_cur, dir, point, "flows_cur",
 			      &flows_cur, err, errlen);
+	if (!ret)
+		ret = pin_one(skel->maps.flows4, dir, point, "flows4", &flows4,
+			      err, errlen);
+	if (!ret)
+		ret = pin_one(skel->maps.flows4_b, dir, point, "flows4_b",
+			      &flows4_b, err, errlen);
+	if (!ret)
+		ret = pin_one(skel->maps.flows4_cur, dir, point, "flows4_cur",
+			      &flows4_cur, err, errlen);
 	if (!ret)
 		ret = pin_one(skel->maps.flow_sums, dir, point, "flow_sums",
 			      &sums, err, errlen);

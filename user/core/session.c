@@ -774,17 +774,33 @@ static void flow_keep(struct fv_session *s, struct fv_point *p,
 
 #define FLOW_CHUNK 512
 
-/* Empty a table nothing counts into, into flow_sums. */
-static int flows_drain(struct fv_session *s, struct fv_point *p, int fd)
+/* An IPv4 table's key as flow_sums keys it (v4-mapped). */
+static void key_widen(const struct fv_flow_key4 *k4, struct fv_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->saddr[10] = k->saddr[11] = 0xff;
+	memcpy(k->saddr + 12, &k4->saddr, 4);
+	k->daddr[10] = k->daddr[11] = 0xff;
+	memcpy(k->daddr + 12, &k4->daddr, 4);
+	k->ifindex = k4->ifindex;
+	k->sport = k4->sport;
+	k->dport = k4->dport;
+	k->hook = k4->hook;
+	k->mode = k4->mode;
+}
+
+/* Empty a table nothing counts into, into flow_sums; v4: an IPv4 one. */
+static int flows_drain(struct fv_session *s, struct fv_point *p, int fd, bool v4)
 {
 	int ncpu = libbpf_num_possible_cpus(), ret = 0, err, i;
-	struct fv_flow_key *keys;
+	struct fv_flow_key *keys, wide;
 	struct fv_flow_val *vals, sum;
 	uint32_t batch, n;
 	void *in = NULL;
 
 	if (ncpu < 1)
 		return ncpu;
+	/* Room for either key: fv_flow_key is the larger. */
 	keys = calloc(FLOW_CHUNK, sizeof(*keys));
 	vals = calloc((size_t)FLOW_CHUNK * ncpu, sizeof(*vals));
 	if (!keys || !vals) {
@@ -802,7 +818,9 @@ static int flows_drain(struct fv_session *s, struct fv_point *p, int fd)
 		}
 		for (i = 0; i < (int)n; i++) {
 			sum_percpu(&vals[(size_t)i * ncpu], ncpu, &sum);
-			flow_keep(s, p, &keys[i], &sum);
+			if (v4)
+				key_widen((struct fv_flow_key4 *)keys + i, &wide);
+			flow_keep(s, p, v4 ? &wide : &keys[i], &sum);
 		}
 		in = &batch;
 	} while (!err);
@@ -811,8 +829,15 @@ static int flows_drain(struct fv_session *s, struct fv_point *p, int fd)
 	return ret;
 }
 
-static int flows_tables(struct fv_point *p, int fd[2])
+/* The family's two tables and the map naming the live one (v4: IPv4's,
+ * else IPv6's). */
+static int flows_tables(struct fv_point *p, bool v4, int fd[2])
 {
+	if (v4) {
+		fd[0] = bpf_map__fd(p->skel->maps.flows4);
+		fd[1] = bpf_map__fd(p->skel->maps.flows4_b);
+		return bpf_map__fd(p->skel->maps.flows4_cur);
+	}
 	fd[0] = bpf_map__fd(p->skel->maps.flows);
 	fd[1] = bpf_map__fd(p->skel->maps.flows_b);
 	return bpf_map__fd(p->skel->maps.flows_cur);
@@ -822,28 +847,43 @@ static int flows_tables(struct fv_point *p, int fd[2])
  * and the other one drained: what a stopped agent left in it. */
 static int flows_adopt(struct fv_session *s, struct fv_point *p)
 {
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info), id, zero = 0;
-	int fd[2], outer = flows_tables(p, fd);
+	uint32_t zero = 0, id;
+	int v4, fd[2], outer, ret;
 
-	if (bpf_map_lookup_elem(outer, &zero, &id) ||
-	    bpf_obj_get_info_by_fd(fd[1], &info, &len))
-		return -errno;
-	p->flows_live = id == info.id;
-	return flows_drain(s, p, fd[!p->flows_live]);
+	for (v4 = 0; v4 < 2; v4++) {
+		struct bpf_map_info info = { 0 };
+		uint32_t len = sizeof(info);
+
+		outer = flows_tables(p, v4, fd);
+		if (bpf_map_lookup_elem(outer, &zero, &id) ||
+		    bpf_obj_get_info_by_fd(fd[1], &info, &len))
+			return -errno;
+		p->flows_live[v4] = id == info.id;
+		ret = flows_drain(s, p, fd[!p->flows_live[v4]], v4);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int fv_session_flows_swap(struct fv_session *s, struct fv_point *p)
 {
-	int fd[2], outer = flows_tables(p, fd), next = !p->flows_live;
 	uint32_t zero = 0;
+	int v4, fd[2], outer, next, ret;
 
-	/* For a map of maps the kernel returns once every program that
-	 * could still hold the old table has finished. */
-	if (bpf_map_update_elem(outer, &zero, &fd[next], BPF_ANY))
-		return -errno;
-	p->flows_live = next;
-	return flows_drain(s, p, fd[!next]);
+	for (v4 = 0; v4 < 2; v4++) {
+		outer = flows_tables(p, v4, fd);
+		next = !p->flows_live[v4];
+		/* For a map of maps the kernel returns once every program
+		 * that could still hold the old table has finished. */
+		if (bpf_map_update_elem(outer, &zero, &fd[next], BPF_ANY))
+			return -errno;
+		p->flows_live[v4] = next;
+		ret = flows_drain(s, p, fd[!next], v4);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int flows_swap_all(struct fv_session *s)

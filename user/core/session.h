@@ -57,7 +57,9 @@ struct fv_point {
 	uint32_t netns_before[4];
 	struct flowverify *skel;
 	struct fv_iface_att att[FV_MAX_IFACES];
-	int flows_live; /* the table counted into: 0 flows, 1 flows_b */
+	/* The table counted into: 0 flows, 1 flows_b; [1] IPv4's, flows4
+	 * or flows4_b. */
+	int flows_live[2];
 };
 
 struct fv_endpoint {
