@@ -16,16 +16,27 @@ mount -t sysfs sys /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-# The host's /run, /tmp and /var/tmp show through the lower layer: hide them.
+for a in $(cat /proc/cmdline); do
+	case $a in fvk.env.*=*) a=${a#fvk.env.}; export "${a%%=*}=${a#*=}" ;; esac
+done
+# The host's /run, /tmp and /var/tmp show through the lower layer: hide
+# them, but keep the tree and the modules where they are when they live
+# there (a clone in /tmp): held aside, then bound back to the same path.
+keep=()
+for p in "${FVK_TREE:-}" "${FVK_MODS:-}"; do
+	case $p in /run/* | /tmp/* | /var/tmp/*)
+		mkdir -p "/fvk-keep/${#keep[@]}" &&
+			mount --bind "$p" "/fvk-keep/${#keep[@]}" && keep+=("$p") ;;
+	esac
+done
 for d in /run /tmp /var/tmp; do mount -t tmpfs -o mode=1777 tmpfs "$d"; done
+for i in "${!keep[@]}"; do
+	mkdir -p "${keep[$i]}" && mount --bind "/fvk-keep/$i" "${keep[$i]}"
+done
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
-
-for a in $(cat /proc/cmdline); do
-	case $a in fvk.env.*=*) a=${a#fvk.env.}; export "${a%%=*}=${a#*=}" ;; esac
-done
 end() {
 	echo "FVK-END $1"
 	sync
