@@ -21,12 +21,15 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "acl.h"
 #include "agent.h"
 #include "agent_http.h"
 #include "cmd.h"
+#include "flowverify.skel.h"
 #include "hostcheck.h"
 #include "options.h"
 #include "pin.h"
@@ -942,8 +945,36 @@ static int listen_socket(const struct agent_opts *o)
 /* Everything privileged is done: keep no capability, in any set, and
  * never gain one again. Before any thread starts (capabilities are per
  * thread). */
-static int drop_privileges(const char *user, bool nobody_uid)
+/* Before 6.5 a kernel with kernel.unprivileged_bpf_disabled set (Debian's
+ * and Amazon Linux's default) refuses every bpf() call without CAP_BPF,
+ * even on a map we hold open. Asked of the kernel, not of its version: a
+ * child with no capability reads one of our maps. */
+static bool bpf_needs_cap(int map_fd)
 {
+	uint32_t key = 0;
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return true; /* cannot tell: keep what reading needs */
+	if (pid == 0) {
+		cap_t none = cap_init();
+		void *val = calloc(libbpf_num_possible_cpus(), 8);
+
+		if (!none || !val || cap_set_proc(none))
+			_exit(2);
+		_exit(bpf_map_lookup_elem(map_fd, &key, val) && errno == EPERM);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+}
+
+static int drop_privileges(const char *user, bool nobody_uid, bool keep_bpf)
+{
+	const cap_value_t bpf_cap[] = { CAP_BPF };
 	struct passwd *pw = NULL;
 	cap_t none;
 	int c, ret;
@@ -958,12 +989,17 @@ static int drop_privileges(const char *user, bool nobody_uid)
 	/* The bounding set needs CAP_SETPCAP; under a unit that withholds it
 	 * the bounding set is already the unit's. */
 	for (c = 0; c <= (int)cap_max_bits() - 1; c++) {
+		if (keep_bpf && c == CAP_BPF)
+			continue;
 		if (cap_drop_bound(c) && errno != EINVAL && fv_verbose)
 			fv_warn("cannot drop capability %d from the "
 				"bounding set: %s",
 				c, strerror(errno));
 	}
 	cap_reset_ambient();
+	/* Kept through the change of user only when asked for. */
+	if (keep_bpf)
+		prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
 	/* errno saved first: fv_err and cap_free may change it. */
 	if ((pw || nobody_uid) &&
 	    (setgroups(0, NULL) || setgid(pw ? pw->pw_gid : FV_NOBODY_ID) ||
@@ -976,7 +1012,11 @@ static int drop_privileges(const char *user, bool nobody_uid)
 	none = cap_init();
 	if (!none)
 		return -ENOMEM;
-	ret = cap_set_proc(none) ? -errno : 0;
+	if (keep_bpf && (cap_set_flag(none, CAP_EFFECTIVE, 1, bpf_cap, CAP_SET) ||
+			 cap_set_flag(none, CAP_PERMITTED, 1, bpf_cap, CAP_SET)))
+		ret = -errno;
+	else
+		ret = cap_set_proc(none) ? -errno : 0;
 	cap_free(none);
 	if (ret) {
 		fv_err("cannot drop capabilities: %s", strerror(-ret));
@@ -1046,7 +1086,7 @@ int cmd_agent(int argc, char **argv)
 	char spec[FV_AGENT_SPEC_LEN], err[512], user[128] = "", pass[256] = "";
 	struct fv_http_conf hc = { .listen_fd = -1 };
 	struct agent *a;
-	bool mounted, adopted;
+	bool mounted, adopted, keep_bpf;
 	int ret, status = FV_EXIT_USAGE;
 
 	a = calloc(1, sizeof(*a));
@@ -1161,7 +1201,12 @@ int cmd_agent(int argc, char **argv)
 	 * ever: stop instead. */
 	if (fv_ready_file_write(a->o.ready_file))
 		goto stop;
-	if (drop_privileges(a->o.user, a->o.nobody_uid))
+	keep_bpf = bpf_needs_cap(bpf_map__fd(a->s->points[0].skel->maps.stats));
+	if (keep_bpf)
+		fv_info("this kernel refuses bpf() on open maps without CAP_BPF "
+			"(kernel.unprivileged_bpf_disabled, before 6.5): the "
+			"agent keeps CAP_BPF, and no other capability");
+	if (drop_privileges(a->o.user, a->o.nobody_uid, keep_bpf))
 		goto stop;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_mutex_init(&a->out_lock, NULL);
