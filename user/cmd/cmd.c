@@ -5,7 +5,7 @@
 
 const struct fv_command fv_commands[] = {
 	{ "verify", cmd_verify,
-	  "observe for a while, print the verdict, exit (0 ok, 1 fault)",
+	  "observe for a while, print the verdict, exit (0 ok, 1 fault, 3 cut short)",
 	  fv_verify_options },
 	{ "watch", cmd_watch, "live view of the four legs until Ctrl-C",
 	  fv_watch_options },
