@@ -17,7 +17,9 @@
 #include <cmocka.h>
 #include <malloc.h>
 
+#include <bpf/bpf.h>
 #include "agent.h"
+#include "pin.h"
 #include "remote.h"
 #include "util.h"
 
@@ -333,6 +335,66 @@ static void test_join_errors(void **state)
 	json_decref(v[1]);
 }
 
+/* Pins of an agent from before the segment beyond_client (one lost[]
+ * counter fewer): the next agent adopts them in today's layout, every
+ * counter where it was. Root and bpffs only. */
+static void test_pin_state_migrates(void **state)
+{
+	const size_t old_size = sizeof(struct fv_agent_state) - sizeof(__u64);
+	const size_t lost_end = offsetof(struct fv_agent_state, lost) +
+				(FV_SEG_MAX - 1) * sizeof(__u64);
+	const char *spec = "port=123 nat=eth0";
+	struct fv_agent_state want = {}, got;
+	char dir[128], path[160], err[256], *old;
+	__u32 key = 0;
+	bool adopted;
+	int fd, nfd;
+
+	(void)state;
+	if (geteuid() || access(FV_BPFFS, W_OK)) {
+		printf("# skipped: needs root and bpffs at " FV_BPFFS "\n");
+		skip();
+	}
+	memcpy(want.magic, FV_AGENT_MAGIC, sizeof(want.magic));
+	want.version = FV_AGENT_STATE_VERSION;
+	snprintf(want.spec, sizeof(want.spec), "%s", spec);
+	want.starts = 3;
+	for (int i = 0; i < FV_SEG_MAX - 1; i++)
+		want.lost[i] = 10 + i;
+	want.events = 777;
+	want.n_drops = 1;
+	want.drops[0].count = 5;
+	old = calloc(1, old_size);
+	assert_non_null(old);
+	memcpy(old, &want, lost_end);
+	memcpy(old + lost_end, (char *)&want + lost_end + sizeof(__u64),
+	       old_size - lost_end);
+	snprintf(dir, sizeof(dir), FV_BPFFS "/fv-test-agent-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/agent", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fv_agent", 4, old_size, 1, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_update_elem(fd, &key, old, BPF_ANY), 0);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	close(fd);
+	free(old);
+
+	assert_int_equal(fv_pin_adopt(dir, spec, 1, &nfd, &got, &adopted, err,
+				      sizeof(err)),
+			 0);
+	assert_true(adopted);
+	assert_int_equal(got.starts, 4);
+	for (int i = 0; i < FV_SEG_MAX - 1; i++)
+		assert_int_equal(got.lost[i], 10 + i);
+	assert_int_equal(got.lost[FV_SEG_MAX - 1], 0);
+	assert_int_equal(got.events, 777);
+	assert_int_equal(got.n_drops, 1);
+	assert_int_equal(got.drops[0].count, 5);
+	close(nfd);
+	assert_int_equal(fv_pin_remove(dir, NULL, err, sizeof(err)), 0);
+	assert_int_not_equal(access(dir, F_OK), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +404,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_metrics_oom, restore_realloc),
 		cmocka_unit_test(test_join_nat_to_client),
 		cmocka_unit_test(test_join_errors),
+		cmocka_unit_test(test_pin_state_migrates),
 	};
 
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);

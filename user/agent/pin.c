@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,57 @@ static int state_get(int fd, struct fv_agent_state *st)
 	return 0;
 }
 
+/* The state of an agent from before the segment beyond_client: one lost[]
+ * counter fewer, the rest shifted by it. Rewritten in today's layout and
+ * pinned in its place, so an upgrade continues the counters. 0 and the
+ * new map in *fd, or -EPERM when it is not that layout either. */
+static int migrate_state(const char *path, int *fd)
+{
+	const size_t old_size = sizeof(struct fv_agent_state) - sizeof(__u64);
+	const size_t lost_end = offsetof(struct fv_agent_state, lost) +
+				(FV_SEG_MAX - 1) * sizeof(__u64);
+	struct bpf_map_info info = {};
+	struct fv_agent_state st = {};
+	__u32 len = sizeof(info), key = 0;
+	char *old = NULL;
+	int f, nf = -1, ret = -EPERM;
+
+	*fd = -1;
+	f = bpf_obj_get(path);
+	if (f < 0)
+		return -EPERM;
+	if (bpf_obj_get_info_by_fd(f, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 ||
+	    info.value_size != old_size || info.max_entries != 1 ||
+	    strcmp(info.name, FV_MAP_AGENT))
+		goto out;
+	old = calloc(1, old_size);
+	if (!old || bpf_map_lookup_elem(f, &key, old))
+		goto out;
+	memcpy(&st, old, lost_end);
+	memcpy((char *)&st + lost_end + sizeof(__u64), old + lost_end,
+	       old_size - lost_end);
+	if (memcmp(st.magic, FV_AGENT_MAGIC, sizeof(st.magic)) ||
+	    st.version != FV_AGENT_STATE_VERSION)
+		goto out;
+	nf = bpf_map_create(BPF_MAP_TYPE_ARRAY, FV_MAP_AGENT, 4, sizeof(st), 1,
+			    NULL);
+	if (nf < 0 || bpf_map_update_elem(nf, &key, &st, BPF_ANY))
+		goto out;
+	/* The old pin goes only once the new map holds everything. */
+	if (unlink(path) || bpf_obj_pin(nf, path))
+		goto out;
+	*fd = nf;
+	nf = -1;
+	ret = 0;
+out:
+	if (nf >= 0)
+		close(nf);
+	free(old);
+	close(f);
+	return ret;
+}
+
 int fv_pin_state_write(int fd, const struct fv_agent_state *st)
 {
 	__u32 key = 0;
@@ -119,6 +171,8 @@ int fv_pin_state_read(const char *dir, struct fv_agent_state *st)
 
 	snprintf(path, sizeof(path), "%s/" FV_PIN_STATE, dir);
 	ret = open_pinned(path, &state_shape, &fd);
+	if (ret == -EPERM)
+		ret = migrate_state(path, &fd);
 	if (ret)
 		return ret;
 	ret = state_get(fd, st);
@@ -242,6 +296,8 @@ int fv_pin_adopt(const char *dir, const char *spec, int n_points, int *fd,
 	}
 	snprintf(path, sizeof(path), "%s/" FV_PIN_STATE, dir);
 	ret = open_pinned(path, &state_shape, fd);
+	if (ret == -EPERM)
+		ret = migrate_state(path, fd);
 	if (ret == -ENOENT) {
 		n = dir_entries(dir, -1, foreign, sizeof(foreign));
 		if (n != 0) {
