@@ -673,14 +673,39 @@ static void reply_json(struct fv_http_reply *rep, char *body)
 	}
 }
 
-static void route_status(struct agent *a, const struct fv_http_args *args,
-			 struct fv_http_reply *rep)
+/* Under a->lock: the verify JSON of the last window seconds (all since
+ * the start when 0), with the ACL rows and host checks; NULL when the
+ * counters cannot be read. */
+static json_t *window_json(struct agent *a, double window, uint64_t *now,
+			   uint64_t *since)
 {
 	struct acl_blocking blocking;
 	struct fv_session *s = a->s;
+	struct fv_report r;
+	json_t *j;
+
+	*now = fv_now_ns();
+	*since = s->start_ns;
+	if (window && *now > s->start_ns + (uint64_t)(window * NS_PER_SEC))
+		*since = *now - (uint64_t)(window * NS_PER_SEC);
+	if (fv_report_build(s, *since, *now, s->reply_timeout_ns, &r))
+		return NULL;
+	j = fv_report_json(&r);
+	acl_explain(&r, a->o.args.acls ? &a->live : NULL, &blocking);
+	acl_blocking_json_add(j, &blocking);
+	json_object_set_new(j, "host_checks",
+			    a->hc_on ? fv_host_checks_json(&a->hc)
+				     : json_array());
+	fv_report_free(&r);
+	return j;
+}
+
+static void route_status(struct agent *a, const struct fv_http_args *args,
+			 struct fv_http_reply *rep)
+{
+	struct fv_session *s = a->s;
 	uint64_t now, since, max_x = 0, before = 0;
 	double window = 0;
-	struct fv_report r;
 	json_t *j;
 
 	if (args->window &&
@@ -699,21 +724,12 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 		return;
 	}
 	pthread_mutex_lock(&a->lock);
-	now = fv_now_ns();
-	since = s->start_ns;
-	if (window && now > s->start_ns + (uint64_t)(window * NS_PER_SEC))
-		since = now - (uint64_t)(window * NS_PER_SEC);
-	if (fv_report_build(s, since, now, s->reply_timeout_ns, &r)) {
+	j = window_json(a, window, &now, &since);
+	if (!j) {
 		pthread_mutex_unlock(&a->lock);
 		reply_text(rep, 500, "cannot read the counters\n");
 		return;
 	}
-	j = fv_report_json(&r);
-	acl_explain(&r, a->o.args.acls ? &a->live : NULL, &blocking);
-	acl_blocking_json_add(j, &blocking);
-	json_object_set_new(j, "host_checks",
-			    a->hc_on ? fv_host_checks_json(&a->hc)
-				     : json_array());
 	json_object_set_new(j, "host_checks_read", json_string("at agent start"));
 	json_object_set_new(j, "agent",
 			    json_pack("{s:s, s:i, s:s, s:s, s:f, s:I}",
@@ -732,7 +748,6 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 				j, "exchanges_next",
 				json_sprintf("%llu", (unsigned long long)before));
 	}
-	fv_report_free(&r);
 	pthread_mutex_unlock(&a->lock);
 	reply_json(rep, fv_json_text(j, JSON_COMPACT));
 	json_decref(j);
@@ -742,11 +757,9 @@ static void route_status(struct agent *a, const struct fv_http_args *args,
 static void route_report(struct agent *a, const struct fv_http_args *args,
 			 struct fv_http_reply *rep)
 {
-	struct acl_blocking blocking;
 	struct fv_session *s = a->s;
 	uint64_t now, since;
 	double window = 0;
-	struct fv_report r;
 	char cmd[160];
 	json_t *j, *xs;
 	size_t len = 0;
@@ -758,23 +771,13 @@ static void route_report(struct agent *a, const struct fv_http_args *args,
 		return;
 	}
 	pthread_mutex_lock(&a->lock);
-	now = fv_now_ns();
-	since = s->start_ns;
-	if (window && now > s->start_ns + (uint64_t)(window * NS_PER_SEC))
-		since = now - (uint64_t)(window * NS_PER_SEC);
-	if (fv_report_build(s, since, now, s->reply_timeout_ns, &r)) {
+	j = window_json(a, window, &now, &since);
+	if (!j) {
 		pthread_mutex_unlock(&a->lock);
 		reply_text(rep, 500, "cannot read the counters\n");
 		return;
 	}
-	j = fv_report_json(&r);
-	acl_explain(&r, a->o.args.acls ? &a->live : NULL, &blocking);
-	acl_blocking_json_add(j, &blocking);
-	json_object_set_new(j, "host_checks",
-			    a->hc_on ? fv_host_checks_json(&a->hc)
-				     : json_array());
 	xs = fv_report_html_exchanges(s, since, now, now, s->reply_timeout_ns);
-	fv_report_free(&r);
 	pthread_mutex_unlock(&a->lock);
 	snprintf(cmd, sizeof(cmd),
 		 "GET /report%s%s from flowverify agent --instance %s",
