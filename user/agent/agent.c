@@ -579,32 +579,6 @@ static void tick(struct agent *a, uint64_t now)
 	}
 }
 
-const char *fv_stage_word(int stage)
-{
-	static const char *const words[FV_STAGE_MAX] = {
-		[FV_STAGE_C1] = "client_sent",
-		[FV_STAGE_N1] = "nat_in",
-		[FV_STAGE_N2] = "nat_out",
-		[FV_STAGE_N2U] = "nat_out_untranslated",
-		[FV_STAGE_N3] = "reply_in",
-		[FV_STAGE_N4] = "reply_out",
-		[FV_STAGE_C4] = "client_received",
-	};
-
-	return stage >= 0 && stage < FV_STAGE_MAX ? words[stage] : NULL;
-}
-
-int fv_stage_parse(const char *word)
-{
-	int k;
-
-	for (k = 0; k < FV_STAGE_MAX; k++) {
-		if (!strcmp(word, fv_stage_word(k)))
-			return k;
-	}
-	return -1;
-}
-
 /* The newest max exchanges first seen in [since, now] and before
  * *before (0: none), for joining views of several agents by cookie; at
  * most FV_EXCHANGES_PAGE: *before is then where the next page starts,

@@ -99,8 +99,4 @@ struct fv_agent_view {
 /* Returns a malloc'd NUL-terminated string, NULL when out of memory. */
 char *fv_agent_metrics(const struct fv_agent_view *v);
 
-/* Stage names of an exchange, for "exchanges_detail"; -1 when unknown. */
-const char *fv_stage_word(int stage);
-int fv_stage_parse(const char *word);
-
 #endif

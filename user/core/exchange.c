@@ -197,3 +197,29 @@ void fv_xtable_tally(struct fv_xtable *xt, uint64_t since_ns, uint64_t until_ns,
 			t->lost[seg]++;
 	}
 }
+
+const char *fv_stage_word(int stage)
+{
+	static const char *const words[FV_STAGE_MAX] = {
+		[FV_STAGE_C1] = "client_sent",
+		[FV_STAGE_N1] = "nat_in",
+		[FV_STAGE_N2] = "nat_out",
+		[FV_STAGE_N2U] = "nat_out_untranslated",
+		[FV_STAGE_N3] = "reply_in",
+		[FV_STAGE_N4] = "reply_out",
+		[FV_STAGE_C4] = "client_received",
+	};
+
+	return stage >= 0 && stage < FV_STAGE_MAX ? words[stage] : NULL;
+}
+
+int fv_stage_parse(const char *word)
+{
+	int k;
+
+	for (k = 0; k < FV_STAGE_MAX; k++) {
+		if (!strcmp(word, fv_stage_word(k)))
+			return k;
+	}
+	return -1;
+}

@@ -91,4 +91,9 @@ enum fv_segment fv_exchange_stopped_at(const struct fv_exchange *x);
 void fv_xtable_tally(struct fv_xtable *xt, uint64_t since_ns, uint64_t until_ns,
 		     uint64_t now_ns, uint64_t timeout_ns, struct fv_tally *t);
 
+/* Stage names of an exchange, as the agent's "exchanges_detail" and the
+ * --report page give them; NULL / -1 when unknown. */
+const char *fv_stage_word(int stage);
+int fv_stage_parse(const char *word);
+
 #endif

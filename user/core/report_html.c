@@ -12,17 +12,6 @@
 #include "report_html.h"
 #include "util.h"
 
-/* The agent's words (/api/v1/status exchanges_detail), in path order. */
-static const char *const stage_words[FV_STAGE_MAX] = {
-	[FV_STAGE_C1] = "client_sent",
-	[FV_STAGE_N1] = "nat_in",
-	[FV_STAGE_N2] = "nat_out",
-	[FV_STAGE_N2U] = "nat_out_untranslated",
-	[FV_STAGE_N3] = "reply_in",
-	[FV_STAGE_N4] = "reply_out",
-	[FV_STAGE_C4] = "client_received",
-};
-
 json_t *fv_report_html_exchanges(struct fv_session *s, uint64_t since_ns,
 				 uint64_t until_ns, uint64_t now_ns,
 				 uint64_t timeout_ns)
@@ -55,8 +44,8 @@ json_t *fv_report_html_exchanges(struct fv_session *s, uint64_t since_ns,
 		st = json_array();
 		for (k = 0; k < FV_STAGE_MAX; k++) {
 			if (x->seen & FV_SEEN(k))
-				json_array_append_new(st,
-						      json_string(stage_words[k]));
+				json_array_append_new(
+					st, json_string(fv_stage_word(k)));
 		}
 		json_object_set_new(j, "stages", st);
 		json_array_append_new(a, j);
