@@ -101,7 +101,7 @@ deps:
 
 test:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF) fuzz-build
+	$(Q)$(MAKE) --no-print-directory flowverify $(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF) $(OUTPUT)/bench/fvbench fuzz-build
 	$(Q)tests/run.sh
 
 # ---- kernel matrix (docs/kernels.md): the tests inside Debian's 5.10, 6.1
@@ -187,7 +187,7 @@ $(OUTPUT)/bench/fvbench: bench/fvbench.c $(LIB) $(SKELS) | $(OUTPUT)/bench
 # Measures what flowverify costs (bench/README.md); writes bench/results.json.
 bench bench-quick:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory flowverify $(OUTPUT)/bench/fvbench $(OUTPUT)/tests/bench_empty.bpf.o
+	$(Q)$(MAKE) --no-print-directory flowverify $(OUTPUT)/bench/fvbench $(OUTPUT)/tests/bench_empty.bpf.o $(OUTPUT)/tests/bench_parts.bpf.o
 	$(Q)bench/run.sh $(if $(filter bench-quick,$@),--quick)
 
 demo:

@@ -47,6 +47,7 @@
 #define BATCH	      64
 
 static const char *empty_obj_path = ".output/tests/bench_empty.bpf.o";
+static const char *parts_obj_path = ".output/tests/bench_parts.bpf.o";
 
 static double now_s(void)
 {
@@ -284,7 +285,9 @@ static int on_event(void *ctx, void *data, size_t len)
 
 struct prog_case {
 	const char *hook;    /* "xdp" or "tc" */
-	const char *variant; /* "empty", "no_event", "with_event" */
+	const char *variant; /* "empty", "no_event", "with_event", "part" */
+	const char *part;    /* a bench_parts program, for "part" */
+	const char *what;    /* what that program does */
 	int frame;	     /* -1: the floor, any frame (tcp4) */
 	int fd;
 	struct ring_buffer *rb;
@@ -309,11 +312,22 @@ static int cmd_prog(int argc, char **argv)
 	int rounds = 7, repeat = 1000000, cpu = 1, opt, n = 0, r, i;
 	static struct prog_case cases[64];
 	struct flowverify *noev, *ev;
-	struct bpf_object *empty;
-	__u64 events = 0;
+	struct bpf_object *empty, *parts;
+	__u64 events = 0, part_events = 0;
 	const char *hooks[] = { "xdp", "tc" };
+	/* What an NTP packet's path is made of, each alone (XDP). */
+	static const struct {
+		const char *prog, *what;
+	} part_progs[] = {
+		{ "part_clock", "the precise clock (bpf_ktime_get_ns)" },
+		{ "part_coarse_clock",
+		  "the coarse clock (bpf_ktime_get_coarse_ns)" },
+		{ "part_flow_key20", "a flow counted, 20-byte key (IPv4)" },
+		{ "part_flow_key44", "a flow counted, 44-byte key (IPv6)" },
+		{ "part_ring", "an event's record reserved and submitted" },
+	};
 
-	while ((opt = getopt(argc, argv, "r:n:c:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:o:P:")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = parse_long(optarg, 1, MAX_ROUNDS, "rounds");
@@ -323,6 +337,7 @@ static int cmd_prog(int argc, char **argv)
 			break;
 		case 'c': cpu = parse_long(optarg, -1, 1023, "cpu"); break;
 		case 'o': empty_obj_path = optarg; break;
+		case 'P': parts_obj_path = optarg; break;
 		default: return 2;
 		}
 	}
@@ -336,6 +351,9 @@ static int cmd_prog(int argc, char **argv)
 	empty = bpf_object__open_file(empty_obj_path, NULL);
 	if (!empty || bpf_object__load(empty))
 		die(empty_obj_path, errno ? errno : EINVAL);
+	parts = bpf_object__open_file(parts_obj_path, NULL);
+	if (!parts || bpf_object__load(parts))
+		die(parts_obj_path, errno ? errno : EINVAL);
 
 	for (int h = 0; h < 2; h++) {
 		bool xdp = !strcmp(hooks[h], "xdp");
@@ -373,6 +391,30 @@ static int cmd_prog(int argc, char **argv)
 			n++;
 		}
 	}
+	for (i = 0; i < (int)ARRAY_SIZE(part_progs); i++) {
+		struct bpf_program *p =
+			bpf_object__find_program_by_name(parts,
+							 part_progs[i].prog);
+
+		if (!p)
+			die(part_progs[i].prog, ENOENT);
+		cases[n] = (struct prog_case){ .hook = "xdp",
+					       .variant = "part",
+					       .part = part_progs[i].prog,
+					       .what = part_progs[i].what,
+					       .frame = 3, /* ntp4_request */
+					       .fd = bpf_program__fd(p) };
+		if (!strcmp(part_progs[i].prog, "part_ring")) {
+			struct bpf_map *m =
+				bpf_object__find_map_by_name(parts, "ring");
+
+			cases[n].rb = ring_buffer__new(bpf_map__fd(m), on_event,
+						       &part_events, NULL);
+			if (!cases[n].rb)
+				die("ring_buffer__new", errno);
+		}
+		n++;
+	}
 	/* Warm up, then rounds interleaving every case so that drift hits all
 	 * of them alike. */
 	for (i = 0; i < n; i++)
@@ -404,21 +446,27 @@ static int cmd_prog(int argc, char **argv)
 		       "\"ns_median\": %.2f, \"ns_min\": %.2f, \"ns_max\": %.2f, "
 		       "\"kernel_ns_median\": %.0f, \"over_floor_ns\": %.2f, \"ratio_to_floor\": %.3f}",
 		       i ? "," : "", c->hook, c->variant,
-		       c->frame < 0 ? "any" : frames[c->frame].name,
-		       c->frame < 0 ? "empty program returning PASS/OK (the floor)"
-				    : frames[c->frame].what,
+		       c->part	      ? c->part
+		       : c->frame < 0 ? "any"
+				      : frames[c->frame].name,
+		       c->part ? c->what
+		       : c->frame < 0
+			       ? "empty program returning PASS/OK (the floor)"
+			       : frames[c->frame].what,
 		       frames[c->frame < 0 ? 0 : c->frame].len, s.median, s.min,
 		       s.max, summarize(kv, rounds).median,
 		       s.median - floor.median, s.median / floor.median);
 	}
-	printf("\n], \"events_received\": %llu, \"no_event_limited\": %llu, "
+	printf("\n], \"events_received\": %llu, \"part_ring_received\": %llu, "
+	       "\"no_event_limited\": %llu, "
 	       "\"no_event_ntp_packets\": %llu, \"with_event_lost\": %llu}\n",
-	       (unsigned long long)events,
+	       (unsigned long long)events, (unsigned long long)part_events,
 	       (unsigned long long)stat_sum(noev, FV_STAT_EVENTS_LIMITED),
 	       (unsigned long long)stat_sum(noev, FV_STAT_NTP_PACKETS),
 	       (unsigned long long)stat_sum(ev, FV_STAT_EVENTS_LOST));
 	for (i = 0; i < n; i++)
 		ring_buffer__free(cases[i].rb);
+	bpf_object__close(parts);
 	bpf_object__close(empty);
 	flowverify__destroy(ev);
 	flowverify__destroy(noev);

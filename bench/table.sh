@@ -24,6 +24,12 @@ def row($h; $v; $f): $pp | map(select(.hook == $h and .variant == $v and .frame 
   "  \((if $fr == "any" then "empty program (floor)" else $x.what + (if $v == "with_event" then ", with event" elif ($fr | startswith("ntp")) then ", no event" else "" end) end) | pad(38)) \(cell($x)) \(cell($t))"),
 "  (+N: ns over the empty program of the same hook)",
 "",
+(if ($pp | map(select(.variant == "part")) | length) > 0 then
+ "Parts of an NTP packet'"'"'s path, each alone in an XDP program, ns over the empty XDP program (same rounds)",
+ ( $pp[] | select(.variant == "part") |
+   "  \(.what | pad(52)) +\(.over_floor_ns | r1 | pad(6)) (\(.ns_median | r1) [\(.ns_min | r1)-\(.ns_max | r1)])"),
+ ""
+ else empty end),
 (if .per_packet_attached then
  "Per-packet cost of the programs a running watch attached (maps as in use, after an NTP flood), ns/packet: median [min-max] of \(.per_packet_attached.rounds) rounds x \(.per_packet_attached.repeat)",
  ( .per_packet_attached.results[] | select(.program != "empty") |
@@ -57,10 +63,22 @@ def row($h; $v; $f): $pp | map(select(.hook == $h and .variant == $v and .frame 
 ( row("xdp"; "no_event"; "tcp4") as $a | row("xdp"; "no_event"; "udp4") as $b | row("tc"; "no_event"; "tcp4") as $c | row("tc"; "no_event"; "udp4") as $d |
   ([$a, $b, $c, $d, row("xdp"; "no_event"; "udp6"), row("tc"; "no_event"; "udp6")] | map(.over_floor_ns) | max) as $m |
   "  non-NTP packet <= floor + 2 ns, XDP and tc: worst +\($m | r2) ns          \(met($m <= 2))"),
+def part($p): ($pp | map(select(.variant == "part" and .frame == $p)) | .[0].over_floor_ns);
+def on($h; $v; $f): row($h; $v; $f).over_floor_ns;
 ( [$pp[] | select(.variant == "no_event" and (.frame | startswith("ntp"))) | .over_floor_ns] | max as $m |
-  "  NTP packet <= floor + 20 ns (no event):     worst +\($m | r1) ns          \(met($m <= 20))"),
+  ([$pp[] | select(.variant == "no_event" and (.frame | startswith("ntp4"))) | .over_floor_ns] | max) as $m4 |
+  "  NTP packet <= floor + 20 ns (no event):     worst +\($m | r1) ns (IPv4 +\($m4 | r1))          \(met($m <= 20))",
+  (if part("part_flow_key20") and $m4 > 20 then
+   "    IPv4: the coarse clock and a flow counted (20-byte key), alone: +\(part("part_coarse_clock") + part("part_flow_key20") | r1)"
+   else empty end),
+  (if part("part_flow_key44") and $m > 20 then
+   "    IPv6 over IPv4: +\(on("xdp"; "no_event"; "ntp6_request") - on("xdp"; "no_event"; "ntp4_request") | r1) XDP, +\(on("tc"; "no_event"; "ntp6_request") - on("tc"; "no_event"; "ntp4_request") | r1) tc; a 44-byte flow key over a 20-byte one, alone: +\(part("part_flow_key44") - part("part_flow_key20") | r1)"
+   else empty end)),
 ( [$pp[] | select(.variant == "with_event") | .over_floor_ns] | max as $m |
-  "  NTP packet <= floor + 50 ns (with event):   worst +\($m | r1) ns          \(met($m <= 50))"),
+  "  NTP packet <= floor + 50 ns (with event):   worst +\($m | r1) ns          \(met($m <= 50))",
+  (if part("part_ring") and $m > 50 then
+   "    the event over no event: +\(on("xdp"; "with_event"; "ntp4_request") - on("xdp"; "no_event"; "ntp4_request") | r1) XDP, +\(on("tc"; "with_event"; "ntp4_request") - on("tc"; "no_event"; "ntp4_request") | r1) tc; the precise clock and the ring'"'"'s reserve and submit, alone: +\(part("part_clock") + part("part_ring") | r1)"
+   else empty end)),
 (if .per_packet_attached then
  ( ([.per_packet_attached.results[] | select(.program != "empty" and .frame == "udp4") | .over_floor_ns] | max) as $u |
    ([.per_packet_attached.results[] | select(.program != "empty" and (.frame | startswith("ntp"))) | .over_floor_ns] | max) as $n |
