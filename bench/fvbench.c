@@ -10,6 +10,8 @@
  *           an empty tp_btf/kfree_skb program (BPF_STATS_RUN_TIME)
  *   attach  time to start (load, verify, attach) and stop a session on
  *           N interfaces of one namespace
+ *   runtime run time of attached programs by id (kernel run-time stats)
+ *           while traffic crosses, until SIGINT
  *   send    UDP (or NTP request) sender at the highest rate, or at a
  *           given one (-R), sendmmsg
  *   sink    UDP receiver counting datagrams, optionally answering NTP
@@ -973,6 +975,71 @@ static int cmd_sink(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* runtime: what attached programs spend on the real path */
+
+static volatile sig_atomic_t runtime_stop;
+
+static void on_runtime_signal(int sig)
+{
+	runtime_stop = 1;
+}
+
+/* -i ID,ID...: with run-time stats held on, each program's runs and ns
+ * from "ready" on stderr until SIGINT, while traffic crosses the host.
+ * Stats cost two clock reads a run, so this is its own round, never one
+ * whose CPU time is compared. */
+static int cmd_runtime(int argc, char **argv)
+{
+	uint64_t cnt0[16], ns0[16], cnt, ns;
+	int fds[16], ids[16], n = 0, opt, stats_fd, i;
+	char *list = NULL, *tok, *save;
+
+	while ((opt = getopt(argc, argv, "i:")) != -1) {
+		if (opt != 'i')
+			return 2;
+		list = optarg;
+	}
+	if (!list) {
+		fprintf(stderr, "runtime: -i PROG_ID[,PROG_ID...] is required\n");
+		return 2;
+	}
+	for (tok = strtok_r(list, ",", &save); tok && n < 16;
+	     tok = strtok_r(NULL, ",", &save)) {
+		ids[n] = parse_long(tok, 1, INT32_MAX, "program id");
+		fds[n] = bpf_prog_get_fd_by_id(ids[n]);
+		if (fds[n] < 0)
+			die("bpf_prog_get_fd_by_id", errno);
+		n++;
+	}
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0)
+		die("bpf_enable_stats", errno);
+	signal(SIGINT, on_runtime_signal);
+	signal(SIGTERM, on_runtime_signal);
+	for (i = 0; i < n; i++)
+		if (prog_stats(fds[i], &cnt0[i], &ns0[i]))
+			die("bpf_obj_get_info_by_fd", errno);
+	fprintf(stderr, "runtime ready\n");
+	while (!runtime_stop)
+		pause();
+	printf("{\"programs\": [");
+	for (i = 0; i < n; i++) {
+		if (prog_stats(fds[i], &cnt, &ns))
+			die("bpf_obj_get_info_by_fd", errno);
+		printf("%s\n {\"id\": %d, \"runs\": %llu, \"run_time_ns\": %llu, "
+		       "\"ns_per_run\": %.2f}",
+		       i ? "," : "", ids[i], (unsigned long long)(cnt - cnt0[i]),
+		       (unsigned long long)(ns - ns0[i]),
+		       cnt > cnt0[i] ? (double)(ns - ns0[i]) / (cnt - cnt0[i])
+				     : 0);
+		close(fds[i]);
+	}
+	printf("\n]}\n");
+	close(stats_fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -986,16 +1053,19 @@ int main(int argc, char **argv)
 		return cmd_live(argc - 1, argv + 1);
 	if (!strcmp(cmd, "attach"))
 		return cmd_attach(argc - 1, argv + 1);
+	if (!strcmp(cmd, "runtime"))
+		return cmd_runtime(argc - 1, argv + 1);
 	if (!strcmp(cmd, "send"))
 		return cmd_send(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sink"))
 		return cmd_sink(argc - 1, argv + 1);
 	fprintf(stderr,
-		"usage: fvbench prog|drops|attach|send|sink [options]\n"
+		"usage: fvbench prog|drops|live|attach|runtime|send|sink [options]\n"
 		"  prog   [-r ROUNDS] [-n REPEAT] [-c CPU]\n"
 		"  drops  -w WATCHED_NETNS [-r ROUNDS] [-n SENDS]\n"
 		"  live   -i PROG_ID[,PROG_ID...] [-r ROUNDS] [-n REPEAT] [-c CPU]\n"
 		"  attach -s NETNS:IF[,IF...] [-r ROUNDS]\n"
+		"  runtime -i PROG_ID[,PROG_ID...]   (until SIGINT)\n"
 		"  send   -d IPV4 -p PORT [-s SPORT] [-t MS] [-l BYTES] [-n] [-R PPS] [-c CPU]\n"
 		"  sink   -p PORT [-t MS] [-r] [-c CPU]\n");
 	return 2;

@@ -26,10 +26,10 @@ PIDS=()
 
 if [ $QUICK -eq 1 ]; then
 	PROG_ROUNDS=5 PROG_REPEAT=300000 DROP_ROUNDS=3 DROP_SENDS=10000
-	TP_ROUNDS=2 TP_MS=1500 FLOOD_MS=3000 IDLE_S=5 ATT_ROUNDS=3 LOCK_WAIT=30
+	TP_ROUNDS=2 TP_MS=1500 FLOOD_MS=3000 IDLE_S=5 ATT_ROUNDS=3 LOCK_WAIT=30 RT_ROUNDS=1
 else
 	PROG_ROUNDS=9 PROG_REPEAT=2000000 DROP_ROUNDS=7 DROP_SENDS=50000
-	TP_ROUNDS=6 TP_MS=4000 FLOOD_MS=8000 IDLE_S=20 ATT_ROUNDS=7 LOCK_WAIT=300
+	TP_ROUNDS=6 TP_MS=4000 FLOOD_MS=8000 IDLE_S=20 ATT_ROUNDS=7 LOCK_WAIT=300 RT_ROUNDS=3
 fi
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -344,6 +344,56 @@ sample_proc() {
 		 rss_kb: $rss, rss_max_kb: $max }'
 }
 
+# What flowverify's programs themselves spend per forwarded packet on this
+# path, by the kernel's run-time stats, in rounds of their own at the fixed
+# rate of section_cpu_cost (stats add a clock read a run, so no round whose
+# CPU is compared has them on), against empty tc programs measured the same
+# way: the part of the softirq figure that is the programs' own.
+run_time_round() {	# MODE: prints the runtime JSON with the traffic's
+	local mode=$1 rate=$2 ids rt ifc
+	start_mode $mode
+	if [ $mode = empty_tc ]; then
+		ids=$(for ifc in n0 n1; do
+			ip netns exec $NS_NAT tc filter show dev $ifc ingress
+			ip netns exec $NS_NAT tc filter show dev $ifc egress
+		done | grep -o ' id [0-9]*' | awk '{print $2}' | sort -un | paste -sd,)
+	else
+		ids=$(.output/tests/fv_attached --ours $NS_NAT | awk '{print $3}' | sort -un | paste -sd,)
+	fi
+	$B runtime -i "$ids" >"$T/runtime.out" 2>"$T/runtime.err" &
+	rt=$!
+	PIDS+=($rt)
+	wait_for "$T/runtime.err" 'runtime ready' 10
+	traffic 9000 $TP_MS "-l 18 -R $rate" "" >"$T/runtime.traffic"
+	kill -INT $rt 2>/dev/null || true
+	wait $rt 2>/dev/null || true
+	stop_mode $mode
+	jq -n --slurpfile r "$T/runtime.out" --slurpfile t "$T/runtime.traffic" --arg mode $mode '
+		{ mode: $mode, received: $t[0].received, programs: $r[0].programs,
+		  ns_per_packet: (if $t[0].received > 0 then ($r[0].programs | map(.run_time_ns) | add) / $t[0].received else null end) }'
+}
+
+section_runtime() {
+	local rate r
+	rate=$(jq '.offered_pps' "$T/cpu.json")
+	say "run time of flowverify's and empty tc programs at $rate pkts/s (run-time stats on, $RT_ROUNDS rounds x 2 modes)"
+	for ((r = 1; r <= RT_ROUNDS; r++)); do
+		run_time_round empty_tc $rate
+		run_time_round flowverify_tc $rate
+	done >"$T/runtime.jsonl"
+	jq -s --slurpfile c "$T/cpu.json" '
+		def med: sort | .[(length - 1) / 2 | floor];
+		($c[0].summary[] | select(.mode == "none") | .softirq_ns_per_packet_median) as $none |
+		(map(select(.mode == "empty_tc") | .ns_per_packet) | med) as $e |
+		(map(select(.mode == "flowverify_tc") | .ns_per_packet) | med) as $f |
+		{ offered_pps: $c[0].offered_pps, rounds: .,
+		  empty_ns_per_packet: $e, bpf_ns_per_packet: $f,
+		  over_empty_ns_per_packet: ($f - $e),
+		  none_softirq_ns_per_packet: $none,
+		  share_of_none_softirq: (($f - $e) / $none) }' \
+		"$T/runtime.jsonl" >"$T/runtime.json" || echo '{"error": "no run-time figures"}' >"$T/runtime.json"
+}
+
 section_observer() {
 	local how pid
 	how=$(observer_cmd)
@@ -489,6 +539,7 @@ section_live
 section_drops
 section_throughput
 section_cpu_cost
+section_runtime
 section_flood
 section_observer
 section_attach
@@ -498,9 +549,10 @@ jq -n --slurpfile info "$T/info.json" --slurpfile prog "$T/prog.json" \
       --slurpfile drops "$T/drops.json" --slurpfile tp "$T/throughput.json" \
       --slurpfile flood "$T/flood.json" --slurpfile obs "$T/observer.json" \
       --slurpfile att "$T/attach.json" --slurpfile lab "$T/lab.json" \
-      --slurpfile live "$T/live.json" --slurpfile cpu "$T/cpu.json" '
+      --slurpfile live "$T/live.json" --slurpfile cpu "$T/cpu.json" \
+      --slurpfile rt "$T/runtime.json" '
 	$info[0] + { per_packet: $prog[0], per_packet_attached: $live[0],
-		     cpu_per_packet: $cpu[0], drop_tracer: $drops[0], throughput: $tp[0],
+		     cpu_per_packet: $cpu[0], program_run_time: $rt[0], drop_tracer: $drops[0], throughput: $tp[0],
 		     ntp_flood: $flood[0], observer: $obs[0], attach: $att[0],
 		     lab_first_verdict: $lab[0] }' >"$OUT"
 say "wrote $OUT"

@@ -47,9 +47,35 @@ check "bench/table.sh: prints one line per part of the NTP path" \
 # met they are not, so say which case this run was.
 if grep -q "NTP packet <= floor + 50 ns (with event).*MISSED" "$TMP/table"; then
 	check "bench/table.sh: a missed event target is followed by its measured parts" \
-		grep -q "the precise clock and the ring's reserve and submit, alone: +[0-9]" "$TMP/table"
+		grep -Eq "the precise clock and the ring's reserve and submit, alone: [+-][0-9]" "$TMP/table"
 else
 	check "bench/table.sh: the event target met, no explanation printed" \
 		eval '! grep -q "the precise clock and the ring" "$TMP/table"'
 fi
+# fvbench runtime: the runs of a program by id, counted while it runs
+# (here 1000 test runs of a part, pinned in a folder of our own).
+pins=/sys/fs/bpf/fv-bench-tools-$$
+trap 'rm -rf "$TMP" "$pins"' EXIT
+if bpftool prog loadall .output/tests/bench_parts.bpf.o "$pins" type xdp 2>"$TMP/load.err"; then
+	id=$(bpftool -j prog show pinned "$pins/part_clock" | jq .id)
+	head -c 64 /dev/zero >"$TMP/frame"
+	$B runtime -i "$id" >"$TMP/rt.json" 2>"$TMP/rt.err" &
+	rt=$!
+	wait_until 10 grep -q "runtime ready" "$TMP/rt.err"
+	bpftool prog run pinned "$pins/part_clock" data_in "$TMP/frame" repeat 1000 >/dev/null 2>&1
+	kill -INT $rt
+	wait $rt
+	check "fvbench runtime: exit 0 on SIGINT" test $? = 0
+	check "fvbench runtime: counted the 1000 runs of program $id, with their time" \
+		jq_ok "$TMP/rt.json" ".programs == [.programs[0]] and .programs[0].id == $id and .programs[0].runs == 1000 and .programs[0].run_time_ns > 0" ||
+		diag "got: $(cat "$TMP/rt.json") $(cat "$TMP/rt.err")"
+	rm -rf "$pins"
+else
+	not_ok "fvbench runtime: the parts loaded with bpftool"
+	diag_file "$TMP/load.err" "bpftool: "
+fi
+$B runtime >/dev/null 2>"$TMP/noarg.err"
+rc=$?
+check "fvbench runtime without -i: exit 2, one line on stderr" \
+	eval '[ $rc = 2 ] && [ "$(wc -l <"$TMP/noarg.err")" = 1 ]'
 done_testing
