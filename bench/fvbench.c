@@ -324,6 +324,8 @@ static int cmd_prog(int argc, char **argv)
 		{ "part_clock", "the precise clock (bpf_ktime_get_ns)" },
 		{ "part_coarse_clock",
 		  "the coarse clock (bpf_ktime_get_coarse_ns)" },
+		{ "part_flow_key16",
+		  "a flow counted, 16-byte key (IPv4, a u8 interface slot)" },
 		{ "part_flow_key20", "a flow counted, 20-byte key (IPv4)" },
 		{ "part_flow_key44", "a flow counted, 44-byte key (IPv6)" },
 		{ "part_ring", "an event's record reserved and submitted" },

@@ -28,7 +28,7 @@ def row($h; $v; $f): $pp | map(select(.hook == $h and .variant == $v and .frame 
 (if ($pp | map(select(.variant == "part")) | length) > 0 then
  "Parts of an NTP packet'"'"'s path, each alone in an XDP program, ns over the empty XDP program (same rounds)",
  ( $pp[] | select(.variant == "part") |
-   "  \(.what | pad(52)) +\(.over_floor_ns | r1 | pad(6)) (\(.ns_median | r1) [\(.ns_min | r1)-\(.ns_max | r1)])"),
+   "  \(.what | pad(56)) \(.over_floor_ns | signed | pad(6)) (\(.ns_median | r1) [\(.ns_min | r1)-\(.ns_max | r1)])"),
  ""
  else empty end),
 (if .per_packet_attached then
@@ -88,7 +88,10 @@ def on($h; $v; $f): row($h; $v; $f).over_floor_ns;
 (if .per_packet_attached then
  ( ([.per_packet_attached.results[] | select(.program != "empty" and .frame == "udp4") | .over_floor_ns] | max) as $u |
    ([.per_packet_attached.results[] | select(.program != "empty" and (.frame | startswith("ntp"))) | .over_floor_ns] | max) as $n |
-   "  attached programs: non-NTP \($u | signed) ns (<= 2), NTP \($n | signed) ns (<= 20)   \(met($u <= 2 and $n <= 20))")
+   "  attached programs: non-NTP \($u | signed) ns (<= 2), NTP \($n | signed) ns (<= 20)   \(met($u <= 2 and $n <= 20))",
+   (if $n > 20 then
+    "    the same NTP frames freshly loaded (above): XDP \(on("xdp"; "no_event"; "ntp4_request") | signed), tc \(on("tc"; "no_event"; "ntp4_request") | signed)"
+    else empty end))
  else empty end),
 (.program_run_time // {}) as $rtime |
 ( .throughput.summary | map(select(.mode == "flowverify"))[0].ratio_median as $r |
