@@ -83,9 +83,13 @@ static __always_inline void count(void *table, const void *key)
 SEC("xdp")
 int part_flow_key16(struct xdp_md *ctx)
 {
-	struct flow_key16 k = { .saddr = 0x0a00010a, .daddr = 0x010200c0,
-				.sport = 1123, .dport = 123, .slot = 1,
-				.hook = 1, .mode = 3 };
+	struct flow_key16 k = { .saddr = 0x0a00010a,
+				.daddr = 0x010200c0,
+				.sport = 1123,
+				.dport = 123,
+				.slot = 1,
+				.hook = 1,
+				.mode = 3 };
 
 	count(&flows16, &k);
 	return XDP_PASS;
