@@ -37,8 +37,9 @@ check "fvbench prog: every NTP run with events gave one, none lost (8 x 2100)" \
 check "fvbench prog: without events, every NTP packet counted and rate-limited" \
 	jq_ok "$out" '.no_event_ntp_packets == 16800 and .no_event_limited == 16800'
 
-# The table: the committed results.json with this run's per-packet part.
-jq -s '.[0] + {per_packet: .[1]}' bench/results.json "$out" >"$TMP/results.json"
+# The table: a full run's results (tests/fixtures/bench, 2026-11-30) with
+# this run's per-packet part.
+jq -s '.[0] + {per_packet: .[1]}' tests/fixtures/bench/results.json "$out" >"$TMP/results.json"
 bench/table.sh "$TMP/results.json" >"$TMP/table" 2>"$TMP/table.err"
 check "bench/table.sh: prints one line per part of the NTP path" \
 	eval '[ "$(sed -n "/^Parts of an NTP packet/,/^$/p" "$TMP/table" | grep -c "^  .* [+-][0-9]")" = 6 ]' ||
@@ -52,6 +53,13 @@ else
 	check "bench/table.sh: the event target met, no explanation printed" \
 		eval '! grep -q "the precise clock and the ring" "$TMP/table"'
 fi
+# The fixture's run missed the forwarding and softirq targets: each is
+# followed by what the programs' own run time was in that run.
+check "bench/table.sh: the missed softirq target is followed by the programs' run time (fixture: +0.7%)" \
+	grep -q "run time measured apart: +0.7%; this row's rounds ran -5.6% to +61.5%" "$TMP/table"
+check "bench/table.sh: the missed forwarding target is followed by empty tc programs and the run time" \
+	grep -q "empty tc programs on the same two hooks, same run: 87%; flowverify's programs over empty ones: +19.1 ns a packet" "$TMP/table"
+
 # fvbench runtime: the runs of a program by id, counted while it runs
 # (here 1000 test runs of a part, pinned in a folder of our own).
 pins=/sys/fs/bpf/fv-bench-tools-$$
