@@ -212,7 +212,8 @@ DIST_DIR   := $(OUTPUT)/dist
 DIST_BIN   := $(DIST_DIR)/flowverify-$(VERSION)-$(shell uname -m)
 DIST_GLIBC ?= 2.34
 DIST_OBJS  := $(DIST_DIR)/glue/curl_runtime.o $(DIST_DIR)/glue/p11kit_stubs.o \
-	      $(DIST_DIR)/glue/nft_runtime.o $(DIST_DIR)/glue/pcap_runtime.o
+	      $(DIST_DIR)/glue/nft_runtime.o $(DIST_DIR)/glue/pcap_runtime.o \
+	      $(DIST_DIR)/glue/runtime_lib.o
 DIST_LIBS  := -lbpf -lelf -lz -ljansson -lmicrohttpd -lgnutls -lhogweed \
 	      -lnettle -lgmp -ltasn1 -lidn2 -lunistring -lcap
 .PHONY: dist dist-path dist-link dist-force

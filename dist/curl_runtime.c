@@ -8,11 +8,12 @@
  * the host does. Without a libcurl on the host, 'verify --agent' says so
  * in one line and exits 2; every other command works. */
 #define CURL_DISABLE_TYPECHECK
-#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <curl/curl.h>
+
+#include "runtime_lib.h"
 
 /* The same ABI (soname 4), under the names distributions ship it. */
 static const char *const sonames[] = { "libcurl.so.4", "libcurl-gnutls.so.4" };
@@ -32,37 +33,24 @@ static struct {
 /* Loads the host's libcurl once, or exits 2 with one line saying why. */
 static void need_libcurl(void)
 {
-	char why[256] = "";
-	size_t i;
+	static const struct fv_runtime_sym syms[] = {
+		{ "curl_global_init", (void **)&lc.global_init },
+		{ "curl_global_cleanup", (void **)&lc.global_cleanup },
+		{ "curl_easy_init", (void **)&lc.easy_init },
+		{ "curl_easy_setopt", (void **)&lc.easy_setopt },
+		{ "curl_easy_perform", (void **)&lc.easy_perform },
+		{ "curl_easy_getinfo", (void **)&lc.easy_getinfo },
+		{ "curl_easy_cleanup", (void **)&lc.easy_cleanup },
+		{ "curl_easy_strerror", (void **)&lc.easy_strerror },
+	};
+	char why[256];
 
 	if (lc.lib)
 		return;
-	for (i = 0; i < sizeof(sonames) / sizeof(sonames[0]); i++) {
-		void *l = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
-
-		if (!l) {
-			if (!why[0])
-				snprintf(why, sizeof(why), "%s", dlerror());
-			continue;
-		}
-		*(void **)&lc.global_init = dlsym(l, "curl_global_init");
-		*(void **)&lc.global_cleanup = dlsym(l, "curl_global_cleanup");
-		*(void **)&lc.easy_init = dlsym(l, "curl_easy_init");
-		*(void **)&lc.easy_setopt = dlsym(l, "curl_easy_setopt");
-		*(void **)&lc.easy_perform = dlsym(l, "curl_easy_perform");
-		*(void **)&lc.easy_getinfo = dlsym(l, "curl_easy_getinfo");
-		*(void **)&lc.easy_cleanup = dlsym(l, "curl_easy_cleanup");
-		*(void **)&lc.easy_strerror = dlsym(l, "curl_easy_strerror");
-		if (lc.global_init && lc.global_cleanup && lc.easy_init &&
-		    lc.easy_setopt && lc.easy_perform && lc.easy_getinfo &&
-		    lc.easy_cleanup && lc.easy_strerror) {
-			lc.lib = l;
-			return;
-		}
-		snprintf(why, sizeof(why), "%s lacks curl_easy_* functions",
-			 sonames[i]);
-		dlclose(l);
-	}
+	lc.lib = fv_runtime_open(sonames, FV_ARRAY_LEN(sonames), syms,
+				 FV_ARRAY_LEN(syms), why, sizeof(why));
+	if (lc.lib)
+		return;
 	fprintf(stderr,
 		"flowverify: verify --agent needs libcurl on this host (this "
 		"portable build loads it when asked: %s); install libcurl "

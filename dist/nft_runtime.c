@@ -5,10 +5,11 @@
  * own libnftables.so.1, loaded on first use. Without one, nft_ctx_new()
  * returns NULL and the check says unknown, naming the library; nothing
  * else needs it. */
-#include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <nftables/libnftables.h>
+
+#include "runtime_lib.h"
 
 static struct {
 	void *lib;
@@ -25,29 +26,23 @@ static struct {
 /* Loads it once; false when the host has none (or a broken one). */
 static int have_libnftables(void)
 {
-	void *l;
+	static const char *const sonames[] = { "libnftables.so.1" };
+	static const struct fv_runtime_sym syms[] = {
+		{ "nft_ctx_new", (void **)&ln.ctx_new },
+		{ "nft_ctx_free", (void **)&ln.ctx_free },
+		{ "nft_ctx_output_set_flags", (void **)&ln.output_set_flags },
+		{ "nft_ctx_buffer_output", (void **)&ln.buffer_output },
+		{ "nft_ctx_buffer_error", (void **)&ln.buffer_error },
+		{ "nft_ctx_get_output_buffer", (void **)&ln.get_output_buffer },
+		{ "nft_ctx_get_error_buffer", (void **)&ln.get_error_buffer },
+		{ "nft_run_cmd_from_buffer", (void **)&ln.run_cmd_from_buffer },
+	};
+	char why[256];
 
-	if (ln.lib)
-		return 1;
-	l = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
-	if (!l)
-		return 0;
-	*(void **)&ln.ctx_new = dlsym(l, "nft_ctx_new");
-	*(void **)&ln.ctx_free = dlsym(l, "nft_ctx_free");
-	*(void **)&ln.output_set_flags = dlsym(l, "nft_ctx_output_set_flags");
-	*(void **)&ln.buffer_output = dlsym(l, "nft_ctx_buffer_output");
-	*(void **)&ln.buffer_error = dlsym(l, "nft_ctx_buffer_error");
-	*(void **)&ln.get_output_buffer = dlsym(l, "nft_ctx_get_output_buffer");
-	*(void **)&ln.get_error_buffer = dlsym(l, "nft_ctx_get_error_buffer");
-	*(void **)&ln.run_cmd_from_buffer = dlsym(l, "nft_run_cmd_from_buffer");
-	if (!ln.ctx_new || !ln.ctx_free || !ln.output_set_flags ||
-	    !ln.buffer_output || !ln.buffer_error || !ln.get_output_buffer ||
-	    !ln.get_error_buffer || !ln.run_cmd_from_buffer) {
-		dlclose(l);
-		return 0;
-	}
-	ln.lib = l;
-	return 1;
+	if (!ln.lib)
+		ln.lib = fv_runtime_open(sonames, FV_ARRAY_LEN(sonames), syms,
+					 FV_ARRAY_LEN(syms), why, sizeof(why));
+	return ln.lib != NULL;
 }
 
 /* The only entry point called first: every other one has a context. */

@@ -5,10 +5,11 @@
  * and go to the host's own libpcap, loaded when --pcap is given, before
  * anything is attached. Without one, --pcap says so in one line and exits
  * 2; nothing else needs it. */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pcap/pcap.h>
+
+#include "runtime_lib.h"
 
 /* Debian and Ubuntu name the soname 0.8, Fedora and Amazon Linux 1. */
 static const char *const sonames[] = { "libpcap.so.0.8", "libpcap.so.1" };
@@ -28,37 +29,24 @@ static struct {
 /* Loads the host's libpcap once, or exits 2 with one line saying why. */
 static void need_libpcap(void)
 {
-	char why[256] = "";
-	size_t i;
+	static const struct fv_runtime_sym syms[] = {
+		{ "pcap_open_dead_with_tstamp_precision", (void **)&lp.open_dead },
+		{ "pcap_dump_open", (void **)&lp.dump_open },
+		{ "pcap_geterr", (void **)&lp.geterr },
+		{ "pcap_close", (void **)&lp.close },
+		{ "pcap_dump", (void **)&lp.dump },
+		{ "pcap_dump_file", (void **)&lp.dump_file },
+		{ "pcap_dump_flush", (void **)&lp.dump_flush },
+		{ "pcap_dump_close", (void **)&lp.dump_close },
+	};
+	char why[256];
 
 	if (lp.lib)
 		return;
-	for (i = 0; i < sizeof(sonames) / sizeof(sonames[0]); i++) {
-		void *l = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
-
-		if (!l) {
-			if (!why[0])
-				snprintf(why, sizeof(why), "%s", dlerror());
-			continue;
-		}
-		*(void **)&lp.open_dead =
-			dlsym(l, "pcap_open_dead_with_tstamp_precision");
-		*(void **)&lp.dump_open = dlsym(l, "pcap_dump_open");
-		*(void **)&lp.geterr = dlsym(l, "pcap_geterr");
-		*(void **)&lp.close = dlsym(l, "pcap_close");
-		*(void **)&lp.dump = dlsym(l, "pcap_dump");
-		*(void **)&lp.dump_file = dlsym(l, "pcap_dump_file");
-		*(void **)&lp.dump_flush = dlsym(l, "pcap_dump_flush");
-		*(void **)&lp.dump_close = dlsym(l, "pcap_dump_close");
-		if (lp.open_dead && lp.dump_open && lp.geterr && lp.close &&
-		    lp.dump && lp.dump_file && lp.dump_flush && lp.dump_close) {
-			lp.lib = l;
-			return;
-		}
-		snprintf(why, sizeof(why), "%s lacks a pcap_dump call",
-			 sonames[i]);
-		dlclose(l);
-	}
+	lp.lib = fv_runtime_open(sonames, FV_ARRAY_LEN(sonames), syms,
+				 FV_ARRAY_LEN(syms), why, sizeof(why));
+	if (lp.lib)
+		return;
 	fprintf(stderr,
 		"flowverify: --pcap needs libpcap on this host (this portable "
 		"build loads it when asked: %s); install libpcap (libpcap0.8 "

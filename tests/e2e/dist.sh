@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 
-echo "1..18"
+echo "1..19"
 
 A=fv-dist$$-a B=fv-dist$$-b INST=e2e-dist-$$
 ROOT=$TMP/root
@@ -180,6 +180,18 @@ check_run "chroot: verify --agent without a libcurl on the host: one line, exit 
 capture "$TMP/nopcap" "${IN_ROOT[@]}" verify --nat $A:veth --duration 1 --pcap /tmp/x.pcap
 check_run "chroot: verify --pcap without a libpcap on the host: one line, exit 2" 2 "$TMP/nopcap" \
 	eval '[ "$(wc -l <"$TMP/nopcap.err")" -eq 1 ] && grep -q "needs libpcap on this host" "$TMP/nopcap.err"'
+# 8c. A libpcap that lacks a function the build calls (here a library of
+# that name with none): one line naming the function, exit 2.
+echo 'int fv_not_libpcap;' >"$TMP/fake.c"
+if cc -shared -o "$ROOT/lib/x86_64-linux-gnu/libpcap.so.0.8" "$TMP/fake.c" 2>"$TMP/fake.err"; then
+	capture "$TMP/badpcap" "${IN_ROOT[@]}" verify --nat $A:veth --duration 1 --pcap /tmp/x.pcap
+	check_run "chroot: verify --pcap with a libpcap that lacks its functions: one line naming the first, exit 2" 2 "$TMP/badpcap" \
+		eval '[ "$(wc -l <"$TMP/badpcap.err")" -eq 1 ] && grep -q "libpcap.so.0.8 lacks pcap_open_dead_with_tstamp_precision" "$TMP/badpcap.err"'
+	rm -f "$ROOT/lib/x86_64-linux-gnu/libpcap.so.0.8"
+else
+	not_ok "chroot: a stand-in libpcap.so.0.8 built (cc)"
+	diag_file "$TMP/fake.err"
+fi
 capture "$TMP/pcap" "$DIST" verify --nat $A:veth --duration 1 --pcap "$TMP/d.pcap"
 check_run "verify --pcap through the host's libpcap: a file tcpdump reads, the closing line" 1 "$TMP/pcap" \
 	eval 'tcpdump -r "$TMP/d.pcap" 2>&1 | grep -q "LINUX_SLL2" && grep -q "^flowverify: pcap $TMP/d.pcap: 0 packets; 0 counted but not captured" "$TMP/pcap.err"'
