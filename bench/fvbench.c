@@ -297,6 +297,24 @@ struct prog_case {
 	__u32 kns[MAX_ROUNDS];
 };
 
+/* Warm up, then rounds interleaving every case so that drift hits all
+ * of them alike. */
+static void run_cases(struct prog_case *cases, int n, int rounds, int repeat)
+{
+	int i, r;
+
+	for (i = 0; i < n; i++)
+		run_once(cases[i].fd,
+			 &frames[cases[i].frame < 0 ? 0 : cases[i].frame],
+			 repeat / 10, cases[i].rb, NULL);
+	for (r = 0; r < rounds; r++)
+		for (i = 0; i < n; i++)
+			cases[i].ns[r] = run_once(
+				cases[i].fd,
+				&frames[cases[i].frame < 0 ? 0 : cases[i].frame],
+				repeat, cases[i].rb, &cases[i].kns[r]);
+}
+
 static __u64 stat_sum(struct flowverify *skel, __u32 idx)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -419,18 +437,7 @@ static int cmd_prog(int argc, char **argv)
 		}
 		n++;
 	}
-	/* Warm up, then rounds interleaving every case so that drift hits all
-	 * of them alike. */
-	for (i = 0; i < n; i++)
-		run_once(cases[i].fd,
-			 &frames[cases[i].frame < 0 ? 0 : cases[i].frame],
-			 repeat / 10, cases[i].rb, NULL);
-	for (r = 0; r < rounds; r++)
-		for (i = 0; i < n; i++)
-			cases[i].ns[r] = run_once(
-				cases[i].fd,
-				&frames[cases[i].frame < 0 ? 0 : cases[i].frame],
-				repeat, cases[i].rb, &cases[i].kns[r]);
+	run_cases(cases, n, rounds, repeat);
 
 	printf("{\"rounds\": %d, \"repeat\": %d, \"cpu\": %d, \"results\": [",
 	       rounds, repeat, cpu);
@@ -487,7 +494,7 @@ static int cmd_prog(int argc, char **argv)
  * token bucket is shared with its live traffic). */
 static int cmd_live(int argc, char **argv)
 {
-	int rounds = 5, repeat = 2000000, cpu = 1, opt, n = 0, r, i;
+	int rounds = 5, repeat = 2000000, cpu = 1, opt, n = 0, i;
 	static const int live_frames[] = { 1, 3, 4 }; /* udp4, ntp4 req/rep */
 	static struct prog_case cases[64];
 	struct bpf_object *empty;
@@ -543,16 +550,7 @@ static int cmd_live(int argc, char **argv)
 				.fd = fd,
 			};
 	}
-	for (i = 0; i < n; i++)
-		run_once(cases[i].fd,
-			 &frames[cases[i].frame < 0 ? 0 : cases[i].frame],
-			 repeat / 10, NULL, NULL);
-	for (r = 0; r < rounds; r++)
-		for (i = 0; i < n; i++)
-			cases[i].ns[r] = run_once(
-				cases[i].fd,
-				&frames[cases[i].frame < 0 ? 0 : cases[i].frame],
-				repeat, NULL, NULL);
+	run_cases(cases, n, rounds, repeat);
 	printf("{\"rounds\": %d, \"repeat\": %d, \"cpu\": %d, \"results\": [",
 	       rounds, repeat, cpu);
 	for (i = 0; i < n; i++) {
