@@ -168,7 +168,7 @@ ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=undefined
 check-asan:
 	$(Q)scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory $(TEST_BPF) fuzz-build
+	$(Q)$(MAKE) --no-print-directory $(TEST_BPF) $(OUTPUT)/bench/fvbench fuzz-build
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan CC=clang MULTIARCH=$(MULTIARCH) \
 		SAN_CFLAGS="$(ASAN_FLAGS)" $(OUTPUT)/asan/flowverify \
 		$(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF))
