@@ -349,7 +349,7 @@ sample_proc() {
 # rate of section_cpu_cost (stats add a clock read a run, so no round whose
 # CPU is compared has them on), against empty tc programs measured the same
 # way: the part of the softirq figure that is the programs' own.
-run_time_round() {	# MODE: prints the runtime JSON with the traffic's
+run_time_round() {	# MODE RATE: one round; prints its figures as one JSON object
 	local mode=$1 rate=$2 ids rt ifc
 	start_mode $mode
 	if [ $mode = empty_tc ]; then
