@@ -455,6 +455,47 @@ done
 capture "$TMP/clean4" $FV cleanup --instance $I4
 check_run "cleanup of the FV_TC=clsact agent's pins, exit 0" 0 "$TMP/clean4"
 
+# 7c. SIGTERM while the agent is still setting up (systemd stopping a unit
+# that is starting): it catches SIGTERM from the start, well before it is
+# ready, and stops through its own path: exit 0, no ready file that says
+# so, no filter left (clsact, whose filters outlive a killed process).
+# Before, it caught SIGTERM only once serving, and such a signal killed it
+# (status 143).
+# caught_term PID: SIGTERM (bit 14) in its SigCgt, read without a fork.
+caught_term() {
+	local k v
+	while read -r k v; do
+		[ "$k" = SigCgt: ] && return $(((0x$v >> 14 & 1) ^ 1))
+	done <"/proc/$1/status" 2>/dev/null
+	return 1
+}
+rm -f "$TMP/early.ready"
+FV_TC=clsact $FV agent --nat $NAT --client $CLIENT --listen 127.0.0.1:$P1 --instance $I4 \
+	--ready-file "$TMP/early.ready" >"$TMP/early.out" 2>&1 &
+AE=$!
+pids+=("$AE")
+for ((i = 0; i < 20000; i++)); do
+	caught_term $AE && break
+	kill -0 $AE 2>/dev/null || break
+done
+if caught_term $AE && [ ! -e "$TMP/early.ready" ]; then
+	kill -TERM $AE
+	wait $AE
+	rc=$?
+	# The ready file it may have written by then is gone, or empty where
+	# the user it dropped to cannot remove it.
+	check "SIGTERM while it sets up (caught before ready): exit 0, no ready file saying so, nothing left" \
+		eval '[ $rc = 0 ] && [ ! -s "$TMP/early.ready" ] && lab_clean' ||
+		{ diag "exit status $rc, want 0"; diag_file "$TMP/early.out" "early: "; }
+else
+	not_ok "SIGTERM while it sets up: the agent catches SIGTERM before it is ready"
+	diag "SigCgt: $(grep SigCgt /proc/$AE/status 2>/dev/null); ready file: $(ls "$TMP/early.ready" 2>&1)"
+	kill -TERM $AE 2>/dev/null
+	wait $AE 2>/dev/null
+fi
+capture "$TMP/clean4e" $FV cleanup --instance $I4
+check_run "cleanup after the agent stopped while setting up, exit 0" 0 "$TMP/clean4e"
+
 # 8. Across hosts: one agent on the NAT, one on the client.
 verify_agents() {
 	local out=$1

@@ -89,6 +89,21 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* Before anything is attached: a SIGTERM from the moment the agent runs
+ * (systemd stopping it while it starts, a test as soon as it is ready)
+ * ends it through its own stop path, never the default action that
+ * leaves its state behind. No SA_RESTART: the serve loop's wait must
+ * return so that it sees the flag. */
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 enum {
 	OPT_REPLY_TIMEOUT = FV_OPT_OWN,
 	OPT_WINDOW,
@@ -1009,17 +1024,12 @@ static int drop_privileges(const char *user, bool nobody_uid, bool keep_bpf)
 
 static int serve(struct agent *a, struct fv_http_conf *hc)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct epoll_event ev;
 	struct fv_http *http;
 	sigset_t block, old;
 	char err[256];
 	int epfd, gone = 0;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	/* The HTTP thread inherits a mask without them: signals reach us. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -1080,6 +1090,7 @@ int cmd_agent(int argc, char **argv)
 		free(a);
 		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
 	}
+	install_signals();
 	if (fv_pin_dir(a->o.instance, a->pin_dir, sizeof(a->pin_dir))) {
 		fv_err("bad --instance '%s': letters, digits, '-' and '_', at most %d",
 		       a->o.instance, FV_INSTANCE_MAX);
