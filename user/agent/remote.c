@@ -61,24 +61,34 @@ static const char usage[] =
 
 struct body {
 	char *p;
-	size_t len;
+	size_t len, cap;
 	bool too_big;
 };
 
 static size_t on_data(char *data, size_t size, size_t n, void *ctx)
 {
 	struct body *b = ctx;
-	size_t add = size * n;
+	size_t add = size * n, cap;
 	char *grown;
 
 	if (b->len + add > BODY_MAX) {
 		b->too_big = true;
 		return 0;
 	}
-	grown = realloc(b->p, b->len + add + 1);
-	if (!grown)
-		return 0;
-	b->p = grown;
+	/* Doubled, not grown by each piece: curl hands over a few kB at a
+	 * time, and an allocator whose realloc copies would copy the body
+	 * once per piece. */
+	if (b->len + add + 1 > b->cap) {
+		for (cap = b->cap ? b->cap : 16384; cap < b->len + add + 1;)
+			cap *= 2;
+		if (cap > BODY_MAX + 1)
+			cap = BODY_MAX + 1;
+		grown = realloc(b->p, cap);
+		if (!grown)
+			return 0;
+		b->p = grown;
+		b->cap = cap;
+	}
 	memcpy(b->p + b->len, data, add);
 	b->len += add;
 	b->p[b->len] = '\0';
