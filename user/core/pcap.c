@@ -214,13 +214,21 @@ void fv_pcap_frame(void *ctx, int point, const struct fv_event *e,
 static void name_ifaces(const struct fv_pcap *pc, const struct fv_host *hosts,
 			int n_hosts, char *buf, size_t len)
 {
+	uint32_t order[sizeof(pc->seen) / sizeof(pc->seen[0])], x;
 	size_t used = 0;
 	int i, j;
 
+	/* By number, points in order: not in the order their first packets
+	 * happened to come. */
+	for (i = 0; i < pc->n_seen; i++) {
+		for (x = pc->seen[i], j = i; j > 0 && order[j - 1] > x; j--)
+			order[j] = order[j - 1];
+		order[j] = x;
+	}
 	buf[0] = '\0';
 	for (i = 0; i < pc->n_seen && used < len; i++) {
-		int point = pc->seen[i] / IFINDEX_PER_HOST - 1;
-		uint32_t ifindex = pc->seen[i] % IFINDEX_PER_HOST;
+		int point = order[i] / IFINDEX_PER_HOST - 1;
+		uint32_t ifindex = order[i] % IFINDEX_PER_HOST;
 		const struct fv_host *h;
 		const char *name = "?";
 
@@ -232,7 +240,7 @@ static void name_ifaces(const struct fv_pcap *pc, const struct fv_host *hosts,
 				name = h->ifname[j];
 		}
 		used += snprintf(buf + used, len - used, "%s%u %s%s%s",
-				 i ? ", " : "", pc->seen[i], h->netns,
+				 i ? ", " : "", order[i], h->netns,
 				 *h->netns ? ":" : "", name);
 	}
 }
