@@ -82,28 +82,6 @@ struct agent {
 	bool hc_on;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	stop_requested = 1;
-}
-
-/* Before anything is attached: a SIGTERM from the moment the agent runs
- * (systemd stopping it while it starts, a test as soon as it is ready)
- * ends it through its own stop path, never the default action that
- * leaves its state behind. No SA_RESTART: the serve loop's wait must
- * return so that it sees the flag. */
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 enum {
 	OPT_REPLY_TIMEOUT = FV_OPT_OWN,
 	OPT_WINDOW,
@@ -1042,7 +1020,7 @@ static int serve(struct agent *a, struct fv_http_conf *hc)
 		return -EINVAL;
 	}
 	epfd = ring_buffer__epoll_fd(a->s->rb);
-	while (!stop_requested) {
+	while (!fv_stop_requested) {
 		uint64_t now;
 
 		/* Wait for events outside the lock; join them inside it. */
@@ -1090,7 +1068,8 @@ int cmd_agent(int argc, char **argv)
 		free(a);
 		return ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
 	}
-	install_signals();
+	fv_catch_stop_signals();
+	signal(SIGPIPE, SIG_IGN);
 	if (fv_pin_dir(a->o.instance, a->pin_dir, sizeof(a->pin_dir))) {
 		fv_err("bad --instance '%s': letters, digits, '-' and '_', at most %d",
 		       a->o.instance, FV_INSTANCE_MAX);

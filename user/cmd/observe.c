@@ -21,23 +21,6 @@
 #include "report_html.h"
 #include "util.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	stop_requested = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	/* No SA_RESTART: the poll must return so the loop sees the flag. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 struct observe_opts {
 	struct fv_observe_args args; /* points, port, ingress, ACLs */
 	double duration;	     /* 0 = until interrupted (watch) */
@@ -533,7 +516,7 @@ static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
 	int ret;
 
 	/* First: a Ctrl-C from here on ends the window, never the process. */
-	install_signals();
+	fv_catch_stop_signals();
 	ret = parse_observe(argc, argv, o, usage, opts, open_ended);
 	if (ret) {
 		*status = ret > 0 ? FV_EXIT_OK : FV_EXIT_USAGE;
@@ -591,7 +574,7 @@ static struct fv_session *begin(int argc, char **argv, struct observe_opts *o,
 /* Poll events until deadline_ns (monotonic) or a signal. */
 static int poll_until(struct fv_session *s, uint64_t deadline_ns)
 {
-	while (!stop_requested) {
+	while (!fv_stop_requested) {
 		uint64_t now = fv_now_ns();
 		int ret, ms;
 
@@ -672,9 +655,9 @@ int cmd_verify(int argc, char **argv)
 	/* Requests sent in the window get their reply timeout to finish;
 	 * nothing new starts. */
 	s->accept_until_ns = end_ns;
-	if (!ret && !stop_requested)
+	if (!ret && !fv_stop_requested)
 		ret = poll_until(s, end_ns + timeout_ns);
-	if (stop_requested) {
+	if (fv_stop_requested) {
 		/* What the kernel saw up to the signal is in the ring: read
 		 * it, or counters run ahead of the exchanges. */
 		if (!ret && fv_session_poll(s, 0) < 0)
@@ -857,12 +840,12 @@ int cmd_watch(int argc, char **argv)
 	window_ns = o.window * NS_PER_SEC;
 	if (o.duration)
 		stop_at = fv_now_ns() + (uint64_t)(o.duration * NS_PER_SEC);
-	while (!stop_requested) {
+	while (!fv_stop_requested) {
 		uint64_t now = fv_now_ns(), since;
 		struct fv_report r;
 
 		ret = poll_until(s, now + NS_PER_SEC);
-		if (ret || stop_requested)
+		if (ret || fv_stop_requested)
 			break;
 		now = fv_now_ns();
 		since = now > s->start_ns + window_ns ? now - window_ns
@@ -905,7 +888,7 @@ int cmd_watch(int argc, char **argv)
 		if (stop_at && now >= stop_at)
 			break;
 	}
-	if (!ret && stop_requested && !o.json)
+	if (!ret && fv_stop_requested && !o.json)
 		watch_interrupted(s, timeout_ns, window_ns);
 	if (pcap_close(&o, s))
 		pcap_lost = true;
@@ -918,7 +901,7 @@ int cmd_watch(int argc, char **argv)
 	fv_info("detached");
 	if (pcap_lost)
 		return FV_EXIT_USAGE;
-	return stop_at && !stop_requested ? status : FV_EXIT_OK;
+	return stop_at && !fv_stop_requested ? status : FV_EXIT_OK;
 }
 
 /* Print exchanges that are settled (answered, or older than the reply
@@ -983,7 +966,7 @@ int cmd_trace(int argc, char **argv)
 		fv_info("tracing for %g s; one line per exchange", o.duration);
 	else if (!o.json)
 		fv_info("tracing; one line per exchange (Ctrl-C to stop)");
-	while (!stop_requested) {
+	while (!fv_stop_requested) {
 		uint64_t now = fv_now_ns();
 
 		ret = poll_until(s, now + NS_PER_SEC / 4);

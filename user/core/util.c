@@ -396,3 +396,19 @@ void fv_test_set_realloc(void *(*fn)(void *p, size_t size))
 {
 	realloc_fn = fn ? fn : realloc;
 }
+
+volatile sig_atomic_t fv_stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	fv_stop_requested = 1;
+}
+
+void fv_catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}

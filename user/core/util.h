@@ -2,6 +2,7 @@
 #ifndef FV_UTIL_H
 #define FV_UTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,13 @@ bool fv_color_decide(enum fv_color_mode mode, int fd);
  * main() to say why the output was lost (a later flush has none left). */
 extern int fv_stdout_errno;
 int fv_flush_stdout(void);
+
+/* Set by SIGINT or SIGTERM once fv_catch_stop_signals() ran. */
+extern volatile sig_atomic_t fv_stop_requested;
+/* SIGINT and SIGTERM set fv_stop_requested. Installed before anything is
+ * attached, so a stop at any moment takes the command's own stop path.
+ * No SA_RESTART: a poll or epoll wait returns so the loop sees the flag. */
+void fv_catch_stop_signals(void);
 /* "s" unless n is 1: "1 exchange", "2 exchanges". */
 static inline const char *fv_plural(unsigned long long n)
 {
