@@ -461,21 +461,6 @@ check_run "cleanup of the FV_TC=clsact agent's pins, exit 0" 0 "$TMP/clean4"
 # so, no filter left (clsact, whose filters outlive a killed process).
 # Before, it caught SIGTERM only once serving, and such a signal killed it
 # (status 143).
-# caught_term PID: PID runs flowverify (not the shell that forked it and
-# has yet to exec, whose handlers are the shell's) with SIGTERM (bit 14)
-# in its SigCgt. Read without a fork.
-caught_term() {
-	local k v name=
-	while read -r k v; do
-		case $k in
-		Name:) name=$v ;;
-		SigCgt:)
-			[ "$name" = flowverify ] || return 1
-			return $(((0x$v >> 14 & 1) ^ 1)) ;;
-		esac
-	done <"/proc/$1/status" 2>/dev/null
-	return 1
-}
 rm -f "$TMP/early.ready"
 FV_TC=clsact $FV agent --nat $NAT --client $CLIENT --listen 127.0.0.1:$P1 --instance $I4 \
 	--ready-file "$TMP/early.ready" >"$TMP/early.out" 2>&1 &
@@ -485,10 +470,10 @@ pids+=("$AE")
 # on a busy machine, and its set-up after the handler is a fraction of it.
 end=$((${EPOCHREALTIME/./} + 30000000))
 while [ "${EPOCHREALTIME/./}" -lt $end ]; do
-	caught_term $AE && break
+	catches $AE TERM && break
 	kill -0 $AE 2>/dev/null || break
 done
-if caught_term $AE && [ ! -e "$TMP/early.ready" ]; then
+if catches $AE TERM && [ ! -e "$TMP/early.ready" ]; then
 	kill -TERM $AE
 	wait $AE
 	rc=$?

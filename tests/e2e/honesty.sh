@@ -32,14 +32,13 @@ snapshot FV FV_ATTACHED || { done_testing; exit 1; }
 # interrupt OUT AFTER SIG ARGS...: verify started, signalled AFTER seconds
 # later (from its start), its output in OUT and exit status in OUT.rc.
 interrupt() {
-	local out=$1 after=$2 sig=$3 bit
+	local out=$1 after=$2 sig=$3
 	shift 3
 	bg_start "$out" $FV verify "$@"
 	# AFTER seconds from when verify catches SIG: a background job starts
 	# with SIGINT ignored, so one sent while the loader still runs is
 	# lost, not early (its handler is its first act; SigCgt shows it).
-	bit=$(($(kill -l "$sig") - 1))
-	wait_until 10 eval '[ $(( 0x$(awk "/^SigCgt:/ {print \$2}" /proc/$BG_PID/status 2>/dev/null || echo 0) >> bit & 1 )) = 1 ]'
+	wait_until 10 catches "$BG_PID" "$sig"
 	sleep "$after"
 	kill -"$sig" "$BG_PID"
 	bg_finish "$out" 30 >/dev/null

@@ -417,3 +417,19 @@ veth_pair() {
 		ip -n "$a" link set "$da" up && ip -n "$a" link set lo up &&
 		ip -n "$b" link set "$db" up && ip -n "$b" link set lo up
 }
+
+# catches PID SIG: PID runs flowverify (not the shell that forked it and
+# has yet to exec, whose handlers are the shell's) and has a handler for
+# SIG (TERM, INT...) in its SigCgt. Read without a fork, for tight polls.
+catches() {
+	local k v name= bit=$(($(kill -l "$2") - 1))
+	while read -r k v; do
+		case $k in
+		Name:) name=$v ;;
+		SigCgt:)
+			[ "$name" = flowverify ] || return 1
+			return $(((0x$v >> bit & 1) ^ 1)) ;;
+		esac
+	done <"/proc/$1/status" 2>/dev/null
+	return 1
+}
